@@ -1,0 +1,258 @@
+//! Who is calling: bearer tokens issued by the store subgraph, verified here
+//! against its published public keys (a JWKS).
+//!
+//! Every subgraph verifies again even though the router already did: a
+//! subgraph may be reached directly inside the cluster, and the store a
+//! request is scoped to must come from a token this service checked itself.
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context as _;
+use jsonwebtoken::{
+    Algorithm, DecodingKey, Validation,
+    jwk::{Jwk, JwkSet},
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, RwLock};
+use uuid::Uuid;
+
+use crate::{Error, Result, config::AuthSettings};
+
+/// The claims of a Salesync access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The store the token acts for.
+    pub sub: Uuid,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// The store's username when the token was issued (for logs).
+    pub username: String,
+}
+
+/// The caller of one request, placed in the GraphQL context.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// No `Authorization` header: only public operations are allowed.
+    Anonymous,
+    /// A verified token.
+    Store(Claims),
+    /// A token was sent but did not verify; the reason is for logs only.
+    Rejected(String),
+}
+
+impl Caller {
+    /// The caller's store, or `UNAUTHENTICATED`.
+    pub fn store_id(&self) -> Result<Uuid> {
+        match self {
+            Caller::Store(claims) => Ok(claims.sub),
+            Caller::Anonymous => Err(Error::unauthenticated(
+                "authentication required: send `Authorization: Bearer <token>`",
+            )),
+            Caller::Rejected(_) => Err(Error::unauthenticated(
+                "authentication required: the token is missing, expired or invalid",
+            )),
+        }
+    }
+}
+
+/// Access to the caller from a resolver: `ctx.store_id()?`.
+pub trait CallerExt {
+    fn caller(&self) -> &Caller;
+    fn store_id(&self) -> Result<Uuid> {
+        self.caller().store_id()
+    }
+}
+
+impl CallerExt for async_graphql::Context<'_> {
+    fn caller(&self) -> &Caller {
+        self.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
+    }
+}
+
+/// Where verification keys come from.
+enum KeySource {
+    /// Keys this process holds itself (the store subgraph).
+    Static(HashMap<String, (DecodingKey, Algorithm)>),
+    /// A JWKS document fetched over HTTP, cached, refreshed when a token names
+    /// a key id we have not seen (key rotation), at most once per `min_refresh`.
+    Remote(RemoteJwks),
+}
+
+struct RemoteJwks {
+    url: String,
+    client: reqwest::Client,
+    keys: RwLock<HashMap<String, (DecodingKey, Algorithm)>>,
+    last_fetch: Mutex<Option<Instant>>,
+    min_refresh: Duration,
+}
+
+/// Verifies bearer tokens.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    keys: Arc<KeySource>,
+    issuer: String,
+    audience: String,
+}
+
+impl TokenVerifier {
+    /// A verifier that fetches the JWKS published at `settings.jwks_url`.
+    pub fn remote(settings: &AuthSettings) -> Self {
+        TokenVerifier {
+            keys: Arc::new(KeySource::Remote(RemoteJwks {
+                url: settings.jwks_url.clone(),
+                client: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .expect("BUG: a plain HTTP client always builds"),
+                keys: RwLock::new(HashMap::new()),
+                last_fetch: Mutex::new(None),
+                min_refresh: Duration::from_secs(10),
+            })),
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+        }
+    }
+
+    /// A verifier for keys held in this process.
+    pub fn from_jwks(settings: &AuthSettings, jwks: &JwkSet) -> anyhow::Result<Self> {
+        Ok(TokenVerifier {
+            keys: Arc::new(KeySource::Static(decoding_keys(jwks)?)),
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+        })
+    }
+
+    /// Turns an `Authorization` header value into the caller.
+    pub async fn caller_from_header(&self, header: Option<&str>) -> Caller {
+        let Some(value) = header.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Caller::Anonymous;
+        };
+        let Some(token) = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+        else {
+            return Caller::Rejected("the Authorization header is not a bearer token".into());
+        };
+        match self.verify(token.trim()).await {
+            Ok(claims) => Caller::Store(claims),
+            Err(reason) => {
+                tracing::debug!(%reason, "token rejected");
+                Caller::Rejected(reason)
+            }
+        }
+    }
+
+    /// Verifies signature, issuer, audience and expiry.
+    pub async fn verify(&self, token: &str) -> Result<Claims, String> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
+        let kid = header.kid.ok_or("the token names no key id")?;
+        let (key, algorithm) = self.key(&kid).await?;
+        if header.alg != algorithm {
+            return Err(format!(
+                "the token's algorithm {:?} is not its key's",
+                header.alg
+            ));
+        }
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn key(&self, kid: &str) -> Result<(DecodingKey, Algorithm), String> {
+        match &*self.keys {
+            KeySource::Static(keys) => keys.get(kid).cloned().ok_or_else(|| unknown_key(kid)),
+            KeySource::Remote(remote) => {
+                if let Some(found) = remote.keys.read().await.get(kid) {
+                    return Ok(found.clone());
+                }
+                remote.refresh().await?;
+                remote
+                    .keys
+                    .read()
+                    .await
+                    .get(kid)
+                    .cloned()
+                    .ok_or_else(|| unknown_key(kid))
+            }
+        }
+    }
+}
+
+fn unknown_key(kid: &str) -> String {
+    format!("no published key has id {kid:?}")
+}
+
+impl RemoteJwks {
+    async fn refresh(&self) -> Result<(), String> {
+        let mut last = self.last_fetch.lock().await;
+        if last.is_some_and(|at| at.elapsed() < self.min_refresh) {
+            return Ok(());
+        }
+        let fetched = async {
+            let jwks: JwkSet = self
+                .client
+                .get(&self.url)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            anyhow::Ok(jwks)
+        }
+        .await
+        .and_then(|jwks| decoding_keys(&jwks));
+        match fetched {
+            Ok(keys) => {
+                *last = Some(Instant::now());
+                *self.keys.write().await = keys;
+                Ok(())
+            }
+            Err(e) => {
+                // A store subgraph that is still starting must not make every
+                // request wait: remember the attempt and retry after the pause.
+                *last = Some(Instant::now());
+                tracing::warn!(url = %self.url, error = ?e, "failed to fetch the JWKS");
+                Err(format!("the signing keys could not be fetched: {e}"))
+            }
+        }
+    }
+}
+
+/// Only the asymmetric algorithms Salesync signs with are accepted: a JWKS
+/// entry cannot downgrade verification to a shared secret.
+fn decoding_keys(jwks: &JwkSet) -> anyhow::Result<HashMap<String, (DecodingKey, Algorithm)>> {
+    let mut keys = HashMap::new();
+    for jwk in &jwks.keys {
+        let Some(kid) = jwk.common.key_id.clone() else {
+            continue;
+        };
+        let algorithm = jwk_algorithm(jwk)?;
+        let key = DecodingKey::from_jwk(jwk).with_context(|| format!("invalid JWK {kid}"))?;
+        keys.insert(kid, (key, algorithm));
+    }
+    Ok(keys)
+}
+
+fn jwk_algorithm(jwk: &Jwk) -> anyhow::Result<Algorithm> {
+    use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve};
+    match &jwk.algorithm {
+        AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => {
+            Ok(Algorithm::EdDSA)
+        }
+        AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
+            Ok(Algorithm::ES256)
+        }
+        _ => anyhow::bail!("unsupported key type in JWKS: only Ed25519 and P-256 are accepted"),
+    }
+}

@@ -1,0 +1,217 @@
+//! Layered configuration: defaults, then an optional TOML file
+//! (`SALESYNC_CONFIG_FILE`, else `salesync.toml` in the working directory if
+//! present), then `SALESYNC_*` environment variables (nested keys with `__`:
+//! `SALESYNC_AUTH__JWKS_URL`). The conventional `DATABASE_URL` and
+//! `KAFKA_BROKERS` are honoured too. `.env.example` documents every variable.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, de::DeserializeOwned};
+
+/// The raw layers, from which each part of a service reads its own section.
+pub struct Layers(config::Config);
+
+impl Layers {
+    /// Reads defaults, the file and the environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let file = std::env::var("SALESYNC_CONFIG_FILE").ok();
+        let mut builder = config::Config::builder();
+        builder = match &file {
+            Some(path) => builder.add_source(config::File::with_name(path).required(true)),
+            None => builder.add_source(config::File::with_name("salesync.toml").required(false)),
+        };
+        builder = builder
+            .add_source(
+                config::Environment::with_prefix("SALESYNC")
+                    .prefix_separator("_")
+                    .separator("__"),
+            )
+            .set_override_option("server_database_url", std::env::var("DATABASE_URL").ok())?
+            .set_override_option("kafka.brokers", std::env::var("KAFKA_BROKERS").ok())?;
+        let config = builder
+            .build()
+            .with_context(|| format!("failed to read configuration (file: {file:?})"))?;
+        Ok(Layers(config))
+    }
+
+    /// Layers with nothing set: every value is its default.
+    pub fn empty() -> Self {
+        Layers(config::Config::default())
+    }
+
+    /// One section (`[name]` in the file, `SALESYNC_NAME__*` in the environment),
+    /// or its defaults when absent.
+    pub fn section<T: DeserializeOwned + Default>(&self, name: &str) -> anyhow::Result<T> {
+        match self.0.get::<T>(name) {
+            Ok(value) => Ok(value),
+            Err(config::ConfigError::NotFound(_)) => Ok(T::default()),
+            Err(e) => Err(e).with_context(|| format!("invalid configuration section `{name}`")),
+        }
+    }
+
+    /// The settings every service shares, for the named service.
+    pub fn service(&self, service: &'static str, default_port: u16) -> anyhow::Result<Settings> {
+        let raw: RawSettings = self
+            .0
+            .clone()
+            .try_deserialize()
+            .context("invalid configuration")?;
+        Ok(raw.resolve(service, default_port))
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawSettings {
+    host: Option<String>,
+    port: Option<u16>,
+    database_url: Option<String>,
+    server_database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    auth: AuthSettings,
+    #[serde(default)]
+    log_format: LogFormat,
+}
+
+impl RawSettings {
+    fn resolve(self, service: &'static str, default_port: u16) -> Settings {
+        let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("data"));
+        let database = match (self.database_url, self.server_database_url) {
+            (Some(url), _) => DatabaseTarget::Exact(SecretString::from(url)),
+            (None, Some(server)) => DatabaseTarget::PerService(SecretString::from(server)),
+            (None, None) => DatabaseTarget::SqliteIn(data_dir.clone()),
+        };
+        Settings {
+            service,
+            host: self.host.unwrap_or_else(|| "127.0.0.1".to_string()),
+            port: self.port.unwrap_or(default_port),
+            database,
+            data_dir,
+            auth: self.auth,
+            log_format: self.log_format,
+        }
+    }
+}
+
+/// What every service needs to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The subgraph's name: `store`, `item`, ...
+    pub service: &'static str,
+    pub host: String,
+    /// 0 picks a free port (tests).
+    pub port: u16,
+    pub database: DatabaseTarget,
+    /// Where local state lives in the one-command run: SQLite files, generated keys.
+    pub data_dir: PathBuf,
+    pub auth: AuthSettings,
+    pub log_format: LogFormat,
+}
+
+/// Which database a service uses.
+#[derive(Debug, Clone)]
+pub enum DatabaseTarget {
+    /// `SALESYNC_DATABASE_URL`: this exact database (one service per process).
+    Exact(SecretString),
+    /// `DATABASE_URL`: a server shared by services; each uses its own database
+    /// named `<name>_<service>`, where `<name>` is the URL's database or `salesync`.
+    PerService(SecretString),
+    /// Nothing set: a SQLite file `<service>.db` in this folder.
+    SqliteIn(PathBuf),
+}
+
+impl DatabaseTarget {
+    /// The connection URL for `service`'s own database.
+    pub fn url_for(&self, service: &str) -> anyhow::Result<SecretString> {
+        match self {
+            DatabaseTarget::Exact(url) => Ok(url.clone()),
+            DatabaseTarget::PerService(server) => {
+                let mut url = url::Url::parse(server.expose_secret())
+                    .context("DATABASE_URL is not a valid URL")?;
+                let base = url.path().trim_start_matches('/');
+                let base = if base.is_empty() { "salesync" } else { base };
+                let name = format!("{base}_{service}");
+                url.set_path(&name);
+                Ok(SecretString::from(url.to_string()))
+            }
+            DatabaseTarget::SqliteIn(dir) => Ok(SecretString::from(format!(
+                "sqlite://{}?mode=rwc",
+                dir.join(format!("{service}.db")).display()
+            ))),
+        }
+    }
+}
+
+/// How a service verifies the bearer tokens the store subgraph issues.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// Where the store subgraph publishes its public keys.
+    pub jwks_url: String,
+    /// The `iss` every token must carry.
+    pub issuer: String,
+    /// The `aud` every token must carry.
+    pub audience: String,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            jwks_url: "http://127.0.0.1:4101/.well-known/jwks.json".to_string(),
+            issuer: "salesync-store".to_string(),
+            audience: "salesync".to_string(),
+        }
+    }
+}
+
+/// Log output: `pretty` for people, `json` for log collectors.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(target: DatabaseTarget, service: &str) -> String {
+        target
+            .url_for(service)
+            .expect("valid URL")
+            .expose_secret()
+            .to_string()
+    }
+
+    #[test]
+    fn a_shared_server_gives_each_service_its_own_database() {
+        let server = SecretString::from("postgres://postgres@127.0.0.1:5432/");
+        assert_eq!(
+            url(DatabaseTarget::PerService(server), "store"),
+            "postgres://postgres@127.0.0.1:5432/salesync_store"
+        );
+        let named = SecretString::from("postgres://u:p@db:5432/t123");
+        assert_eq!(
+            url(DatabaseTarget::PerService(named), "item"),
+            "postgres://u:p@db:5432/t123_item"
+        );
+    }
+
+    #[test]
+    fn without_a_server_each_service_gets_a_sqlite_file() {
+        let target = DatabaseTarget::SqliteIn(PathBuf::from("/tmp/d"));
+        assert_eq!(url(target, "store"), "sqlite:///tmp/d/store.db?mode=rwc");
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let settings = Layers::empty().service("store", 4101).expect("defaults");
+        assert_eq!(settings.port, 4101);
+        assert_eq!(settings.host, "127.0.0.1");
+        assert!(matches!(settings.database, DatabaseTarget::SqliteIn(_)));
+    }
+}

@@ -1,0 +1,157 @@
+//! Each subgraph owns its database and reaches it through sea-orm only.
+//!
+//! [`connect_and_migrate`] creates the database when it does not exist yet
+//! (a PostgreSQL database, or a SQLite file and its folder) and applies the
+//! subgraph's migrations, so a fresh machine needs no manual set-up.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use anyhow::Context;
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm_migration::MigratorTrait;
+use secrecy::{ExposeSecret, SecretString};
+
+/// A service's database connection pool, and a count of the SQL statements
+/// it ran: the dataloader tests assert on it, and slow statements are logged.
+#[derive(Clone)]
+pub struct Database {
+    pub conn: DatabaseConnection,
+    pub statements: StatementCounter,
+}
+
+/// How many SQL statements a connection pool has run.
+#[derive(Clone, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Statements slower than this are logged as warnings.
+const SLOW_STATEMENT: Duration = Duration::from_millis(250);
+
+/// Opens the service's database, creating it if missing, and migrates it.
+pub async fn connect_and_migrate<M: MigratorTrait>(url: &SecretString) -> anyhow::Result<Database> {
+    let mut conn = connect(url).await?;
+    M::up(&conn, None)
+        .await
+        .context("failed to apply database migrations")?;
+    let statements = StatementCounter::default();
+    let counter = statements.0.clone();
+    conn.set_metric_callback(move |info| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        if info.elapsed > SLOW_STATEMENT {
+            tracing::warn!(elapsed_ms = info.elapsed.as_millis() as u64, sql = %info.statement.sql, "slow SQL statement");
+        }
+    });
+    Ok(Database { conn, statements })
+}
+
+/// Opens the database at `url`, creating it first if it does not exist.
+pub async fn connect(url: &SecretString) -> anyhow::Result<DatabaseConnection> {
+    let raw = url.expose_secret();
+    if raw.starts_with("sqlite:") {
+        create_sqlite_folder(raw)?;
+    } else {
+        create_postgres_database_if_missing(raw).await?;
+    }
+    let mut options = ConnectOptions::new(raw.to_string());
+    options
+        .max_connections(if raw.starts_with("sqlite:") { 4 } else { 16 })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let db = sea_orm::Database::connect(options)
+        .await
+        .context("failed to connect to the database")?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // Several terminals write at once: WAL lets readers continue while one
+        // writer commits, and the busy timeout queues writers instead of failing.
+        for pragma in [
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA busy_timeout = 5000",
+            "PRAGMA foreign_keys = ON",
+        ] {
+            db.execute_unprepared(pragma)
+                .await
+                .with_context(|| format!("failed to set {pragma}"))?;
+        }
+    }
+    Ok(db)
+}
+
+fn create_sqlite_folder(raw: &str) -> anyhow::Result<()> {
+    let path = raw
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("failed to create {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL has no `CREATE DATABASE IF NOT EXISTS`; connect to the server's
+/// `postgres` database, look, and create. Two replicas starting at once may
+/// both try: the loser's "already exists" error is fine.
+async fn create_postgres_database_if_missing(raw: &str) -> anyhow::Result<()> {
+    let mut url = url::Url::parse(raw).context("database URL is not a valid URL")?;
+    let name = url.path().trim_start_matches('/').to_string();
+    anyhow::ensure!(
+        !name.is_empty(),
+        "the database URL names no database: {}",
+        url.host_str().unwrap_or_default()
+    );
+    anyhow::ensure!(
+        name.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+        "database name {name:?} must be letters, digits, '_' or '-'"
+    );
+    url.set_path("/postgres");
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .max_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let admin = sea_orm::Database::connect(options)
+        .await
+        .context("failed to connect to the PostgreSQL server")?;
+    let exists = admin
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            [name.clone().into()],
+        ))
+        .await
+        .context("failed to look for the database")?
+        .is_some();
+    if !exists
+        && let Err(e) = admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+        && !e.to_string().contains("already exists")
+    {
+        return Err(e).with_context(|| format!("failed to create database {name}"));
+    }
+    admin.close().await.ok();
+    Ok(())
+}
+
+/// Whether the database answers: the readiness probe.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
+    db.ping().await.map_err(|e| format!("database: {e}"))
+}

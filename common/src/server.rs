@@ -1,0 +1,132 @@
+//! The HTTP server every subgraph runs: its GraphQL routes plus `/health`
+//! (the process is up) and `/ready` (its dependencies answer), bound before
+//! it runs so tests can ask for port 0 and learn the real port.
+
+use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc};
+
+use anyhow::Context;
+use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+type Check = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
+
+/// Named readiness checks, run on every `/ready` request.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    checks: Vec<(&'static str, Check)>,
+}
+
+impl Readiness {
+    pub fn check<F, Fut>(mut self, name: &'static str, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.checks
+            .push((name, Arc::new(move || Box::pin(check()))));
+        self
+    }
+
+    async fn report(&self) -> (bool, serde_json::Value) {
+        let mut ready = true;
+        let mut report = serde_json::Map::new();
+        for (name, check) in &self.checks {
+            let status = match check().await {
+                Ok(()) => json!("ok"),
+                Err(reason) => {
+                    ready = false;
+                    json!(reason)
+                }
+            };
+            report.insert((*name).to_string(), status);
+        }
+        (ready, serde_json::Value::Object(report))
+    }
+}
+
+/// A bound, not yet running, server.
+pub struct Server {
+    listener: TcpListener,
+    app: Router,
+    address: SocketAddr,
+}
+
+impl Server {
+    /// Binds `host:port` (port 0 picks a free one) for `routes`.
+    pub async fn bind(
+        host: &str,
+        port: u16,
+        routes: Router,
+        readiness: Readiness,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((host, port))
+            .await
+            .with_context(|| format!("failed to bind {host}:{port}"))?;
+        let address = listener.local_addr().context("no local address")?;
+        let probes = Router::new()
+            .route("/health", get(|| async { "ok" }))
+            .route("/ready", get(ready))
+            .with_state(readiness);
+        let app = routes.merge(probes).layer(TraceLayer::new_for_http());
+        Ok(Server {
+            listener,
+            app,
+            address,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and lets
+    /// requests in flight finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server failed")
+    }
+}
+
+async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
+    let (ready, report) = readiness.report().await;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(report))
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what Kubernetes sends before it kills a pod).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
