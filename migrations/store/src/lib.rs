@@ -1,0 +1,20 @@
+//! The store subgraph's database schema, one module per migration, applied
+//! in order by [`Migrator`]. Other subgraphs copy this layout:
+//! `migrations/<subgraph>/src/mYYYYMMDD_NNNNNN_what.rs`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_stores;
+mod m20261124_000002_create_login_throttle;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_stores::Migration),
+            Box::new(m20261124_000002_create_login_throttle::Migration),
+        ]
+    }
+}

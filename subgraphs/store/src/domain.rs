@@ -1,0 +1,201 @@
+//! The store's rules, as types: each is built once by `parse`, and past that
+//! point the value is known to be valid. No I/O here.
+
+use chrono_tz::Tz;
+use salesync_common::Error;
+
+/// A login name: 3–32 of `a-z 0-9 . _ -`, compared in lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, Error> {
+        let value = raw.trim().to_lowercase();
+        let length = value.chars().count();
+        if !(3..=32).contains(&length) {
+            return Err(Error::bad_input(field, "must be 3 to 32 characters"));
+        }
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(Error::bad_input(
+                field,
+                "may contain only letters a-z, digits and . _ -",
+            ));
+        }
+        Ok(Username(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: 8 to 128 characters. The upper bound keeps Argon2's work
+/// per request bounded.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, Error> {
+        let length = raw.chars().count();
+        if length < 8 {
+            return Err(Error::bad_input(field, "must be at least 8 characters"));
+        }
+        if length > 128 {
+            return Err(Error::bad_input(field, "must be at most 128 characters"));
+        }
+        Ok(NewPassword(raw.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A required text: trimmed, not empty, at most `max` characters.
+pub fn text(field: &str, raw: &str, max: usize) -> Result<String, Error> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(Error::bad_input(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(Error::bad_input(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A phone number as people write it: digits with optional `+ - ( )` and spaces.
+pub fn phone(field: &str, raw: &str) -> Result<String, Error> {
+    let value = text(field, raw, 30)?;
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    if digits < 3
+        || !value
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | ' '))
+    {
+        return Err(Error::bad_input(
+            field,
+            "must be a phone number: digits with optional + - ( ) and spaces",
+        ));
+    }
+    Ok(value)
+}
+
+pub const DEFAULT_TABLE_COUNT: i32 = 12;
+pub const DEFAULT_TIMEZONE: &str = "Asia/Seoul";
+pub const DEFAULT_CURRENCY: &str = "KRW";
+
+/// Tables on the floor: 1 to 500.
+pub fn table_count(field: &str, value: i32) -> Result<i32, Error> {
+    if (1..=500).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::bad_input(field, "must be between 1 and 500"))
+    }
+}
+
+/// An IANA time zone name such as `Asia/Seoul`.
+pub fn timezone(field: &str, raw: &str) -> Result<String, Error> {
+    raw.trim()
+        .parse::<Tz>()
+        .map(|tz| tz.name().to_string())
+        .map_err(|_| Error::bad_input(field, "must be an IANA time zone such as Asia/Seoul"))
+}
+
+/// Active ISO 4217 currency codes.
+const ISO_4217: &str = "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL \
+BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP \
+GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF \
+KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN \
+NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD \
+SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND \
+VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG";
+
+/// An ISO 4217 currency code such as `KRW`; accepted in any case.
+pub fn currency(field: &str, raw: &str) -> Result<String, Error> {
+    let code = raw.trim().to_uppercase();
+    if code.len() == 3 && ISO_4217.split_ascii_whitespace().any(|c| c == code) {
+        Ok(code)
+    } else {
+        Err(Error::bad_input(
+            field,
+            "must be an ISO 4217 currency code such as KRW",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(error: Error) -> String {
+        match error {
+            Error::BadUserInput { field, .. } => field,
+            other => panic!("expected BAD_USER_INPUT, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn usernames_are_lower_case_and_limited() {
+        assert_eq!(
+            Username::parse("u", "  Kim.Bistro_1 ").map(|u| u.0).ok(),
+            Some("kim.bistro_1".to_string())
+        );
+        for bad in ["ab", "a b c", "kim!", &"x".repeat(33), "한글이름"] {
+            assert_eq!(
+                Username::parse("input.username", bad).err().map(field_of),
+                Some("input.username".to_string()),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_need_eight_characters() {
+        assert!(NewPassword::parse("p", "1234567").is_err());
+        assert!(NewPassword::parse("p", "12345678").is_ok());
+        assert!(NewPassword::parse("p", &"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn texts_are_trimmed_and_required() {
+        assert_eq!(text("n", "  Cafe  ", 100).ok().as_deref(), Some("Cafe"));
+        assert!(text("n", "   ", 100).is_err());
+        assert!(text("n", &"x".repeat(101), 100).is_err());
+    }
+
+    #[test]
+    fn phones_look_like_phone_numbers() {
+        assert!(phone("p", "+82 10-1234-5678").is_ok());
+        assert!(phone("p", "call me").is_err());
+    }
+
+    #[test]
+    fn table_counts_are_one_to_five_hundred() {
+        assert!(table_count("t", 0).is_err());
+        assert!(table_count("t", 1).is_ok());
+        assert!(table_count("t", 500).is_ok());
+        assert!(table_count("t", 501).is_err());
+    }
+
+    #[test]
+    fn timezones_are_iana_names() {
+        assert_eq!(
+            timezone("tz", "Europe/Paris").ok().as_deref(),
+            Some("Europe/Paris")
+        );
+        assert!(timezone("tz", "Mars/Olympus").is_err());
+        assert!(timezone("tz", "+09:00").is_err());
+    }
+
+    #[test]
+    fn currencies_are_iso_4217() {
+        assert_eq!(currency("c", "usd").ok().as_deref(), Some("USD"));
+        assert!(currency("c", "XXQ").is_err());
+        assert!(currency("c", "WON").is_err());
+    }
+}
