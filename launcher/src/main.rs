@@ -1,0 +1,111 @@
+//! `salesync [run|schema]`
+//!
+//! - `run` (default): every subgraph and the router, SQLite files under
+//!   `./data` and the in-process bus unless `DATABASE_URL` / `KAFKA_BROKERS`
+//!   say otherwise. Ctrl-C stops everything.
+//! - `schema`: rewrites `schema/<subgraph>.graphql` from the code, then
+//!   composes `schema/supergraph.graphql` (needs Node.js).
+
+use std::{process::Stdio, time::Duration};
+
+use anyhow::Context;
+use futures::future::try_join_all;
+use salesync::{export_sdl, repo_root};
+use salesync_common::{config::Layers, server::shutdown_signal, telemetry};
+use tokio::{process::Command, sync::watch};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match std::env::args().nth(1).as_deref().unwrap_or("run") {
+        "run" => run().await,
+        "schema" => schema(),
+        other => anyhow::bail!("unknown command {other:?}: use run or schema"),
+    }
+}
+
+fn schema() -> anyhow::Result<()> {
+    let root = repo_root();
+    export_sdl(&root.join("schema"))?;
+    let status = std::process::Command::new("node")
+        .arg(root.join("schema/compose/compose.mjs"))
+        .status()
+        .context("failed to run node: install Node.js and `npm ci` in schema/compose")?;
+    anyhow::ensure!(status.success(), "composition failed");
+    println!("wrote {}", root.join("schema/supergraph.graphql").display());
+    Ok(())
+}
+
+async fn run() -> anyhow::Result<()> {
+    let layers = Layers::load()?;
+    let store_config = salesync_store::config::StoreConfig::from_layers(&layers)?;
+    telemetry::init(store_config.settings.log_format);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+
+    let store = salesync_store::Application::build(store_config).await?;
+    let store_port = store.port();
+    let mut tasks = vec![tokio::spawn(store.run_until_stopped(stopped()))];
+
+    let mut router = start_router(store_port)?;
+    let router_port = std::env::var("ROUTER_PORT").unwrap_or_else(|_| "4000".into());
+    wait_until_ready(&format!("http://127.0.0.1:{router_port}/readiness")).await;
+    println!();
+    println!("  Salesync is up.");
+    println!("  Playground:  http://127.0.0.1:{router_port}/graphql");
+    println!("  Subgraphs:   store http://127.0.0.1:{store_port}/graphql");
+    println!("  Ctrl-C stops everything.");
+    println!();
+
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("stopping"),
+        status = router.wait() => tracing::error!(?status, "the router stopped"),
+    }
+    let _ = router.start_kill();
+    let _ = stop_tx.send(true);
+    // Open subscriptions would hold a graceful shutdown forever.
+    let _ = tokio::time::timeout(Duration::from_secs(10), try_join_all(tasks.drain(..))).await;
+    Ok(())
+}
+
+fn start_router(store_port: u16) -> anyhow::Result<tokio::process::Child> {
+    let exe = std::env::current_exe()?;
+    let router_bin = exe
+        .parent()
+        .map(|dir| dir.join("salesync-router"))
+        .filter(|path| path.exists())
+        .context("salesync-router not found beside this binary: run `cargo build --bins`")?;
+    let config = repo_root().join("router/router.config.yaml");
+    Command::new(router_bin)
+        .env("ROUTER_CONFIG_FILE_PATH", config)
+        .env(
+            "STORE_URL",
+            format!("http://127.0.0.1:{store_port}/graphql"),
+        )
+        .env(
+            "JWKS_URL",
+            format!("http://127.0.0.1:{store_port}/.well-known/jwks.json"),
+        )
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("failed to start the router")
+}
+
+async fn wait_until_ready(url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(response) = client.get(url).send().await
+            && response.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tracing::warn!(url, "the router is not ready yet");
+}

@@ -1,0 +1,94 @@
+//! A small GraphQL client over HTTP, with assertions that read as sentences.
+
+use serde_json::{Value, json};
+
+#[derive(Clone)]
+pub struct Client {
+    url: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+/// A GraphQL response and its HTTP status.
+#[derive(Debug)]
+pub struct GraphqlResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Client {
+    pub fn new(url: &str) -> Self {
+        Client {
+            url: url.to_string(),
+            token: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn with_token(&self, token: &str) -> Self {
+        Client {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
+    }
+
+    pub async fn try_query(
+        &self,
+        query: &str,
+        variables: Value,
+    ) -> reqwest::Result<GraphqlResponse> {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let body = response.json::<Value>().await?;
+        Ok(GraphqlResponse { status, body })
+    }
+
+    pub async fn query(&self, query: &str, variables: Value) -> GraphqlResponse {
+        self.try_query(query, variables)
+            .await
+            .unwrap_or_else(|e| panic!("request to {} failed: {e}", self.url))
+    }
+}
+
+impl GraphqlResponse {
+    pub fn errors(&self) -> Vec<Value> {
+        self.body["errors"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The data, after asserting there were no errors.
+    pub fn data_or_panic(&self) -> &Value {
+        assert!(
+            self.errors().is_empty(),
+            "expected no errors, got {} {}",
+            self.status,
+            self.body
+        );
+        &self.body["data"]
+    }
+
+    /// The first error's `extensions.code`.
+    pub fn error_code(&self) -> Option<String> {
+        self.errors()
+            .first()
+            .and_then(|e| e["extensions"]["code"].as_str().map(str::to_string))
+    }
+
+    /// Asserts the first error has `code` and returns it.
+    pub fn expect_error(&self, code: &str) -> Value {
+        assert_eq!(
+            self.error_code().as_deref(),
+            Some(code),
+            "expected {code}, got {} {}",
+            self.status,
+            self.body
+        );
+        self.errors()[0].clone()
+    }
+}

@@ -1,0 +1,266 @@
+//! The test harness: a whole Salesync system per test, as a client meets it.
+//!
+//! [`TestSystem::start`] gives each test its own PostgreSQL databases (one per
+//! subgraph, named by a UUID), starts every subgraph in-process on port 0 and
+//! the real router binary in front of them on a free port, and waits until a
+//! signed token passes the router. Logs stay silent unless `TEST_LOG=1`.
+
+use std::{path::PathBuf, process::Stdio, sync::Once, time::Duration};
+
+use anyhow::Context;
+use salesync_common::{
+    config::{AuthSettings, DatabaseTarget, LogFormat, Settings},
+    testing::fresh_database,
+};
+use salesync_store::{
+    config::{LoginSettings, StoreConfig, TokenSettings},
+    tokens::{TokenIssuer, generate_pem},
+};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+use uuid::Uuid;
+
+mod client;
+pub use client::{Client, GraphqlResponse};
+
+/// Knobs a test may turn before starting the system.
+#[derive(Clone)]
+pub struct Options {
+    pub login: LoginSettings,
+    pub token_ttl_seconds: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            login: LoginSettings::default(),
+            token_ttl_seconds: 3600,
+        }
+    }
+}
+
+/// A running system: subgraphs, router, and the key that signs tokens.
+pub struct TestSystem {
+    pub router_url: String,
+    pub store_url: String,
+    /// Signs tokens exactly like the store subgraph does (same key).
+    pub signing_key: SecretString,
+    pub auth: AuthSettings,
+    _router: Child,
+    _data_dir: TempDir,
+}
+
+impl TestSystem {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        init_logs();
+        let data_dir = TempDir::new();
+        let database = fresh_database();
+        let auth = AuthSettings::default();
+        let signing_key = generate_pem().expect("a signing key");
+
+        let store = salesync_store::Application::build(StoreConfig {
+            settings: settings("store", &database, &data_dir, &auth),
+            tokens: TokenSettings {
+                ttl_seconds: options.token_ttl_seconds,
+                signing_key_pem: Some(signing_key.clone()),
+                signing_key_file: None,
+            },
+            login: options.login,
+        })
+        .await
+        .expect("the store subgraph starts");
+        let store_port = store.port();
+        tokio::spawn(store.run_until_stopped(std::future::pending()));
+
+        let store_url = format!("http://127.0.0.1:{store_port}/graphql");
+        let router_port = free_port();
+        let router = Command::new(router_binary())
+            .env(
+                "ROUTER_CONFIG_FILE_PATH",
+                repo_root().join("router/router.config.yaml"),
+            )
+            .env("ROUTER_PORT", router_port.to_string())
+            .env("ROUTER_LOG_LEVEL", if logs_on() { "info" } else { "error" })
+            .env("STORE_URL", &store_url)
+            .env(
+                "JWKS_URL",
+                format!("http://127.0.0.1:{store_port}/.well-known/jwks.json"),
+            )
+            .stdin(Stdio::null())
+            .stdout(if logs_on() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .stderr(if logs_on() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the router starts (build it with `cargo build -p salesync-router`)");
+
+        let system = TestSystem {
+            router_url: format!("http://127.0.0.1:{router_port}/graphql"),
+            store_url,
+            signing_key,
+            auth,
+            _router: router,
+            _data_dir: data_dir,
+        };
+        system.wait_for_router().await;
+        system
+    }
+
+    /// A client of the router, as a front end would be.
+    pub fn client(&self) -> Client {
+        Client::new(&self.router_url)
+    }
+
+    /// A client that talks to one subgraph directly, bypassing the router.
+    pub fn store_client(&self) -> Client {
+        Client::new(&self.store_url)
+    }
+
+    /// Signs a token for `store_id` with the store subgraph's own key.
+    pub fn token_for(&self, store_id: Uuid, ttl: chrono::Duration) -> String {
+        TokenIssuer::from_pem(&self.signing_key, ttl, &self.auth)
+            .expect("issuer")
+            .issue(store_id, "test")
+            .expect("token")
+            .token
+    }
+
+    /// The router is ready once its supergraph is loaded and it has fetched
+    /// the store's JWKS: a signed token then gets past it.
+    async fn wait_for_router(&self) {
+        let token = self.token_for(Uuid::new_v4(), chrono::Duration::minutes(5));
+        let client = self.client().with_token(&token);
+        for _ in 0..150 {
+            if let Ok(response) = client.try_query("{ __typename }", json!({})).await
+                && response.errors().is_empty()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the router did not become ready at {}", self.router_url);
+    }
+
+    /// Signs up a store with valid defaults; returns its token and id.
+    pub async fn sign_up(&self, username: &str, password: &str) -> (String, String) {
+        let response = self
+            .client()
+            .query(
+                "mutation($input: SignUpInput!) { signUp(input: $input) { token store { id } } }",
+                json!({ "input": sign_up_input(username, password) }),
+            )
+            .await;
+        let data = response.data_or_panic();
+        (
+            data["signUp"]["token"].as_str().expect("token").to_string(),
+            data["signUp"]["store"]["id"]
+                .as_str()
+                .expect("id")
+                .to_string(),
+        )
+    }
+}
+
+/// A valid `SignUpInput` for `username`.
+pub fn sign_up_input(username: &str, password: &str) -> Value {
+    json!({
+        "username": username,
+        "password": password,
+        "ownerName": "Kim Minji",
+        "phone": "+82 10-1234-5678",
+        "name": "Minji's Kitchen",
+        "address": "12 Sejong-daero, Seoul",
+        "storeType": "restaurant",
+    })
+}
+
+/// A username no other test uses.
+pub fn unique_username(prefix: &str) -> String {
+    format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..10])
+}
+
+fn settings(
+    service: &'static str,
+    database: &DatabaseTarget,
+    data_dir: &TempDir,
+    auth: &AuthSettings,
+) -> Settings {
+    Settings {
+        service,
+        host: "127.0.0.1".into(),
+        port: 0,
+        database: database.clone(),
+        data_dir: data_dir.0.clone(),
+        auth: auth.clone(),
+        log_format: LogFormat::Pretty,
+    }
+}
+
+fn logs_on() -> bool {
+    std::env::var("TEST_LOG").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if logs_on() {
+            salesync_common::telemetry::init(LogFormat::Pretty);
+        }
+    });
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The router binary built into the same target folder as this test.
+fn router_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("SALESYNC_ROUTER_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // target/<profile>/deps/<test> -> target/<profile>/salesync-router
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary lives in target/<profile>/deps");
+    profile_dir.join("salesync-router")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A folder removed when the test ends.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let path = std::env::temp_dir().join(format!("salesync-test-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&path)
+            .context("temp dir")
+            .expect("a temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

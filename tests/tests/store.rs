@@ -1,0 +1,344 @@
+//! The store subgraph through the real router, on PostgreSQL.
+
+use salesync_store::config::LoginSettings;
+use salesync_tests::{Client, Options, TestSystem, sign_up_input, unique_username};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const ME: &str = "{ me { id username name ownerName tableCount timezone currency createdAt } }";
+const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt store { id username } } }";
+
+async fn login(client: &Client, username: &str, password: &str) -> salesync_tests::GraphqlResponse {
+    client
+        .query(LOGIN, json!({ "u": username, "p": password }))
+        .await
+}
+
+#[tokio::test]
+async fn sign_up_then_log_in_then_me_returns_the_store() {
+    let system = TestSystem::start().await;
+    let username = unique_username("kim");
+    let (signup_token, store_id) = system.sign_up(&username, "s3cret-pass").await;
+
+    let me = system
+        .client()
+        .with_token(&signup_token)
+        .query(ME, json!({}))
+        .await;
+    let me = &me.data_or_panic()["me"];
+    assert_eq!(me["id"], store_id.as_str());
+    assert_eq!(me["username"], username.as_str());
+    assert_eq!(me["tableCount"], 12, "default table count");
+    assert_eq!(me["timezone"], "Asia/Seoul");
+    assert_eq!(me["currency"], "KRW");
+
+    let logged_in = login(&system.client(), &username, "s3cret-pass").await;
+    let payload = &logged_in.data_or_panic()["login"];
+    assert_eq!(payload["store"]["id"], store_id.as_str());
+    let token = payload["token"].as_str().expect("token");
+    let me_again = system.client().with_token(token).query(ME, json!({})).await;
+    assert_eq!(me_again.data_or_panic()["me"]["id"], store_id.as_str());
+}
+
+#[tokio::test]
+async fn unknown_username_and_wrong_password_give_the_same_error() {
+    let system = TestSystem::start().await;
+    let username = unique_username("lee");
+    system.sign_up(&username, "right-password").await;
+
+    let wrong_password = login(&system.client(), &username, "wrong-password").await;
+    let unknown_user = login(
+        &system.client(),
+        &unique_username("nobody"),
+        "right-password",
+    )
+    .await;
+    let a = wrong_password.expect_error("UNAUTHENTICATED");
+    let b = unknown_user.expect_error("UNAUTHENTICATED");
+    assert_eq!(
+        a["message"], b["message"],
+        "the messages must not tell them apart"
+    );
+}
+
+#[tokio::test]
+async fn a_taken_username_is_a_conflict_and_no_longer_available() {
+    let system = TestSystem::start().await;
+    let username = unique_username("park");
+    let available = "query($u: String!) { usernameAvailable(username: $u) }";
+
+    let before = system
+        .client()
+        .query(available, json!({ "u": username }))
+        .await;
+    assert_eq!(before.data_or_panic()["usernameAvailable"], true);
+
+    system.sign_up(&username, "first-owner").await;
+    let again = system
+        .client()
+        .query(
+            "mutation($i: SignUpInput!) { signUp(input: $i) { token } }",
+            json!({ "i": sign_up_input(&username.to_uppercase(), "second-owner") }),
+        )
+        .await;
+    again.expect_error("CONFLICT");
+
+    let after = system
+        .client()
+        .query(available, json!({ "u": username }))
+        .await;
+    assert_eq!(after.data_or_panic()["usernameAvailable"], false);
+}
+
+#[tokio::test]
+async fn me_needs_a_valid_token_through_the_router_and_at_the_subgraph() {
+    let system = TestSystem::start().await;
+    let (_, store_id) = system
+        .sign_up(&unique_username("choi"), "s3cret-pass")
+        .await;
+    let store_id: Uuid = store_id.parse().expect("uuid");
+
+    let forged = {
+        // Same claims, signed by a key nobody published.
+        let other = salesync_store::tokens::generate_pem().expect("key");
+        salesync_store::tokens::TokenIssuer::from_pem(
+            &other,
+            chrono::Duration::hours(1),
+            &system.auth,
+        )
+        .expect("issuer")
+        .issue(store_id, "choi")
+        .expect("token")
+        .token
+    };
+    let expired = system.token_for(store_id, chrono::Duration::minutes(-10));
+    let cases: [(&str, Option<&str>); 4] = [
+        ("no token", None),
+        ("forged", Some(&forged)),
+        ("expired", Some(&expired)),
+        ("garbage", Some("not.a.jwt")),
+    ];
+    for client in [system.client(), system.store_client()] {
+        for (case, token) in cases {
+            let client = match token {
+                Some(token) => client.with_token(token),
+                None => client.clone(),
+            };
+            let response = client.query(ME, json!({})).await;
+            let error = response.expect_error("UNAUTHENTICATED");
+            assert!(
+                response.body["data"].is_null() || response.body["data"]["me"].is_null(),
+                "{case}: {}",
+                response.body
+            );
+            assert!(
+                !error["message"].as_str().unwrap_or("").is_empty(),
+                "{case}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_input_rule_is_bad_user_input_naming_the_field() {
+    let system = TestSystem::start().await;
+    let mutation = "mutation($i: SignUpInput!) { signUp(input: $i) { token } }";
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("username", json!("ab"), "input.username"),
+        ("username", json!("bad name!"), "input.username"),
+        ("password", json!("short"), "input.password"),
+        ("timezone", json!("Mars/Olympus"), "input.timezone"),
+        ("currency", json!("XYZ"), "input.currency"),
+        ("tableCount", json!(0), "input.tableCount"),
+        ("tableCount", json!(501), "input.tableCount"),
+        ("name", json!("   "), "input.name"),
+        ("ownerName", json!(""), "input.ownerName"),
+        ("address", json!(" "), "input.address"),
+        ("storeType", json!(""), "input.storeType"),
+        ("phone", json!("call me"), "input.phone"),
+    ];
+    for (key, value, field) in cases {
+        let mut input = sign_up_input(&unique_username("rule"), "s3cret-pass");
+        input[key] = value.clone();
+        let response = system.client().query(mutation, json!({ "i": input })).await;
+        let error = response.expect_error("BAD_USER_INPUT");
+        assert_eq!(
+            error["extensions"]["field"], field,
+            "{key}={value}: {}",
+            response.body
+        );
+    }
+
+    // Nothing was written: the username of a rejected sign-up is still free.
+    let mut input = sign_up_input(&unique_username("rule"), "s3cret-pass");
+    input["timezone"] = json!("Nowhere/Land");
+    let username = input["username"].clone();
+    system
+        .client()
+        .query(mutation, json!({ "i": input }))
+        .await
+        .expect_error("BAD_USER_INPUT");
+    let free = system
+        .client()
+        .query(
+            "query($u: String!) { usernameAvailable(username: $u) }",
+            json!({ "u": username }),
+        )
+        .await;
+    assert_eq!(free.data_or_panic()["usernameAvailable"], true);
+
+    // The same rules hold for updates.
+    let (token, _) = system.sign_up(&unique_username("upd"), "s3cret-pass").await;
+    let update = "mutation($i: UpdateStoreInput!) { updateStore(input: $i) { tableCount } }";
+    let response = system
+        .client()
+        .with_token(&token)
+        .query(update, json!({ "i": { "tableCount": 0 } }))
+        .await;
+    assert_eq!(
+        response.expect_error("BAD_USER_INPUT")["extensions"]["field"],
+        "input.tableCount"
+    );
+    let response = system
+        .client()
+        .with_token(&token)
+        .query(
+            update,
+            json!({ "i": { "tableCount": 30, "timezone": "Europe/Paris" } }),
+        )
+        .await;
+    assert_eq!(response.data_or_panic()["updateStore"]["tableCount"], 30);
+}
+
+#[tokio::test]
+async fn change_password_needs_the_current_one() {
+    let system = TestSystem::start().await;
+    let username = unique_username("jung");
+    let (token, _) = system.sign_up(&username, "old-password").await;
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let client = system.client().with_token(&token);
+
+    client
+        .query(
+            change,
+            json!({ "c": "not-the-password", "n": "new-password" }),
+        )
+        .await
+        .expect_error("FORBIDDEN");
+    login(&system.client(), &username, "old-password")
+        .await
+        .data_or_panic();
+
+    let changed = client
+        .query(change, json!({ "c": "old-password", "n": "new-password" }))
+        .await;
+    assert_eq!(changed.data_or_panic()["changePassword"], true);
+    login(&system.client(), &username, "new-password")
+        .await
+        .data_or_panic();
+    login(&system.client(), &username, "old-password")
+        .await
+        .expect_error("UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn verify_password_answers_true_or_false() {
+    let system = TestSystem::start().await;
+    let (token, _) = system
+        .sign_up(&unique_username("kang"), "the-password")
+        .await;
+    let verify = "mutation($p: String!) { verifyPassword(password: $p) }";
+    let client = system.client().with_token(&token);
+    let right = client.query(verify, json!({ "p": "the-password" })).await;
+    assert_eq!(right.data_or_panic()["verifyPassword"], true);
+    let wrong = client.query(verify, json!({ "p": "guess" })).await;
+    assert_eq!(wrong.data_or_panic()["verifyPassword"], false);
+}
+
+#[tokio::test]
+async fn delete_store_needs_the_password_and_then_the_store_is_gone() {
+    let system = TestSystem::start().await;
+    let username = unique_username("yoon");
+    let (token, _) = system.sign_up(&username, "the-password").await;
+    let delete = "mutation($p: String!) { deleteStore(password: $p) }";
+    let client = system.client().with_token(&token);
+
+    client
+        .query(delete, json!({ "p": "wrong" }))
+        .await
+        .expect_error("FORBIDDEN");
+    login(&system.client(), &username, "the-password")
+        .await
+        .data_or_panic();
+
+    let deleted = client.query(delete, json!({ "p": "the-password" })).await;
+    assert_eq!(deleted.data_or_panic()["deleteStore"], true);
+    login(&system.client(), &username, "the-password")
+        .await
+        .expect_error("UNAUTHENTICATED");
+    client
+        .query(ME, json!({}))
+        .await
+        .expect_error("UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_lock_the_username_for_a_while() {
+    let system = TestSystem::start_with(Options {
+        login: LoginSettings {
+            max_failures: 3,
+            window_seconds: 600,
+            lock_seconds: 600,
+        },
+        ..Options::default()
+    })
+    .await;
+    let username = unique_username("han");
+    system.sign_up(&username, "the-password").await;
+
+    for _ in 0..3 {
+        login(&system.client(), &username, "guess")
+            .await
+            .expect_error("UNAUTHENTICATED");
+    }
+    // Locked: even the right password is refused, and the client learns when to retry.
+    let locked = login(&system.client(), &username, "the-password").await;
+    let error = locked.expect_error("UNAUTHENTICATED");
+    assert_eq!(error["extensions"]["reason"], "TOO_MANY_ATTEMPTS");
+    assert!(
+        error["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
+
+    // Another username is not affected.
+    let other = unique_username("han2");
+    system.sign_up(&other, "the-password").await;
+    login(&system.client(), &other, "the-password")
+        .await
+        .data_or_panic();
+}
+
+#[tokio::test]
+async fn another_stores_reference_does_not_resolve() {
+    let system = TestSystem::start().await;
+    let (token_a, _) = system.sign_up(&unique_username("a"), "the-password").await;
+    let (_, store_b) = system.sign_up(&unique_username("b"), "the-password").await;
+    let entities =
+        r#"query($r: [_Any!]!) { _entities(representations: $r) { ... on Store { id name } } }"#;
+    let response = system
+        .store_client()
+        .with_token(&token_a)
+        .query(
+            entities,
+            json!({ "r": [{ "__typename": "Store", "id": store_b }] }),
+        )
+        .await;
+    response.expect_error("NOT_FOUND");
+    assert!(
+        !response.body.to_string().contains("Minji's Kitchen"),
+        "{}",
+        response.body
+    );
+}
