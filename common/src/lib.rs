@@ -6,6 +6,7 @@
 //! [`server::Server`]. Test support lives in [`testing`] behind the
 //! `test-support` feature.
 
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -13,13 +13,12 @@ pub mod passwords;
 pub mod schema;
 pub mod tokens;
 
-use std::future::Future;
-
 use anyhow::Context;
 use axum::{Json, Router, routing::get};
 use salesync_common::{
-    db::{connect_and_migrate, ping},
-    server::{Readiness, Server},
+    app::{Application, Subgraph},
+    config::{Layers, Settings},
+    server::Readiness,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use secrecy::SecretString;
@@ -31,20 +30,29 @@ use crate::{
     tokens::{TokenIssuer, load_or_generate_pem},
 };
 
-/// The store subgraph, bound and ready to run.
-pub struct Application {
-    server: Server,
-}
+/// The store subgraph.
+pub struct Store;
 
-impl Application {
+impl Subgraph for Store {
+    type Config = StoreConfig;
+    type Migrator = store_migration::Migrator;
+
+    fn config(layers: &Layers) -> anyhow::Result<StoreConfig> {
+        StoreConfig::from_layers(layers)
+    }
+
+    fn settings(config: &StoreConfig) -> &Settings {
+        &config.settings
+    }
+
+    fn sdl() -> String {
+        schema::sdl()
+    }
+
     /// Connects and migrates the database, loads the signing key, binds the port.
-    pub async fn build(config: StoreConfig) -> anyhow::Result<Self> {
+    async fn build(config: StoreConfig) -> anyhow::Result<Application> {
         let settings = &config.settings;
-        let url = settings.database.url_for(settings.service)?;
-        let db = connect_and_migrate::<store_migration::Migrator>(&url)
-            .await
-            .context("store database")?
-            .conn;
+        let db = Self::database(settings).await.context("store database")?;
         let tokens = TokenIssuer::from_pem(
             &signing_key(&config)?,
             chrono::Duration::seconds(config.tokens.ttl_seconds),
@@ -53,7 +61,7 @@ impl Application {
         let verifier = tokens.verifier(&settings.auth)?;
         let jwks = tokens.jwks().clone();
         let schema = schema::build(StoreState {
-            db: db.clone(),
+            db: db.conn.clone(),
             tokens,
             login: config.login,
         });
@@ -66,24 +74,7 @@ impl Application {
                 }),
             )
             .merge(salesync_common::graphql::routes(schema, verifier));
-        let readiness = Readiness::default().check("database", move || {
-            let db = db.clone();
-            async move { ping(&db).await }
-        });
-        let server = Server::bind(&settings.host, settings.port, routes, readiness).await?;
-        tracing::info!(address = %server.address(), "store subgraph listening");
-        Ok(Application { server })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.server.port()
-    }
-
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
-        self.server.run_until_stopped(shutdown).await
+        Application::bind(settings, routes, &db, Readiness::default()).await
     }
 }
 
@@ -98,13 +89,6 @@ fn signing_key(config: &StoreConfig) -> anyhow::Result<SecretString> {
         .clone()
         .unwrap_or_else(|| config.settings.data_dir.join("store-signing-key.pem"));
     load_or_generate_pem(&path)
-}
-
-/// Applies the store database's migrations and returns.
-pub async fn migrate(config: &StoreConfig) -> anyhow::Result<()> {
-    let url = config.settings.database.url_for(config.settings.service)?;
-    connect_and_migrate::<store_migration::Migrator>(&url).await?;
-    Ok(())
 }
 
 pub(crate) async fn store_by_username(
