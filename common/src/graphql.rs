@@ -57,11 +57,25 @@ where
 {
     let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let caller = state.verifier.caller_from_header(header).await;
-    state
+    let mut response = state
         .schema
         .execute(request.into_inner().data(caller))
-        .await
-        .into()
+        .await;
+    for error in &mut response.errors {
+        label_request_error(error);
+    }
+    response.into()
+}
+
+/// Resolvers always answer with a contract code (see `Error`). An error
+/// without one comes from async-graphql itself before any resolver ran: a
+/// value that does not fit its type (`1.5` as `Money`), an unknown field.
+/// The client sent something wrong, so it is `BAD_USER_INPUT`.
+fn label_request_error(error: &mut async_graphql::ServerError) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", crate::error::Code::BadUserInput.as_str());
+    }
 }
 
 async fn graphiql() -> Html<String> {
