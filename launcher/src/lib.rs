@@ -15,11 +15,18 @@ pub struct Subgraph {
 
 /// Every subgraph, in the order of `schema/subgraphs.json`.
 pub fn subgraphs() -> Vec<Subgraph> {
-    vec![Subgraph {
-        name: "store",
-        port: salesync_store::config::DEFAULT_PORT,
-        sdl: salesync_store::schema::sdl,
-    }]
+    vec![
+        Subgraph {
+            name: "store",
+            port: salesync_store::config::DEFAULT_PORT,
+            sdl: salesync_store::schema::sdl,
+        },
+        Subgraph {
+            name: "item",
+            port: salesync_item::config::DEFAULT_PORT,
+            sdl: salesync_item::schema::sdl,
+        },
+    ]
 }
 
 /// The repository root, found from the working directory or this crate.

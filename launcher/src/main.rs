@@ -11,8 +11,10 @@ use std::{process::Stdio, time::Duration};
 use anyhow::Context;
 use futures::future::try_join_all;
 use salesync::{export_sdl, repo_root};
-use salesync_common::{config::Layers, server::shutdown_signal, telemetry};
-use tokio::{process::Command, sync::watch};
+use salesync_common::{app::Subgraph, config::Layers, server::shutdown_signal, telemetry};
+use salesync_item::Item;
+use salesync_store::Store;
+use tokio::{process::Command, sync::watch, task::JoinHandle};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -37,28 +39,30 @@ fn schema() -> anyhow::Result<()> {
 
 async fn run() -> anyhow::Result<()> {
     let layers = Layers::load()?;
-    let store_config = salesync_store::config::StoreConfig::from_layers(&layers)?;
-    telemetry::init(store_config.settings.log_format);
+    telemetry::init(layers.service("launcher", 0)?.log_format);
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    };
+    let mut tasks = Vec::new();
+    let mut urls = Vec::new();
+    for (name, port) in [
+        (
+            "store",
+            start::<Store>(&layers, &stop_rx, &mut tasks).await?,
+        ),
+        ("item", start::<Item>(&layers, &stop_rx, &mut tasks).await?),
+    ] {
+        urls.push((name, format!("http://127.0.0.1:{port}/graphql")));
+    }
 
-    let store = salesync_store::Application::build(store_config).await?;
-    let store_port = store.port();
-    let mut tasks = vec![tokio::spawn(store.run_until_stopped(stopped()))];
-
-    let mut router = start_router(store_port)?;
+    let mut router = start_router(&urls)?;
     let router_port = std::env::var("ROUTER_PORT").unwrap_or_else(|_| "4000".into());
     wait_until_ready(&format!("http://127.0.0.1:{router_port}/readiness")).await;
     println!();
     println!("  Salesync is up.");
     println!("  Playground:  http://127.0.0.1:{router_port}/graphql");
-    println!("  Subgraphs:   store http://127.0.0.1:{store_port}/graphql");
+    for (name, url) in &urls {
+        println!("  {name:<12} {url}");
+    }
     println!("  Ctrl-C stops everything.");
     println!();
 
@@ -69,28 +73,47 @@ async fn run() -> anyhow::Result<()> {
     let _ = router.start_kill();
     let _ = stop_tx.send(true);
     // Open subscriptions would hold a graceful shutdown forever.
-    let _ = tokio::time::timeout(Duration::from_secs(10), try_join_all(tasks.drain(..))).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), try_join_all(tasks)).await;
     Ok(())
 }
 
-fn start_router(store_port: u16) -> anyhow::Result<tokio::process::Child> {
+/// Builds subgraph `S` from the shared layers and runs it until `stop`.
+async fn start<S: Subgraph>(
+    layers: &Layers,
+    stop: &watch::Receiver<bool>,
+    tasks: &mut Vec<JoinHandle<anyhow::Result<()>>>,
+) -> anyhow::Result<u16> {
+    let app = S::build(S::config(layers)?).await?;
+    let port = app.port();
+    let mut stop = stop.clone();
+    tasks.push(tokio::spawn(app.run_until_stopped(async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    })));
+    Ok(port)
+}
+
+fn start_router(urls: &[(&str, String)]) -> anyhow::Result<tokio::process::Child> {
     let exe = std::env::current_exe()?;
     let router_bin = exe
         .parent()
         .map(|dir| dir.join("salesync-router"))
         .filter(|path| path.exists())
         .context("salesync-router not found beside this binary: run `cargo build --bins`")?;
-    let config = repo_root().join("router/router.config.yaml");
-    Command::new(router_bin)
-        .env("ROUTER_CONFIG_FILE_PATH", config)
-        .env(
-            "STORE_URL",
-            format!("http://127.0.0.1:{store_port}/graphql"),
-        )
-        .env(
-            "JWKS_URL",
-            format!("http://127.0.0.1:{store_port}/.well-known/jwks.json"),
-        )
+    let mut command = Command::new(router_bin);
+    command.env(
+        "ROUTER_CONFIG_FILE_PATH",
+        repo_root().join("router/router.config.yaml"),
+    );
+    for (name, url) in urls {
+        command.env(format!("{}_URL", name.to_uppercase()), url);
+        if *name == "store" {
+            command.env(
+                "JWKS_URL",
+                url.replace("/graphql", "/.well-known/jwks.json"),
+            );
+        }
+    }
+    command
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .spawn()

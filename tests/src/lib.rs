@@ -9,10 +9,14 @@ use std::{path::PathBuf, process::Stdio, sync::Once, time::Duration};
 
 use anyhow::Context;
 use salesync_common::{
+    app::Subgraph,
     config::{AuthSettings, DatabaseTarget, LogFormat, Settings},
+    db::StatementCounter,
     testing::fresh_database,
 };
+use salesync_item::{Item, config::ItemConfig};
 use salesync_store::{
+    Store,
     config::{LoginSettings, StoreConfig, TokenSettings},
     tokens::{TokenIssuer, generate_pem},
 };
@@ -44,6 +48,9 @@ impl Default for Options {
 pub struct TestSystem {
     pub router_url: String,
     pub store_url: String,
+    pub item_url: String,
+    /// SQL statements the item subgraph has run: the dataloader tests read it.
+    pub item_statements: StatementCounter,
     /// Signs tokens exactly like the store subgraph does (same key).
     pub signing_key: SecretString,
     pub auth: AuthSettings,
@@ -63,7 +70,7 @@ impl TestSystem {
         let auth = AuthSettings::default();
         let signing_key = generate_pem().expect("a signing key");
 
-        let store = salesync_store::Application::build(StoreConfig {
+        let store = Store::build(StoreConfig {
             settings: settings("store", &database, &data_dir, &auth),
             tokens: TokenSettings {
                 ttl_seconds: options.token_ttl_seconds,
@@ -76,8 +83,22 @@ impl TestSystem {
         .expect("the store subgraph starts");
         let store_port = store.port();
         tokio::spawn(store.run_until_stopped(std::future::pending()));
-
         let store_url = format!("http://127.0.0.1:{store_port}/graphql");
+        let jwks_url = format!("http://127.0.0.1:{store_port}/.well-known/jwks.json");
+
+        let item_auth = AuthSettings {
+            jwks_url: jwks_url.clone(),
+            ..auth.clone()
+        };
+        let item = Item::build(ItemConfig {
+            settings: settings("item", &database, &data_dir, &item_auth),
+        })
+        .await
+        .expect("the item subgraph starts");
+        let item_statements = item.statements();
+        let item_url = format!("http://127.0.0.1:{}/graphql", item.port());
+        tokio::spawn(item.run_until_stopped(std::future::pending()));
+
         let router_port = free_port();
         let router = Command::new(router_binary())
             .env(
@@ -87,10 +108,8 @@ impl TestSystem {
             .env("ROUTER_PORT", router_port.to_string())
             .env("ROUTER_LOG_LEVEL", if logs_on() { "info" } else { "error" })
             .env("STORE_URL", &store_url)
-            .env(
-                "JWKS_URL",
-                format!("http://127.0.0.1:{store_port}/.well-known/jwks.json"),
-            )
+            .env("ITEM_URL", &item_url)
+            .env("JWKS_URL", &jwks_url)
             .stdin(Stdio::null())
             .stdout(if logs_on() {
                 Stdio::inherit()
@@ -109,6 +128,8 @@ impl TestSystem {
         let system = TestSystem {
             router_url: format!("http://127.0.0.1:{router_port}/graphql"),
             store_url,
+            item_url,
+            item_statements,
             signing_key,
             auth,
             _router: router,
@@ -126,6 +147,11 @@ impl TestSystem {
     /// A client that talks to one subgraph directly, bypassing the router.
     pub fn store_client(&self) -> Client {
         Client::new(&self.store_url)
+    }
+
+    /// A client of the item subgraph directly.
+    pub fn item_client(&self) -> Client {
+        Client::new(&self.item_url)
     }
 
     /// Signs a token for `store_id` with the store subgraph's own key.

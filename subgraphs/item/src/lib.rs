@@ -1,0 +1,50 @@
+//! The item subgraph: the menu of categories and items, contributed to the
+//! `Store` entity (SPEC §2, item section).
+//!
+//! - `domain`: names, prices and descriptions
+//! - `db`: the tables, through sea-orm
+//! - `schema`: the GraphQL types, resolvers and dataloaders
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod schema;
+
+use anyhow::Context;
+use salesync_common::{
+    app::{Application, Subgraph},
+    auth::TokenVerifier,
+    config::{Layers, Settings},
+    server::Readiness,
+};
+
+use crate::{config::ItemConfig, schema::ItemState};
+
+/// The item subgraph.
+pub struct Item;
+
+impl Subgraph for Item {
+    type Config = ItemConfig;
+    type Migrator = item_migration::Migrator;
+
+    fn config(layers: &Layers) -> anyhow::Result<ItemConfig> {
+        ItemConfig::from_layers(layers)
+    }
+
+    fn settings(config: &ItemConfig) -> &Settings {
+        &config.settings
+    }
+
+    fn sdl() -> String {
+        schema::sdl()
+    }
+
+    async fn build(config: ItemConfig) -> anyhow::Result<Application> {
+        let settings = &config.settings;
+        let db = Self::database(settings).await.context("item database")?;
+        let schema = schema::build(ItemState::new(db.conn.clone()));
+        let routes =
+            salesync_common::graphql::routes(schema, TokenVerifier::remote(&settings.auth));
+        Application::bind(settings, routes, &db, Readiness::default()).await
+    }
+}

@@ -1,0 +1,156 @@
+use async_graphql::{ComplexObject, Context, ID, InputObject, SimpleObject};
+use chrono::{DateTime, Utc};
+use salesync_common::{Error, Result, scalars::Money};
+use uuid::Uuid;
+
+use super::{ItemState, loaders::Scoped};
+use crate::db::{categories, items};
+
+/// A section of the menu, such as "Drinks".
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct Category {
+    /// The category's opaque id.
+    pub id: ID,
+    /// The category's name, unique among the store's live categories.
+    pub name: String,
+    /// When the category was created.
+    pub created_at: DateTime<Utc>,
+    /// Whether the category was deleted. Deleted categories leave the menu
+    /// but still resolve for past orders and reports.
+    pub deleted: bool,
+    #[graphql(skip)]
+    pub key: Scoped,
+}
+
+#[ComplexObject]
+impl Category {
+    /// The category's live items, in creation order.
+    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<Item>> {
+        let state = ctx.data_unchecked::<ItemState>();
+        let rows = state
+            .loaders
+            .category_items
+            .load_one(self.key)
+            .await?
+            .unwrap_or_default();
+        // These items' category is this one: hand it down instead of loading it again.
+        Ok(rows
+            .into_iter()
+            .map(|row| Item {
+                known_category: Some(Box::new(self.clone())),
+                ..Item::from(row)
+            })
+            .collect())
+    }
+}
+
+impl From<categories::Model> for Category {
+    fn from(row: categories::Model) -> Self {
+        Category {
+            id: ID(row.id.to_string()),
+            name: row.name,
+            created_at: row.created_at,
+            deleted: row.deleted_at.is_some(),
+            key: Scoped {
+                store_id: row.store_id,
+                id: row.id,
+            },
+        }
+    }
+}
+
+/// Something on the menu that can be ordered.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct Item {
+    /// The item's opaque id.
+    pub id: ID,
+    /// The item's name, unique among its category's live items.
+    pub name: String,
+    /// The current price. Orders keep the price they were placed at.
+    pub price: Money,
+    /// What the guest should know about the item.
+    pub description: Option<String>,
+    /// Whether the item is out of stock: it stays on the menu but cannot be ordered.
+    pub sold_out: bool,
+    /// When the item was created.
+    pub created_at: DateTime<Utc>,
+    /// Whether the item was deleted. Deleted items leave the menu but still
+    /// resolve for past orders and reports.
+    pub deleted: bool,
+    #[graphql(skip)]
+    pub store_id: Uuid,
+    #[graphql(skip)]
+    pub category_id: Uuid,
+    /// The category, when the item was reached through it.
+    #[graphql(skip)]
+    pub known_category: Option<Box<Category>>,
+}
+
+#[ComplexObject]
+impl Item {
+    /// The category the item is listed under.
+    async fn category(&self, ctx: &Context<'_>) -> Result<Category> {
+        if let Some(category) = &self.known_category {
+            return Ok((**category).clone());
+        }
+        let state = ctx.data_unchecked::<ItemState>();
+        let key = Scoped {
+            store_id: self.store_id,
+            id: self.category_id,
+        };
+        state
+            .loaders
+            .categories
+            .load_one(key)
+            .await?
+            .map(Category::from)
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("item {} has no category", self.id.0)))
+    }
+}
+
+impl From<items::Model> for Item {
+    fn from(row: items::Model) -> Self {
+        Item {
+            id: ID(row.id.to_string()),
+            name: row.name,
+            price: Money(row.price),
+            description: row.description,
+            sold_out: row.sold_out,
+            created_at: row.created_at,
+            deleted: row.deleted_at.is_some(),
+            store_id: row.store_id,
+            category_id: row.category_id,
+            known_category: None,
+        }
+    }
+}
+
+/// A new menu item.
+#[derive(Debug, InputObject)]
+pub struct CreateItemInput {
+    /// The category to list it under: one of the caller's live categories.
+    pub category_id: ID,
+    /// 1–100 characters, unique within the category.
+    pub name: String,
+    /// 0 to 100,000,000 in the currency's smallest unit.
+    pub price: Money,
+    /// Up to 500 characters.
+    pub description: Option<String>,
+}
+
+/// Changes to an item; absent fields stay as they are.
+#[derive(Debug, InputObject)]
+pub struct UpdateItemInput {
+    /// A new name, unique within the item's category.
+    pub name: Option<String>,
+    /// A new price. Existing orders keep theirs.
+    pub price: Option<Money>,
+    /// A new description; an empty string removes it.
+    pub description: Option<String>,
+    /// Moves the item to another of the caller's live categories.
+    pub category_id: Option<ID>,
+    /// Marks the item sold out (true) or available again (false).
+    pub sold_out: Option<bool>,
+}
