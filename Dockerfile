@@ -6,7 +6,8 @@ WORKDIR /src
 COPY . .
 RUN cargo build --release --bins \
  && mkdir /out \
- && cp target/release/salesync-store target/release/salesync-router target/release/salesync /out/
+ && cp target/release/salesync-store target/release/salesync-item \
+       target/release/salesync-router target/release/salesync /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
