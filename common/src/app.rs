@@ -2,14 +2,20 @@
 //! bound [`Application`] it builds, and the [`main`] every subgraph binary
 //! runs (`salesync-<name> [serve|migrate|sdl]`).
 
-use std::future::Future;
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use axum::Router;
 use sea_orm_migration::MigratorTrait;
+use tokio::sync::watch;
 
 use crate::{
     config::{Layers, Settings},
     db::{Database, StatementCounter, connect_and_migrate, ping},
+    events::{
+        self, EventBus,
+        consumer::{self, Handler},
+        outbox::{self, OutboxSignal, Relay},
+    },
     server::{Readiness, Server, shutdown_signal},
     telemetry,
 };
@@ -37,10 +43,31 @@ pub trait Subgraph {
     }
 }
 
+/// Tells background tasks that the application is stopping.
+#[derive(Clone)]
+pub struct Stop(watch::Receiver<bool>);
+
+impl From<watch::Receiver<bool>> for Stop {
+    /// Stops once the sender sends `true`.
+    fn from(receiver: watch::Receiver<bool>) -> Self {
+        Stop(receiver)
+    }
+}
+
+impl Stop {
+    /// Resolves once stopping began (or whoever could signal it is gone).
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+}
+
+type Task = Box<dyn FnOnce(Stop) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
 /// A subgraph, bound and ready to run.
 pub struct Application {
     server: Server,
     statements: StatementCounter,
+    tasks: Vec<(&'static str, Task)>,
 }
 
 impl Application {
@@ -54,14 +81,27 @@ impl Application {
         let conn = db.conn.clone();
         let readiness = readiness.check("database", move || {
             let conn = conn.clone();
-            async move { ping(&conn).await }
+            async move { ping(&conn).await.map(|()| "ok".to_string()) }
         });
         let server = Server::bind(&settings.host, settings.port, routes, readiness).await?;
         tracing::info!(subgraph = settings.service, address = %server.address(), "listening");
         Ok(Application {
             server,
             statements: db.statements.clone(),
+            tasks: Vec::new(),
         })
+    }
+
+    /// A task that runs beside the server (an outbox relay, a consumer)
+    /// and ends when it is told to stop.
+    pub fn with_task<F, Fut>(mut self, name: &'static str, task: F) -> Self
+    where
+        F: FnOnce(Stop) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks
+            .push((name, Box::new(move |stop| Box::pin(task(stop)))));
+        self
     }
 
     pub fn port(&self) -> u16 {
@@ -73,11 +113,91 @@ impl Application {
         self.statements.clone()
     }
 
+    /// Serves and runs the background tasks until `shutdown`; then stops
+    /// accepting, lets requests in flight finish and gives tasks a few
+    /// seconds to end.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        self.server.run_until_stopped(shutdown).await
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let tasks: Vec<_> = self
+            .tasks
+            .into_iter()
+            .map(|(name, task)| {
+                tracing::debug!(task = name, "starting background task");
+                tokio::spawn(task(Stop(stop_rx.clone())))
+            })
+            .collect();
+        let result = self
+            .server
+            .run_until_stopped(async move {
+                shutdown.await;
+                let _ = stop_tx.send(true);
+            })
+            .await;
+        let _ =
+            tokio::time::timeout(Duration::from_secs(5), futures::future::join_all(tasks)).await;
+        result
+    }
+}
+
+/// A subgraph's events: the bus, its outbox and relay, its consumers.
+#[derive(Clone)]
+pub struct Events {
+    pub bus: Arc<dyn EventBus>,
+    /// Call `notify()` after committing a transaction that enqueued events.
+    pub outbox: OutboxSignal,
+    db: Database,
+}
+
+impl Events {
+    /// Connects to the configured bus (creating missing topics).
+    pub async fn connect(settings: &Settings, db: &Database) -> anyhow::Result<Self> {
+        Ok(Events {
+            bus: events::connect(&settings.bus, settings.service).await?,
+            outbox: OutboxSignal::default(),
+            db: db.clone(),
+        })
+    }
+
+    /// Adds the broker and the outbox backlog to `/ready`. Neither makes the
+    /// service unready: with the outbox, writes stay safe while Kafka is away.
+    pub fn readiness(&self, readiness: Readiness) -> Readiness {
+        let bus = self.bus.clone();
+        let conn = self.db.conn.clone();
+        readiness
+            .report("broker", move || {
+                let bus = bus.clone();
+                async move { bus.health().await }
+            })
+            .report("outbox_backlog", move || {
+                let conn = conn.clone();
+                async move {
+                    outbox::backlog(&conn)
+                        .await
+                        .map(|n| n.to_string())
+                        .map_err(|e| format!("outbox: {e}"))
+                }
+            })
+    }
+
+    /// Runs the outbox relay and the given consumers beside the server.
+    pub fn attach(
+        &self,
+        mut app: Application,
+        consumers: Vec<(&'static str, String, Arc<dyn Handler>)>,
+    ) -> Application {
+        let relay = Relay::new(self.db.conn.clone(), self.bus.clone(), self.outbox.clone());
+        app = app.with_task("outbox-relay", move |stop| relay.run(stop));
+        for (topic, group, handler) in consumers {
+            let bus = self.bus.clone();
+            let conn = self.db.conn.clone();
+            app = app.with_task("consumer", move |stop| {
+                consumer::run(bus, conn, topic, group, handler, stop)
+            });
+        }
+        app
     }
 }
 

@@ -10,6 +10,8 @@ use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, de::DeserializeOwned};
 
+use crate::events::{BusTarget, KafkaSettings, memory::MemoryBus};
+
 /// The raw layers, from which each part of a service reads its own section.
 pub struct Layers(config::Config);
 
@@ -72,6 +74,8 @@ struct RawSettings {
     #[serde(default)]
     auth: AuthSettings,
     #[serde(default)]
+    kafka: KafkaSettings,
+    #[serde(default)]
     log_format: LogFormat,
 }
 
@@ -83,6 +87,11 @@ impl RawSettings {
             (None, Some(server)) => DatabaseTarget::PerService(SecretString::from(server)),
             (None, None) => DatabaseTarget::SqliteIn(data_dir.clone()),
         };
+        let bus = if self.kafka.brokers.trim().is_empty() {
+            BusTarget::InProcess(MemoryBus::process_wide())
+        } else {
+            BusTarget::Kafka(self.kafka)
+        };
         Settings {
             service,
             host: self.host.unwrap_or_else(|| "127.0.0.1".to_string()),
@@ -90,6 +99,7 @@ impl RawSettings {
             database,
             data_dir,
             auth: self.auth,
+            bus,
             log_format: self.log_format,
         }
     }
@@ -107,6 +117,8 @@ pub struct Settings {
     /// Where local state lives in the one-command run: SQLite files, generated keys.
     pub data_dir: PathBuf,
     pub auth: AuthSettings,
+    /// Kafka when `KAFKA_BROKERS` is set, else the in-process bus.
+    pub bus: BusTarget,
     pub log_format: LogFormat,
 }
 

@@ -10,38 +10,58 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+type CheckFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
 type Check = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
 
-/// Named readiness checks, run on every `/ready` request.
+/// Named readiness checks, run on every `/ready` request. Each answers a
+/// short status; a failing *check* makes the service unready (503), a
+/// failing *report* is only shown.
 #[derive(Clone, Default)]
 pub struct Readiness {
-    checks: Vec<(&'static str, Check)>,
+    checks: Vec<(&'static str, bool, Check)>,
 }
 
 impl Readiness {
-    pub fn check<F, Fut>(mut self, name: &'static str, check: F) -> Self
+    /// A dependency the service cannot work without.
+    pub fn check<F, Fut>(self, name: &'static str, check: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), String>> + Send + 'static,
+        Fut: Future<Output = Result<String, String>> + Send + 'static,
+    {
+        self.add(name, true, check)
+    }
+
+    /// Something worth showing that does not make the service unready.
+    pub fn report<F, Fut>(self, name: &'static str, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, String>> + Send + 'static,
+    {
+        self.add(name, false, check)
+    }
+
+    fn add<F, Fut>(mut self, name: &'static str, critical: bool, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, String>> + Send + 'static,
     {
         self.checks
-            .push((name, Arc::new(move || Box::pin(check()))));
+            .push((name, critical, Arc::new(move || Box::pin(check()))));
         self
     }
 
-    async fn report(&self) -> (bool, serde_json::Value) {
+    async fn status(&self) -> (bool, serde_json::Value) {
         let mut ready = true;
         let mut report = serde_json::Map::new();
-        for (name, check) in &self.checks {
+        for (name, critical, check) in &self.checks {
             let status = match check().await {
-                Ok(()) => json!("ok"),
+                Ok(detail) => detail,
                 Err(reason) => {
-                    ready = false;
-                    json!(reason)
+                    ready &= !critical;
+                    reason
                 }
             };
-            report.insert((*name).to_string(), status);
+            report.insert((*name).to_string(), json!(status));
         }
         (ready, serde_json::Value::Object(report))
     }
@@ -100,7 +120,7 @@ impl Server {
 }
 
 async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
-    let (ready, report) = readiness.report().await;
+    let (ready, report) = readiness.status().await;
     let status = if ready {
         StatusCode::OK
     } else {

@@ -1,0 +1,49 @@
+//! The bus behind Kafka and the in-process implementation.
+
+use async_trait::async_trait;
+
+/// How a subscriber shares a topic with others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Members of one group share the events, each to one member, from the
+    /// group's committed offset: read models, work queues. One group per subgraph.
+    Group(String),
+    /// This subscriber sees every event published from now on, whatever
+    /// other replicas do: feeds for GraphQL subscriptions.
+    Broadcast,
+}
+
+/// A received message.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub topic: String,
+    pub key: Option<String>,
+    pub payload: Vec<u8>,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+#[async_trait]
+pub trait EventBus: Send + Sync + 'static {
+    /// Creates the topics that do not exist yet.
+    async fn ensure_topics(&self, topics: &[&str]) -> anyhow::Result<()>;
+    /// Publishes and waits until the bus has it (acknowledged by the broker).
+    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<()>;
+    /// Subscribes to one topic.
+    async fn subscribe(
+        &self,
+        topic: &str,
+        delivery: Delivery,
+    ) -> anyhow::Result<Box<dyn Subscription>>;
+    /// Whether the bus answers now, for `/ready`.
+    async fn health(&self) -> Result<String, String>;
+}
+
+#[async_trait]
+pub trait Subscription: Send {
+    /// The next message; waits for one.
+    async fn next(&mut self) -> anyhow::Result<Message>;
+    /// Marks `message` and everything before it in its partition as done
+    /// for the group. Until then, a restarted member receives it again.
+    async fn commit(&mut self, message: &Message) -> anyhow::Result<()>;
+}

@@ -1,0 +1,151 @@
+//! Idempotent consumers: each event is applied once per consumer, in one
+//! database transaction with the record that it was applied, and the bus
+//! offset is committed only after that transaction committed.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    TransactionTrait,
+};
+
+use super::{Delivery, Event, EventBus};
+use crate::app::Stop;
+
+/// The `processed_events` table.
+pub mod entity {
+    use chrono::{DateTime, Utc};
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "processed_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub consumer: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: Uuid,
+        pub processed_at: DateTime<Utc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// What a consumer does with an event, inside the transaction that also
+/// records the event as applied.
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    /// Unique per consumer within the subgraph's database, e.g. `item.store-deleted`.
+    fn name(&self) -> &'static str;
+    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()>;
+}
+
+/// Whether `apply` changed anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Now,
+    Before,
+}
+
+/// Applies `event` once: skipped when this consumer already applied its id.
+pub async fn apply(
+    db: &DatabaseConnection,
+    handler: &dyn Handler,
+    event: &Event,
+) -> anyhow::Result<Applied> {
+    let txn = db.begin().await.context("failed to begin")?;
+    let seen = entity::Entity::find_by_id((handler.name().to_string(), event.id))
+        .one(&txn)
+        .await
+        .context("failed to look up processed events")?;
+    if seen.is_some() {
+        return Ok(Applied::Before);
+    }
+    handler.handle(&txn, event).await?;
+    // A concurrent duplicate (two members during a rebalance) loses here on
+    // the primary key, and its transaction, effect included, rolls back.
+    entity::ActiveModel {
+        consumer: Set(handler.name().to_string()),
+        event_id: Set(event.id),
+        processed_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await
+    .context("failed to record the processed event")?;
+    txn.commit().await.context("failed to commit")?;
+    Ok(Applied::Now)
+}
+
+/// Consumes `topic` as a member of `group` until `stop`.
+pub async fn run(
+    bus: Arc<dyn EventBus>,
+    db: DatabaseConnection,
+    topic: &'static str,
+    group: String,
+    handler: Arc<dyn Handler>,
+    mut stop: Stop,
+) {
+    let name = handler.name();
+    let mut subscription = loop {
+        match bus.subscribe(topic, Delivery::Group(group.clone())).await {
+            Ok(subscription) => break subscription,
+            Err(error) => {
+                tracing::warn!(consumer = name, error = ?error, "failed to subscribe; retrying");
+                tokio::select! {
+                    _ = stop.wait() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    };
+    loop {
+        let message = tokio::select! {
+            _ = stop.wait() => return,
+            message = subscription.next() => message,
+        };
+        let message = match message {
+            Ok(message) => message,
+            Err(error) => {
+                tracing::warn!(consumer = name, error = ?error, "failed to receive; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        match serde_json::from_slice::<Event>(&message.payload) {
+            Ok(event) => {
+                let mut attempt = 0u32;
+                loop {
+                    match apply(&db, handler.as_ref(), &event).await {
+                        Ok(applied) => {
+                            tracing::debug!(consumer = name, event_id = %event.id, ?applied, "event handled");
+                            break;
+                        }
+                        Err(error) => {
+                            attempt += 1;
+                            tracing::error!(consumer = name, event_id = %event.id, attempt, error = ?error, "failed to apply an event; retrying");
+                            let pause = Duration::from_millis(200 * u64::from(attempt.min(25)));
+                            tokio::select! {
+                                _ = stop.wait() => return,
+                                _ = tokio::time::sleep(pause) => {}
+                            }
+                        }
+                    }
+                }
+            }
+            // A message that is not an event can never be applied: skip it
+            // rather than block the partition forever.
+            Err(error) => {
+                tracing::error!(consumer = name, offset = message.offset, error = %error, "skipping a message that is not an event");
+            }
+        }
+        if let Err(error) = subscription.commit(&message).await {
+            // Not fatal: the event is recorded as applied, so a redelivery is skipped.
+            tracing::warn!(consumer = name, error = ?error, "failed to commit the offset");
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! The bus on Kafka, through rdkafka and the librdkafka it bundles.
+//!
+//! Publishing uses an idempotent producer and waits for the broker's
+//! acknowledgement. Group subscriptions commit offsets explicitly, after the
+//! handler's transaction committed. Broadcast subscriptions join no group:
+//! they assign every partition at its current end, so each replica sees
+//! every event published after it subscribed.
+
+use std::{
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use rdkafka::{
+    ClientConfig, Message as _, Offset, TopicPartitionList,
+    admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
+    client::DefaultClientContext,
+    consumer::{CommitMode, Consumer, StreamConsumer},
+    error::RDKafkaErrorCode,
+    producer::{FutureProducer, FutureRecord, Producer},
+    util::Timeout,
+};
+use uuid::Uuid;
+
+use super::{
+    KafkaSettings,
+    bus::{Delivery, EventBus, Message, Subscription},
+};
+
+const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct KafkaBus {
+    settings: KafkaSettings,
+    client_id: String,
+    producer: RwLock<(FutureProducer, Instant)>,
+}
+
+impl KafkaBus {
+    pub fn connect(settings: &KafkaSettings, service: &str) -> anyhow::Result<Self> {
+        anyhow::ensure!(!settings.brokers.is_empty(), "KAFKA_BROKERS is empty");
+        let client_id = format!("salesync-{service}");
+        let producer = new_producer(settings, &client_id)?;
+        Ok(KafkaBus {
+            settings: settings.clone(),
+            client_id,
+            producer: RwLock::new((producer, Instant::now())),
+        })
+    }
+
+    fn producer(&self) -> FutureProducer {
+        self.producer
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .clone()
+    }
+
+    /// After a failed publish, starts over with a new producer (at most every
+    /// few seconds). An idempotent producer whose broker lost its state (a
+    /// broker restarted from empty storage, a fenced producer id) can stay
+    /// stuck; a new one gets a new producer id. The outbox still holds the
+    /// events, so nothing is lost, and consumers skip any duplicate.
+    fn renew_producer(&self) {
+        let mut current = self.producer.write().unwrap_or_else(|e| e.into_inner());
+        if current.1.elapsed() < Duration::from_secs(5) {
+            return;
+        }
+        match new_producer(&self.settings, &self.client_id) {
+            Ok(producer) => {
+                tracing::info!("replaced the Kafka producer after a failed publish");
+                *current = (producer, Instant::now());
+            }
+            Err(error) => tracing::warn!(error = ?error, "failed to create a new Kafka producer"),
+        }
+    }
+
+    fn topic(&self, topic: &str) -> String {
+        format!("{}{topic}", self.settings.namespace)
+    }
+
+    fn consumer(&self, group: &str, reset: &str) -> anyhow::Result<StreamConsumer> {
+        ClientConfig::new()
+            .set("bootstrap.servers", &self.settings.brokers)
+            .set("client.id", &self.client_id)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", reset)
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "1000")
+            .create()
+            .context("failed to create a Kafka consumer")
+    }
+}
+
+#[async_trait]
+impl EventBus for KafkaBus {
+    async fn ensure_topics(&self, topics: &[&str]) -> anyhow::Result<()> {
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", &self.settings.brokers)
+            .create()
+            .context("failed to create the Kafka admin client")?;
+        let names: Vec<String> = topics.iter().map(|t| self.topic(t)).collect();
+        let new: Vec<NewTopic> = names
+            .iter()
+            .map(|name| {
+                NewTopic::new(
+                    name,
+                    self.settings.partitions,
+                    TopicReplication::Fixed(self.settings.replication_factor),
+                )
+            })
+            .collect();
+        let options = AdminOptions::new().operation_timeout(Some(Timeout::After(METADATA_TIMEOUT)));
+        let results = admin
+            .create_topics(&new, &options)
+            .await
+            .context("failed to create Kafka topics")?;
+        for result in results {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((topic, code)) => anyhow::bail!("failed to create topic {topic}: {code}"),
+            }
+        }
+        Ok(())
+    }
+
+    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<()> {
+        let topic = self.topic(topic);
+        let sent = self
+            .producer()
+            .send(
+                FutureRecord::to(&topic).key(key).payload(payload),
+                Timeout::After(Duration::from_secs(10)),
+            )
+            .await;
+        if let Err((error, _)) = sent {
+            self.renew_producer();
+            return Err(anyhow::Error::new(error).context(format!("failed to publish to {topic}")));
+        }
+        Ok(())
+    }
+
+    async fn subscribe(
+        &self,
+        topic: &str,
+        delivery: Delivery,
+    ) -> anyhow::Result<Box<dyn Subscription>> {
+        let name = self.topic(topic);
+        let consumer = match &delivery {
+            Delivery::Group(group) => {
+                let consumer =
+                    self.consumer(&format!("{}{group}", self.settings.namespace), "earliest")?;
+                consumer
+                    .subscribe(&[&name])
+                    .with_context(|| format!("failed to subscribe to {name}"))?;
+                consumer
+            }
+            Delivery::Broadcast => {
+                // A group id is required by librdkafka, but nothing joins or commits it.
+                let consumer =
+                    self.consumer(&format!("salesync-broadcast-{}", Uuid::new_v4()), "latest")?;
+                let consumer = Arc::new(consumer);
+                let assigned = consumer.clone();
+                let topic_name = name.clone();
+                tokio::task::spawn_blocking(move || assign_at_end(&assigned, &topic_name))
+                    .await
+                    .context("assigning partitions panicked")??;
+                Arc::into_inner(consumer).expect("BUG: the blocking task has finished")
+            }
+        };
+        Ok(Box::new(KafkaSubscription {
+            consumer: Arc::new(consumer),
+            namespace: self.settings.namespace.clone(),
+            commits: matches!(delivery, Delivery::Group(_)),
+        }))
+    }
+
+    async fn health(&self) -> Result<String, String> {
+        let producer = self.producer();
+        tokio::task::spawn_blocking(move || {
+            producer
+                .client()
+                .fetch_metadata(None, Timeout::After(METADATA_TIMEOUT))
+                .map(|m| format!("{} broker(s)", m.brokers().len()))
+                .map_err(|e| format!("kafka: {e}"))
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("kafka: {e}")))
+    }
+}
+
+fn new_producer(settings: &KafkaSettings, client_id: &str) -> anyhow::Result<FutureProducer> {
+    ClientConfig::new()
+        .set("bootstrap.servers", &settings.brokers)
+        .set("client.id", client_id)
+        // Retries never duplicate or reorder a store's events.
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        // Give up on one attempt after this long; the outbox keeps the
+        // event and the relay tries again, so nothing is lost.
+        .set("message.timeout.ms", "10000")
+        .set("linger.ms", "2")
+        .create()
+        .context("failed to create the Kafka producer")
+}
+
+/// Assigns every partition of `topic` at its current end offset.
+fn assign_at_end(consumer: &StreamConsumer, topic: &str) -> anyhow::Result<()> {
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Timeout::After(METADATA_TIMEOUT))
+        .with_context(|| format!("failed to read the partitions of {topic}"))?;
+    let mut assignment = TopicPartitionList::new();
+    for partition in metadata
+        .topics()
+        .iter()
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+    {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, partition, Timeout::After(METADATA_TIMEOUT))
+            .with_context(|| format!("failed to read the end of {topic}/{partition}"))?;
+        assignment.add_partition_offset(topic, partition, Offset::Offset(high))?;
+    }
+    anyhow::ensure!(assignment.count() > 0, "topic {topic} has no partitions");
+    consumer
+        .assign(&assignment)
+        .context("failed to assign partitions")
+}
+
+struct KafkaSubscription {
+    consumer: Arc<StreamConsumer>,
+    namespace: String,
+    commits: bool,
+}
+
+#[async_trait]
+impl Subscription for KafkaSubscription {
+    async fn next(&mut self) -> anyhow::Result<Message> {
+        let message = self.consumer.recv().await.context("failed to receive")?;
+        let topic = message.topic();
+        Ok(Message {
+            topic: topic
+                .strip_prefix(&self.namespace)
+                .unwrap_or(topic)
+                .to_string(),
+            key: message
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned()),
+            payload: message.payload().unwrap_or_default().to_vec(),
+            partition: message.partition(),
+            offset: message.offset(),
+        })
+    }
+
+    async fn commit(&mut self, message: &Message) -> anyhow::Result<()> {
+        if !self.commits {
+            return Ok(());
+        }
+        let mut offsets = TopicPartitionList::new();
+        offsets.add_partition_offset(
+            &format!("{}{}", self.namespace, message.topic),
+            message.partition,
+            Offset::Offset(message.offset + 1),
+        )?;
+        let consumer = self.consumer.clone();
+        tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
+            .await
+            .context("committing panicked")?
+            .context("failed to commit the offset")
+    }
+}

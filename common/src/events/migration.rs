@@ -1,0 +1,111 @@
+//! The tables every subgraph with events has: `outbox` (what it publishes)
+//! and `processed_events` (what it consumed). Each subgraph's migrator lists
+//! these migrations beside its own.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+pub struct CreateOutbox;
+
+impl MigrationName for CreateOutbox {
+    fn name(&self) -> &str {
+        "m20261124_000100_create_outbox"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateOutbox {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Outbox::Table)
+                    .if_not_exists()
+                    // The relay publishes in this order: a store's events
+                    // reach the bus in the order they were committed.
+                    .col(big_pk_auto(Outbox::Seq))
+                    .col(uuid_uniq(Outbox::EventId))
+                    .col(string(Outbox::Topic))
+                    .col(string(Outbox::Key))
+                    // The whole envelope as JSON text, exactly as published.
+                    .col(text(Outbox::Payload))
+                    .col(timestamp_with_time_zone(Outbox::CreatedAt))
+                    // Null until the bus acknowledged it.
+                    .col(timestamp_with_time_zone_null(Outbox::PublishedAt))
+                    .to_owned(),
+            )
+            .await?;
+        // The relay only ever looks for what is still pending.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX IF NOT EXISTS ix_outbox_pending ON outbox (seq) WHERE published_at IS NULL",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Outbox::Table).to_owned())
+            .await
+    }
+}
+
+pub struct CreateProcessedEvents;
+
+impl MigrationName for CreateProcessedEvents {
+    fn name(&self) -> &str {
+        "m20261124_000101_create_processed_events"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateProcessedEvents {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // One row per event a consumer applied, written in the same
+        // transaction as the event's effect: a redelivered event finds its
+        // row and is skipped.
+        manager
+            .create_table(
+                Table::create()
+                    .table(ProcessedEvents::Table)
+                    .if_not_exists()
+                    .col(string(ProcessedEvents::Consumer))
+                    .col(uuid(ProcessedEvents::EventId))
+                    .col(timestamp_with_time_zone(ProcessedEvents::ProcessedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(ProcessedEvents::Consumer)
+                            .col(ProcessedEvents::EventId),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(ProcessedEvents::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum Outbox {
+    Table,
+    Seq,
+    EventId,
+    Topic,
+    Key,
+    Payload,
+    CreatedAt,
+    PublishedAt,
+}
+
+#[derive(DeriveIden)]
+enum ProcessedEvents {
+    Table,
+    Consumer,
+    EventId,
+    ProcessedAt,
+}

@@ -1,0 +1,149 @@
+//! Events between subgraphs (SPEC §3).
+//!
+//! A subgraph writes its events into its own `outbox` table in the same
+//! transaction as the change ([`outbox::enqueue`]); a relay publishes them to
+//! the bus in order ([`outbox::Relay`]). Consumers apply each event once,
+//! recording its id in `processed_events` in the same transaction as its
+//! effect, and commit the bus offset only after that ([`consumer`]).
+//!
+//! The bus is Kafka ([`kafka::KafkaBus`]) when brokers are configured, else
+//! an in-process bus with the same semantics ([`memory::MemoryBus`]) for the
+//! one-command local run and fast tests.
+
+pub mod bus;
+pub mod consumer;
+pub mod kafka;
+pub mod memory;
+pub mod migration;
+pub mod outbox;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use uuid::Uuid;
+
+pub use bus::{Delivery, EventBus, Message, Subscription};
+
+/// The Kafka topics (SPEC §3).
+pub mod topics {
+    /// Order opened, changed, cancelled, paid.
+    pub const ORDERS: &str = "salesync.orders";
+    /// Sale completed or refunded.
+    pub const SALES: &str = "salesync.sales";
+    /// Consulting finished or failed (the seed's topic name).
+    pub const CONSULTING: &str = "consulting";
+    /// Store deleted.
+    pub const STORES: &str = "salesync.stores";
+
+    pub const ALL: [&str; 4] = [ORDERS, SALES, CONSULTING, STORES];
+}
+
+/// Event types.
+pub mod types {
+    /// A store was deleted: every subgraph removes its data.
+    pub const STORE_DELETED: &str = "StoreDeleted";
+}
+
+/// The envelope of every event: JSON, keyed by store id on the bus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    /// Unique per event: consumers apply an id once.
+    pub id: Uuid,
+    /// What happened, e.g. `StoreDeleted`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The store it happened to; also the bus key, so one store's events stay in order.
+    pub store_id: Uuid,
+    /// When it happened (UTC).
+    pub occurred_at: DateTime<Utc>,
+    /// Type-specific details.
+    pub payload: serde_json::Value,
+}
+
+impl Event {
+    pub fn new(event_type: &str, store_id: Uuid, payload: impl Serialize) -> Self {
+        Event {
+            id: Uuid::now_v7(),
+            event_type: event_type.to_string(),
+            store_id,
+            occurred_at: Utc::now(),
+            payload: serde_json::to_value(payload)
+                .expect("BUG: event payloads are plain data and always serialize"),
+        }
+    }
+
+    /// The payload as its type.
+    pub fn payload_as<T: DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_value(self.payload.clone())
+    }
+
+    /// The bus key: the store id.
+    pub fn key(&self) -> String {
+        self.store_id.to_string()
+    }
+}
+
+/// Where events travel.
+#[derive(Clone, Debug)]
+pub enum BusTarget {
+    /// A Kafka cluster (`KAFKA_BROKERS`).
+    Kafka(KafkaSettings),
+    /// This process only: the one-command run and tests.
+    InProcess(memory::MemoryBus),
+}
+
+/// How to reach Kafka.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct KafkaSettings {
+    /// Comma-separated `host:port` list.
+    pub brokers: String,
+    /// Prefixed to every topic and consumer group: lets several systems
+    /// share one cluster (tests do). Empty in production.
+    pub namespace: String,
+    /// Partitions of topics created at start-up.
+    pub partitions: i32,
+    /// Replication factor of topics created at start-up.
+    pub replication_factor: i32,
+}
+
+impl Default for KafkaSettings {
+    fn default() -> Self {
+        KafkaSettings {
+            brokers: String::new(),
+            namespace: String::new(),
+            partitions: 3,
+            replication_factor: 1,
+        }
+    }
+}
+
+/// Connects to the configured bus and makes sure every topic exists.
+pub async fn connect(target: &BusTarget, service: &str) -> anyhow::Result<Arc<dyn EventBus>> {
+    let bus: Arc<dyn EventBus> = match target {
+        BusTarget::Kafka(settings) => Arc::new(kafka::KafkaBus::connect(settings, service)?),
+        BusTarget::InProcess(bus) => Arc::new(bus.clone()),
+    };
+    bus.ensure_topics(&topics::ALL).await?;
+    Ok(bus)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_is_camel_case_json_with_a_type() {
+        let store = Uuid::new_v4();
+        let event = Event::new(types::STORE_DELETED, store, serde_json::json!({}));
+        let json = serde_json::to_value(&event).expect("serializes");
+        assert_eq!(json["type"], "StoreDeleted");
+        assert_eq!(json["storeId"], store.to_string());
+        assert!(json["occurredAt"].is_string());
+        let back: Event = serde_json::from_value(json).expect("parses");
+        assert_eq!(back, event);
+        assert_eq!(event.key(), store.to_string());
+    }
+}
