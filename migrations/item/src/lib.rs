@@ -9,6 +9,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_create_menu::Migration)]
+        vec![
+            Box::new(m20261124_000001_create_menu::Migration),
+            // Shared: the events this subgraph publishes and consumes.
+            Box::new(salesync_common::events::migration::CreateOutbox),
+            Box::new(salesync_common::events::migration::CreateProcessedEvents),
+        ]
     }
 }

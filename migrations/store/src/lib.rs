@@ -15,6 +15,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_stores::Migration),
             Box::new(m20261124_000002_create_login_throttle::Migration),
+            // Shared: the events this subgraph publishes.
+            Box::new(salesync_common::events::migration::CreateOutbox),
         ]
     }
 }

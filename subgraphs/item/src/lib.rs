@@ -8,11 +8,12 @@
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod events;
 pub mod schema;
 
 use anyhow::Context;
 use salesync_common::{
-    app::{Application, Subgraph},
+    app::{Application, Events, Subgraph},
     auth::TokenVerifier,
     config::{Layers, Settings},
     server::Readiness,
@@ -42,9 +43,17 @@ impl Subgraph for Item {
     async fn build(config: ItemConfig) -> anyhow::Result<Application> {
         let settings = &config.settings;
         let db = Self::database(settings).await.context("item database")?;
+        let events = Events::connect(settings, &db).await?;
         let schema = schema::build(ItemState::new(db.conn.clone()));
         let routes =
             salesync_common::graphql::routes(schema, TokenVerifier::remote(&settings.auth));
-        Application::bind(settings, routes, &db, Readiness::default()).await
+        let app = Application::bind(
+            settings,
+            routes,
+            &db,
+            events.readiness(Readiness::default()),
+        )
+        .await?;
+        Ok(events.attach(app, events::consumers()))
     }
 }

@@ -16,7 +16,7 @@ pub mod tokens;
 use anyhow::Context;
 use axum::{Json, Router, routing::get};
 use salesync_common::{
-    app::{Application, Subgraph},
+    app::{Application, Events, Subgraph},
     config::{Layers, Settings},
     server::Readiness,
 };
@@ -60,10 +60,12 @@ impl Subgraph for Store {
         )?;
         let verifier = tokens.verifier(&settings.auth)?;
         let jwks = tokens.jwks().clone();
+        let events = Events::connect(settings, &db).await?;
         let schema = schema::build(StoreState {
             db: db.conn.clone(),
             tokens,
             login: config.login,
+            outbox: events.outbox.clone(),
         });
         let routes = Router::new()
             .route(
@@ -74,7 +76,14 @@ impl Subgraph for Store {
                 }),
             )
             .merge(salesync_common::graphql::routes(schema, verifier));
-        Application::bind(settings, routes, &db, Readiness::default()).await
+        let app = Application::bind(
+            settings,
+            routes,
+            &db,
+            events.readiness(Readiness::default()),
+        )
+        .await?;
+        Ok(events.attach(app, Vec::new()))
     }
 }
 

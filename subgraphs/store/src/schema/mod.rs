@@ -5,6 +5,7 @@ mod query;
 mod types;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use salesync_common::events::outbox::OutboxSignal;
 use sea_orm::DatabaseConnection;
 
 use crate::{config::LoginSettings, tokens::TokenIssuer};
@@ -20,6 +21,8 @@ pub struct StoreState {
     pub db: DatabaseConnection,
     pub tokens: TokenIssuer,
     pub login: LoginSettings,
+    /// Wakes the outbox relay after a commit that wrote events.
+    pub outbox: OutboxSignal,
 }
 
 /// The schema without its data: enough to export the SDL.

@@ -1,7 +1,11 @@
 use async_graphql::{Context, Object};
 use chrono::Utc;
-use salesync_common::{Error, Result, auth::CallerExt};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+use salesync_common::{
+    Error, Result,
+    auth::CallerExt,
+    events::{Event, outbox, topics, types},
+};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, TransactionTrait};
 use uuid::Uuid;
 
 use super::{
@@ -163,12 +167,29 @@ impl Mutation {
     ) -> Result<bool> {
         let state = ctx.data_unchecked::<StoreState>();
         let store = reconfirm(ctx, password).await?;
-        stores::Entity::delete_by_id(store.id)
-            .exec(&state.db)
-            .await?;
+        // The deletion and its event commit together: every other subgraph
+        // learns of it (through the outbox) exactly when it happened.
+        let txn = state.db.begin().await?;
+        stores::Entity::delete_by_id(store.id).exec(&txn).await?;
+        let event = Event::new(
+            types::STORE_DELETED,
+            store.id,
+            StoreDeleted {
+                username: store.username.clone(),
+            },
+        );
+        outbox::enqueue(&txn, topics::STORES, &event).await?;
+        txn.commit().await?;
+        state.outbox.notify();
         tracing::info!(store_id = %store.id, "store deleted");
         Ok(true)
     }
+}
+
+/// The payload of `StoreDeleted` on `salesync.stores`.
+#[derive(serde::Serialize)]
+struct StoreDeleted {
+    username: String,
 }
 
 fn sign_in(state: &StoreState, store: stores::Model) -> Result<AuthPayload> {
