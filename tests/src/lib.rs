@@ -12,6 +12,7 @@ use salesync_common::{
     app::Subgraph,
     config::{AuthSettings, DatabaseTarget, LogFormat, Settings},
     db::StatementCounter,
+    events::{BusTarget, KafkaSettings, memory::MemoryBus},
     testing::fresh_database,
 };
 use salesync_item::{Item, config::ItemConfig};
@@ -33,6 +34,7 @@ pub use client::{Client, GraphqlResponse};
 pub struct Options {
     pub login: LoginSettings,
     pub token_ttl_seconds: i64,
+    pub bus: TestBus,
 }
 
 impl Default for Options {
@@ -40,7 +42,43 @@ impl Default for Options {
         Options {
             login: LoginSettings::default(),
             token_ttl_seconds: 3600,
+            bus: TestBus::InProcess,
         }
+    }
+}
+
+/// Which bus a test system uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestBus {
+    /// A bus of this system's own, in this process.
+    InProcess,
+    /// The real broker at [`kafka_brokers`], with topics and groups in a
+    /// namespace of this system's own.
+    Kafka,
+}
+
+impl TestBus {
+    /// A fresh target: nothing shared with any other test.
+    pub fn target(self) -> BusTarget {
+        match self {
+            TestBus::InProcess => BusTarget::InProcess(MemoryBus::new()),
+            TestBus::Kafka => BusTarget::Kafka(kafka_settings(&kafka_brokers())),
+        }
+    }
+}
+
+/// The Kafka-protocol broker the event tests use (`scripts/test` starts one).
+pub fn kafka_brokers() -> String {
+    std::env::var("SALESYNC_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_string())
+}
+
+/// Kafka settings for `brokers` in a namespace no other test uses.
+pub fn kafka_settings(brokers: &str) -> KafkaSettings {
+    KafkaSettings {
+        brokers: brokers.to_string(),
+        namespace: format!("t{}.", &Uuid::new_v4().simple().to_string()[..12]),
+        partitions: 3,
+        replication_factor: 1,
     }
 }
 
@@ -67,11 +105,12 @@ impl TestSystem {
         init_logs();
         let data_dir = TempDir::new();
         let database = fresh_database();
+        let bus = options.bus.target();
         let auth = AuthSettings::default();
         let signing_key = generate_pem().expect("a signing key");
 
         let store = Store::build(StoreConfig {
-            settings: settings("store", &database, &data_dir, &auth),
+            settings: settings("store", &database, &bus, &data_dir, &auth),
             tokens: TokenSettings {
                 ttl_seconds: options.token_ttl_seconds,
                 signing_key_pem: Some(signing_key.clone()),
@@ -91,7 +130,7 @@ impl TestSystem {
             ..auth.clone()
         };
         let item = Item::build(ItemConfig {
-            settings: settings("item", &database, &data_dir, &item_auth),
+            settings: settings("item", &database, &bus, &data_dir, &item_auth),
         })
         .await
         .expect("the item subgraph starts");
@@ -220,6 +259,7 @@ pub fn unique_username(prefix: &str) -> String {
 fn settings(
     service: &'static str,
     database: &DatabaseTarget,
+    bus: &BusTarget,
     data_dir: &TempDir,
     auth: &AuthSettings,
 ) -> Settings {
@@ -230,6 +270,7 @@ fn settings(
         database: database.clone(),
         data_dir: data_dir.0.clone(),
         auth: auth.clone(),
+        bus: bus.clone(),
         log_format: LogFormat::Pretty,
     }
 }
@@ -238,7 +279,8 @@ fn logs_on() -> bool {
     std::env::var("TEST_LOG").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
-fn init_logs() {
+/// Turns logs on when `TEST_LOG` is set; every test may call it.
+pub fn init_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if logs_on() {

@@ -1,0 +1,491 @@
+//! The event backbone against the real Kafka-protocol broker and PostgreSQL:
+//! the outbox, the relay, idempotent consumers, both delivery modes, and its
+//! first use (a deleted store's menu is removed from the item subgraph).
+
+use std::{
+    collections::{HashMap, HashSet},
+    process::Stdio,
+    sync::Arc,
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use salesync_common::{
+    app::Stop,
+    db::connect_and_migrate,
+    events::{
+        Delivery, Event, EventBus,
+        consumer::{self, Applied, Handler},
+        kafka::KafkaBus,
+        migration::{CreateOutbox, CreateProcessedEvents},
+        outbox::{self, OutboxSignal, Relay},
+    },
+    testing::fresh_database,
+};
+use salesync_tests::{
+    Options, TestBus, TestSystem, kafka_brokers, kafka_settings, unique_username,
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
+    TransactionTrait,
+};
+use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
+use serde_json::json;
+use tokio::{process::Command, sync::watch};
+use uuid::Uuid;
+
+const TOPIC: &str = "salesync.stores";
+
+/// The shared event tables plus `effects`, where the test handler leaves one
+/// row per application, so a double application shows.
+struct TestMigrator;
+
+struct CreateEffects;
+
+impl MigrationName for CreateEffects {
+    fn name(&self) -> &str {
+        "m20261124_900000_create_effects"
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for CreateEffects {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE TABLE IF NOT EXISTS effects (id BIGSERIAL PRIMARY KEY, event_id UUID NOT NULL)",
+            )
+            .await
+            .map(|_| ())
+    }
+}
+
+#[async_trait]
+impl MigratorTrait for TestMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(CreateOutbox),
+            Box::new(CreateProcessedEvents),
+            Box::new(CreateEffects),
+        ]
+    }
+}
+
+async fn database() -> DatabaseConnection {
+    salesync_tests::init_logs();
+    let url = fresh_database().url_for("events").expect("url");
+    connect_and_migrate::<TestMigrator>(&url)
+        .await
+        .expect("database")
+        .conn
+}
+
+struct RecordEffect;
+
+#[async_trait]
+impl Handler for RecordEffect {
+    fn name(&self) -> &'static str {
+        "test.record-effect"
+    }
+
+    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO effects (event_id) VALUES ($1)",
+            [event.id.into()],
+        ))
+        .await?;
+        Ok(())
+    }
+}
+
+/// How often each event id was applied.
+async fn effects(db: &DatabaseConnection) -> HashMap<Uuid, i64> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT event_id, COUNT(*) AS n FROM effects GROUP BY event_id",
+        ))
+        .await
+        .expect("effects");
+    rows.iter()
+        .map(|row| {
+            (
+                row.try_get::<Uuid>("", "event_id").expect("event_id"),
+                row.try_get::<i64>("", "n").expect("n"),
+            )
+        })
+        .collect()
+}
+
+async fn enqueue(db: &DatabaseConnection, n: usize) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let event = Event::new("TestHappened", Uuid::new_v4(), json!({ "n": ids.len() }));
+        let txn = db.begin().await.expect("begin");
+        outbox::enqueue(&txn, TOPIC, &event).await.expect("enqueue");
+        txn.commit().await.expect("commit");
+        ids.push(event.id);
+    }
+    ids
+}
+
+async fn kafka_bus(brokers: &str) -> Arc<dyn EventBus> {
+    let bus = KafkaBus::connect(&kafka_settings(brokers), "test").expect("bus");
+    bus.ensure_topics(&[TOPIC]).await.expect("topics");
+    Arc::new(bus)
+}
+
+/// Reads events until `want` distinct ids arrived or `limit` passed.
+async fn receive(
+    subscription: &mut Box<dyn salesync_common::events::Subscription>,
+    want: usize,
+    limit: Duration,
+) -> Vec<Event> {
+    let mut events = Vec::new();
+    let _ = tokio::time::timeout(limit, async {
+        while events.len() < want {
+            let message = subscription.next().await.expect("message");
+            events.push(serde_json::from_slice::<Event>(&message.payload).expect("an event"));
+            subscription.commit(&message).await.expect("commit");
+        }
+    })
+    .await;
+    events
+}
+
+fn stopper() -> (watch::Sender<bool>, Stop) {
+    let (tx, rx) = watch::channel(false);
+    (tx, salesync_common::app::Stop::from(rx))
+}
+
+#[tokio::test]
+async fn an_event_written_in_a_rolled_back_transaction_is_never_published() {
+    let db = database().await;
+    let bus = kafka_bus(&kafka_brokers()).await;
+    let mut subscription = bus
+        .subscribe(TOPIC, Delivery::Group("g".into()))
+        .await
+        .expect("sub");
+
+    let doomed = Event::new("TestHappened", Uuid::new_v4(), json!({}));
+    let txn = db.begin().await.expect("begin");
+    outbox::enqueue(&txn, TOPIC, &doomed)
+        .await
+        .expect("enqueue");
+    txn.rollback().await.expect("rollback");
+    let kept = enqueue(&db, 1).await;
+
+    let relay = Relay::new(db.clone(), bus.clone(), OutboxSignal::default());
+    assert_eq!(relay.relay_once().await.expect("relay"), 1);
+    assert_eq!(relay.relay_once().await.expect("relay"), 0, "nothing left");
+
+    let received = receive(&mut subscription, 2, Duration::from_secs(15)).await;
+    let ids: Vec<Uuid> = received.iter().map(|e| e.id).collect();
+    assert_eq!(ids, kept, "only the committed event arrives");
+}
+
+/// A broker of this test's own, so it can be stopped and started.
+struct OwnBroker {
+    port: u16,
+    process: Option<tokio::process::Child>,
+}
+
+impl OwnBroker {
+    fn start(port: u16) -> Self {
+        let binary = std::env::var("TANSU_BIN").unwrap_or_else(|_| "tansu".to_string());
+        let url = format!("tcp://127.0.0.1:{port}");
+        let process = Command::new(&binary)
+            .args(["broker", "--storage-engine", "memory://tansu/"])
+            .args(["--listener-url", &url, "--advertised-listener-url", &url])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("{binary} must be installed (scripts/test installs it): {e}")
+            });
+        OwnBroker {
+            port,
+            process: Some(process),
+        }
+    }
+
+    async fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill().await.expect("kill the broker");
+        }
+    }
+
+    async fn wait_until_listening(&self) {
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the broker did not start on port {}", self.port);
+    }
+}
+
+#[tokio::test]
+async fn events_written_while_the_broker_is_down_arrive_once_applied_once_it_returns() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let brokers = format!("127.0.0.1:{port}");
+    let mut broker = OwnBroker::start(port);
+    broker.wait_until_listening().await;
+    let db = database().await;
+    let bus = kafka_bus(&brokers).await;
+
+    // Before the outage: one event goes through.
+    let mut ids = enqueue(&db, 1).await;
+    let relay = Relay::new(db.clone(), bus.clone(), OutboxSignal::default());
+    assert_eq!(relay.relay_once().await.expect("relay"), 1);
+
+    // The broker goes away; changes keep committing, their events wait.
+    broker.stop().await;
+    ids.extend(enqueue(&db, 5).await);
+    assert!(
+        relay.relay_once().await.is_err(),
+        "publishing fails while the broker is down"
+    );
+    assert_eq!(
+        outbox::backlog(&db).await.expect("backlog"),
+        5,
+        "the events wait in the outbox"
+    );
+
+    // It comes back (empty: its storage is memory) and topics are recreated.
+    let broker = OwnBroker::start(port);
+    broker.wait_until_listening().await;
+    bus.ensure_topics(&[TOPIC]).await.expect("topics");
+    let (stop_tx, stop) = stopper();
+    let relay_task = tokio::spawn(
+        Relay::new(db.clone(), bus.clone(), OutboxSignal::default()).run(stop.clone()),
+    );
+    let consumer_task = tokio::spawn(consumer::run(
+        bus.clone(),
+        db.clone(),
+        TOPIC,
+        "g".to_string(),
+        Arc::new(RecordEffect),
+        stop,
+    ));
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let applied = loop {
+        let applied = effects(&db).await;
+        if applied.len() >= 5 || tokio::time::Instant::now() > deadline {
+            break applied;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let _ = stop_tx.send(true);
+    let _ = tokio::join!(relay_task, consumer_task);
+
+    assert_eq!(
+        outbox::backlog(&db).await.expect("backlog"),
+        0,
+        "nothing left behind"
+    );
+    for id in &ids[1..] {
+        assert_eq!(
+            applied.get(id),
+            Some(&1),
+            "event {id} must be applied exactly once: {applied:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_consumer_killed_before_committing_its_offset_does_not_apply_twice() {
+    let db = database().await;
+    let bus = kafka_bus(&kafka_brokers()).await;
+    let ids = enqueue(&db, 1).await;
+    Relay::new(db.clone(), bus.clone(), OutboxSignal::default())
+        .relay_once()
+        .await
+        .expect("relay");
+
+    // The first member applies the event, then dies before committing.
+    let group = Delivery::Group("g".into());
+    let mut first = bus.subscribe(TOPIC, group.clone()).await.expect("sub");
+    let message = tokio::time::timeout(Duration::from_secs(30), first.next())
+        .await
+        .expect("the event arrives")
+        .expect("message");
+    let event: Event = serde_json::from_slice(&message.payload).expect("event");
+    assert_eq!(event.id, ids[0]);
+    assert_eq!(
+        consumer::apply(&db, &RecordEffect, &event)
+            .await
+            .expect("apply"),
+        Applied::Now
+    );
+    drop(first);
+
+    // Its replacement gets the event again, and skips it.
+    let mut second = bus.subscribe(TOPIC, group).await.expect("sub");
+    let again = tokio::time::timeout(Duration::from_secs(60), second.next())
+        .await
+        .expect("the uncommitted event is delivered again")
+        .expect("message");
+    let redelivered: Event = serde_json::from_slice(&again.payload).expect("event");
+    assert_eq!(redelivered.id, event.id);
+    assert_eq!(
+        consumer::apply(&db, &RecordEffect, &redelivered)
+            .await
+            .expect("apply"),
+        Applied::Before
+    );
+    assert_eq!(effects(&db).await.get(&event.id), Some(&1));
+}
+
+#[tokio::test]
+async fn broadcast_replicas_each_see_every_event_and_a_group_shares_them() {
+    let bus = kafka_bus(&kafka_brokers()).await;
+    let mut replica_a = bus
+        .subscribe(TOPIC, Delivery::Broadcast)
+        .await
+        .expect("sub");
+    let mut replica_b = bus
+        .subscribe(TOPIC, Delivery::Broadcast)
+        .await
+        .expect("sub");
+    let group = Delivery::Group("workers".into());
+    let mut worker_a = bus.subscribe(TOPIC, group.clone()).await.expect("sub");
+    let mut worker_b = bus.subscribe(TOPIC, group).await.expect("sub");
+
+    // Keys spread over the partitions.
+    let mut sent = HashSet::new();
+    for n in 0..24 {
+        let event = Event::new("TestHappened", Uuid::new_v4(), json!({ "n": n }));
+        let payload = serde_json::to_vec(&event).expect("json");
+        bus.publish(TOPIC, &event.key(), &payload)
+            .await
+            .expect("publish");
+        sent.insert(event.id);
+    }
+
+    for replica in [&mut replica_a, &mut replica_b] {
+        let got: HashSet<Uuid> = receive(replica, sent.len(), Duration::from_secs(30))
+            .await
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(got, sent, "every broadcast subscriber sees every event");
+    }
+
+    // The two workers of one group: together all events, none twice.
+    let (a, b) = tokio::join!(
+        receive(&mut worker_a, sent.len(), Duration::from_secs(45)),
+        receive(&mut worker_b, sent.len(), Duration::from_secs(45)),
+    );
+    let mut all: Vec<Uuid> = a.iter().chain(b.iter()).map(|e| e.id).collect();
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(total, all.len(), "no event went to both workers");
+    assert_eq!(
+        all.into_iter().collect::<HashSet<_>>(),
+        sent,
+        "the group got every event"
+    );
+    assert!(
+        !a.is_empty() && !b.is_empty(),
+        "the group split the events: {} and {}",
+        a.len(),
+        b.len()
+    );
+}
+
+async fn deleting_a_store_empties_its_menu(bus: TestBus) {
+    let system = TestSystem::start_with(Options {
+        bus,
+        ..Options::default()
+    })
+    .await;
+    let (token, _) = system
+        .sign_up(&unique_username("gone"), "the-password")
+        .await;
+    let client = system.client().with_token(&token);
+    let category = client
+        .query(
+            "mutation { createCategory(name: \"Drinks\") { id } }",
+            json!({}),
+        )
+        .await;
+    let category = category.data_or_panic()["createCategory"]["id"].clone();
+    client
+        .query(
+            "mutation($c: ID!) { createItem(input: { categoryId: $c, name: \"Tea\", price: 3000 }) { id } }",
+            json!({ "c": category }),
+        )
+        .await
+        .data_or_panic();
+    // Another store's menu must survive.
+    let (other_token, _) = system
+        .sign_up(&unique_username("stays"), "the-password")
+        .await;
+    let other = system.client().with_token(&other_token);
+    other
+        .query(
+            "mutation { createCategory(name: \"Mine\") { id } }",
+            json!({}),
+        )
+        .await
+        .data_or_panic();
+
+    let deleted = client
+        .query(
+            "mutation { deleteStore(password: \"the-password\") }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(deleted.data_or_panic()["deleteStore"], true);
+
+    // The item subgraph still accepts the (unexpired) token, so it shows
+    // the menu it holds for that store: empty once the event was applied.
+    let menu = "{ categories { name } items { name } }";
+    let mut last = json!(null);
+    for _ in 0..150 {
+        let response = system
+            .item_client()
+            .with_token(&token)
+            .query(menu, json!({}))
+            .await;
+        last = response.data_or_panic().clone();
+        if last == json!({ "categories": [], "items": [] }) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        last,
+        json!({ "categories": [], "items": [] }),
+        "the menu was not removed"
+    );
+    let kept = other.query("{ categories { name } }", json!({})).await;
+    assert_eq!(
+        kept.data_or_panic()["categories"],
+        json!([{ "name": "Mine" }])
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_store_empties_its_menu_through_kafka() {
+    deleting_a_store_empties_its_menu(TestBus::Kafka).await;
+}
+
+#[tokio::test]
+async fn deleting_a_store_empties_its_menu_through_the_in_process_bus() {
+    deleting_a_store_empties_its_menu(TestBus::InProcess).await;
+}
