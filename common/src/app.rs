@@ -99,8 +99,10 @@ impl Application {
         F: FnOnce(Stop) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        self.tasks
-            .push((name, Box::new(move |stop| Box::pin(task(stop)))));
+        self.tasks.push((
+            name,
+            Box::new(move |stop| Box::pin(crate::db::in_background(task(stop)))),
+        ));
         self
     }
 
