@@ -40,8 +40,8 @@ pub struct Claims {
 pub enum Caller {
     /// No `Authorization` header: only public operations are allowed.
     Anonymous,
-    /// A verified token.
-    Store(Claims),
+    /// A verified token, kept to act for the caller towards other subgraphs.
+    Store { claims: Claims, token: String },
     /// A token was sent but did not verify; the reason is for logs only.
     Rejected(String),
 }
@@ -50,7 +50,7 @@ impl Caller {
     /// The caller's store, or `UNAUTHENTICATED`.
     pub fn store_id(&self) -> Result<Uuid> {
         match self {
-            Caller::Store(claims) => Ok(claims.sub),
+            Caller::Store { claims, .. } => Ok(claims.sub),
             Caller::Anonymous => Err(Error::unauthenticated(
                 "authentication required: send `Authorization: Bearer <token>`",
             )),
@@ -61,11 +61,37 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// The caller's store and the token that proves it, to call another
+    /// subgraph on the caller's behalf; or `UNAUTHENTICATED`.
+    pub fn acting(&self) -> Result<Acting> {
+        match self {
+            Caller::Store { claims, token } => Ok(Acting {
+                store_id: claims.sub,
+                token: token.clone(),
+            }),
+            _ => self
+                .store_id()
+                .map(|_| unreachable!("only a store caller has a store id")),
+        }
+    }
+}
+
+/// A store and its bearer token, for calls to other subgraphs.
+#[derive(Debug, Clone)]
+pub struct Acting {
+    pub store_id: Uuid,
+    pub token: String,
+}
+
 /// Access to the caller from a resolver: `ctx.store_id()?`.
 pub trait CallerExt {
     fn caller(&self) -> &Caller;
     fn store_id(&self) -> Result<Uuid> {
         self.caller().store_id()
+    }
+    fn acting(&self) -> Result<Acting> {
+        self.caller().acting()
     }
 }
 
@@ -140,7 +166,10 @@ impl TokenVerifier {
             return Caller::Rejected("the Authorization header is not a bearer token".into());
         };
         match self.verify(token.trim()).await {
-            Ok(claims) => Caller::Store(claims),
+            Ok(claims) => Caller::Store {
+                claims,
+                token: token.trim().to_string(),
+            },
             Err(reason) => {
                 tracing::debug!(%reason, "token rejected");
                 Caller::Rejected(reason)

@@ -75,6 +75,7 @@ struct RawSettings {
     auth: AuthSettings,
     #[serde(default)]
     kafka: KafkaSettings,
+    internal_key: Option<String>,
     #[serde(default)]
     log_format: LogFormat,
 }
@@ -92,8 +93,13 @@ impl RawSettings {
         } else {
             BusTarget::Kafka(self.kafka)
         };
+        let internal_key = match self.internal_key.filter(|k| !k.trim().is_empty()) {
+            Some(key) => SecretString::from(key),
+            None => process_internal_key(),
+        };
         Settings {
             service,
+            internal_key,
             host: self.host.unwrap_or_else(|| "127.0.0.1".to_string()),
             port: self.port.unwrap_or(default_port),
             database,
@@ -119,7 +125,26 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Kafka when `KAFKA_BROKERS` is set, else the in-process bus.
     pub bus: BusTarget,
+    /// The shared secret of subgraph-to-subgraph endpoints that are not part
+    /// of the public API (`SALESYNC_INTERNAL_KEY`). Unset, each process makes
+    /// a random one: enough when every subgraph runs in one process.
+    pub internal_key: SecretString,
     pub log_format: LogFormat,
+}
+
+/// A random internal key shared by the subgraphs of this process.
+fn process_internal_key() -> SecretString {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SecretString::from(
+        KEY.get_or_init(|| {
+            format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            )
+        })
+        .clone(),
+    )
 }
 
 /// Which database a service uses.

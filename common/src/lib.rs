@@ -18,5 +18,6 @@ pub mod server;
 pub mod telemetry;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod time;
 
 pub use error::{Error, Result, ResultExt};

@@ -29,6 +29,9 @@ use uuid::Uuid;
 mod client;
 pub use client::{Client, GraphqlResponse};
 
+/// The internal key of every test system.
+pub const INTERNAL_KEY: &str = "test-internal-key";
+
 /// Knobs a test may turn before starting the system.
 #[derive(Clone)]
 pub struct Options {
@@ -271,6 +274,7 @@ fn settings(
         data_dir: data_dir.0.clone(),
         auth: auth.clone(),
         bus: bus.clone(),
+        internal_key: SecretString::from(INTERNAL_KEY),
         log_format: LogFormat::Pretty,
     }
 }
