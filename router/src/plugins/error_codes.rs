@@ -1,10 +1,13 @@
-//! Maps the router's own authentication error codes onto the contract's.
+//! Maps the router's own error codes onto the ones clients know.
 //!
-//! Hive Router rejects a bad bearer token before any subgraph sees it, with
-//! codes such as `INVALID_JWT` (expired or forged) or `MISSING_JWT`. A front
-//! end written against SPEC §2 only knows `UNAUTHENTICATED`, so those become
-//! `UNAUTHENTICATED` with HTTP 401, and the router's precise code stays in
-//! `extensions.reason` for whoever debugs it.
+//! - Where the router rejects a bearer token (with authentication required),
+//!   its codes such as `INVALID_JWT` or `MISSING_JWT` become the contract's
+//!   `UNAUTHENTICATED` with HTTP 401.
+//! - A query that fails validation carries the name of the rule it broke
+//!   (`FieldsOnCorrectType`); Apollo Client and GraphQL tooling expect
+//!   `GRAPHQL_VALIDATION_FAILED`.
+//!
+//! The router's precise code stays in `extensions.reason` for whoever debugs it.
 
 use hive_router::{
     http::StatusCode,
@@ -29,11 +32,44 @@ const AUTHENTICATION_CODES: &[&str] = &[
     "JWK_ALGORITHM_NOT_SUPPORTED",
 ];
 
-/// Returns the contract's code for one of the router's codes, if it differs.
+/// The validation rules of graphql-tools, which the router reports by name.
+const VALIDATION_RULES: &[&str] = &[
+    "FieldsOnCorrectType",
+    "FragmentsOnCompositeTypes",
+    "KnownArgumentNames",
+    "KnownDirectives",
+    "KnownFragmentNames",
+    "KnownTypeNames",
+    "LeafFieldSelections",
+    "LoneAnonymousOperation",
+    "NoFragmentsCycle",
+    "NoUndefinedVariables",
+    "NoUnusedFragments",
+    "NoUnusedVariables",
+    "OverlappingFieldsCanBeMerged",
+    "PossibleFragmentSpreads",
+    "ProvidedRequiredArguments",
+    "SingleFieldSubscriptions",
+    "UniqueArgumentNames",
+    "UniqueDirectivesPerLocation",
+    "UniqueFragmentNames",
+    "UniqueInputFieldNames",
+    "UniqueOperationNames",
+    "UniqueVariableNames",
+    "ValuesOfCorrectType",
+    "VariablesAreInputTypes",
+    "VariablesInAllowedPosition",
+];
+
+/// Returns the code clients know for one of the router's codes, if it differs.
 pub fn contract_code(router_code: &str) -> Option<&'static str> {
-    AUTHENTICATION_CODES
-        .contains(&router_code)
-        .then_some("UNAUTHENTICATED")
+    if AUTHENTICATION_CODES.contains(&router_code) {
+        Some("UNAUTHENTICATED")
+    } else if VALIDATION_RULES.contains(&router_code) {
+        Some("GRAPHQL_VALIDATION_FAILED")
+    } else {
+        None
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,6 +118,21 @@ mod tests {
     fn jwt_failures_become_unauthenticated() {
         for code in ["MISSING_JWT", "INVALID_JWT", "JWT_NOT_SUPPORTED"] {
             assert_eq!(contract_code(code), Some("UNAUTHENTICATED"), "{code}");
+        }
+    }
+
+    #[test]
+    fn validation_rules_become_graphql_validation_failed() {
+        for code in [
+            "FieldsOnCorrectType",
+            "KnownArgumentNames",
+            "ValuesOfCorrectType",
+        ] {
+            assert_eq!(
+                contract_code(code),
+                Some("GRAPHQL_VALIDATION_FAILED"),
+                "{code}"
+            );
         }
     }
 
