@@ -1,0 +1,19 @@
+//! The order subgraph's database schema: table orders and their lines.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_orders;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_orders::Migration),
+            // Shared: the events this subgraph publishes and consumes.
+            Box::new(salesync_common::events::migration::CreateOutbox),
+            Box::new(salesync_common::events::migration::CreateProcessedEvents),
+        ]
+    }
+}

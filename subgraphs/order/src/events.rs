@@ -1,0 +1,94 @@
+//! What the order subgraph consumes: its own order events, broadcast to
+//! every replica for `tableChanged`; and `StoreDeleted`, which removes a
+//! deleted store's orders.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use salesync_common::{
+    app::Stop,
+    events::{Delivery, Event, EventBus, consumer::Handler, topics, types},
+};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use tokio::sync::broadcast;
+
+use crate::{db::orders, snapshot::OrderSnapshot};
+
+/// The order subgraph's group consumers: (topic, group, handler).
+pub fn consumers() -> Vec<(&'static str, String, Arc<dyn Handler>)> {
+    vec![(topics::STORES, "order".to_string(), Arc::new(StoreDeleted))]
+}
+
+/// `StoreDeleted`: removes the store's orders (their lines go with them).
+pub struct StoreDeleted;
+
+#[async_trait]
+impl Handler for StoreDeleted {
+    fn name(&self) -> &'static str {
+        "order.store-deleted"
+    }
+
+    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
+        if event.event_type == types::STORE_DELETED {
+            orders::Entity::delete_many()
+                .filter(orders::Column::StoreId.eq(event.store_id))
+                .exec(txn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Every order change seen on the bus, for this replica's subscribers.
+#[derive(Clone)]
+pub struct OrderFeed(broadcast::Sender<Arc<OrderSnapshot>>);
+
+impl Default for OrderFeed {
+    fn default() -> Self {
+        OrderFeed(broadcast::channel(1024).0)
+    }
+}
+
+impl OrderFeed {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<OrderSnapshot>> {
+        self.0.subscribe()
+    }
+
+    /// Reads `salesync.orders` in broadcast mode (every replica sees every
+    /// change, whichever replica made it) until `stop`.
+    pub async fn run(self, bus: Arc<dyn EventBus>, mut stop: Stop) {
+        let mut subscription = loop {
+            match bus.subscribe(topics::ORDERS, Delivery::Broadcast).await {
+                Ok(subscription) => break subscription,
+                Err(error) => {
+                    tracing::warn!(error = ?error, "failed to subscribe to order events; retrying");
+                    tokio::select! {
+                        _ = stop.wait() => return,
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        };
+        loop {
+            let message = tokio::select! {
+                _ = stop.wait() => return,
+                message = subscription.next() => message,
+            };
+            let snapshot = message
+                .map_err(|e| e.to_string())
+                .and_then(|m| {
+                    serde_json::from_slice::<Event>(&m.payload).map_err(|e| e.to_string())
+                })
+                .and_then(|event| {
+                    event
+                        .payload_as::<OrderSnapshot>()
+                        .map_err(|e| e.to_string())
+                });
+            match snapshot {
+                // No subscriber right now is fine.
+                Ok(snapshot) => drop(self.0.send(Arc::new(snapshot))),
+                Err(error) => tracing::warn!(%error, "skipping an order event"),
+            }
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! `salesync-order [serve|migrate|sdl]`: the order subgraph alone, as a
+//! container runs it.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    salesync_common::app::main::<salesync_order::Order>().await
+}

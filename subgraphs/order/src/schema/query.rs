@@ -1,0 +1,144 @@
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{
+    Context, ID, Object,
+    dataloader::{DataLoader, Loader},
+};
+use salesync_common::{Error, Result, auth::CallerExt, scalars::Date, time::day_range};
+use uuid::Uuid;
+
+use super::{
+    OrderState,
+    types::{Order, OrderStatus},
+};
+use crate::{service::Orders, snapshot::OrderSnapshot};
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The unpaid tables: every open order, by table number.
+    async fn open_orders(&self, ctx: &Context<'_>) -> Result<Vec<Order>> {
+        open_orders(ctx, ctx.store_id()?).await
+    }
+
+    /// The table's open order; null when the table is free.
+    async fn open_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The table number.")] table_no: i32,
+    ) -> Result<Option<Order>> {
+        let state = ctx.data_unchecked::<OrderState>();
+        let order = state.orders.open_order(ctx.store_id()?, table_no).await?;
+        Ok(order.map(|o| Order(Arc::new(o))))
+    }
+
+    /// Orders opened on the store's days `from` to `to` (inclusive, at most
+    /// 366 days), oldest first, optionally only those with `status`.
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The first day, in the store's time zone.")] from: Date,
+        #[graphql(desc = "The last day, in the store's time zone.")] to: Date,
+        #[graphql(desc = "Only orders with this status.")] status: Option<OrderStatus>,
+    ) -> Result<Vec<Order>> {
+        let state = ctx.data_unchecked::<OrderState>();
+        let caller = ctx.acting()?;
+        let store = state.upstream.store(&caller).await?;
+        let (start, end) = day_range(&store.timezone, from.0, to.0)?;
+        let orders = state
+            .orders
+            .between(caller.store_id, start, end, status.map(OrderStatus::as_db))
+            .await?;
+        Ok(orders.into_iter().map(|o| Order(Arc::new(o))).collect())
+    }
+
+    /// One of the store's orders; null if it has none with this id.
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order's id.")] id: ID,
+    ) -> Result<Option<Order>> {
+        let store_id = ctx.store_id()?;
+        let Ok(id) = Uuid::parse_str(&id) else {
+            return Ok(None);
+        };
+        load_order(ctx, store_id, id).await
+    }
+
+    /// Resolves an `Order` reference of the caller's store.
+    #[graphql(entity)]
+    async fn find_order_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Order> {
+        let store_id = ctx.store_id()?;
+        let id = Uuid::parse_str(&id).map_err(|_| Error::not_found("no such order"))?;
+        load_order(ctx, store_id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("no such order"))
+    }
+
+    /// Resolves a `Store` reference to its open orders: only the caller's own store.
+    #[graphql(entity)]
+    async fn find_store_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<StoreOrders> {
+        let store_id = ctx.store_id()?;
+        match Uuid::parse_str(&id) {
+            Ok(requested) if requested == store_id => Ok(StoreOrders { store_id }),
+            _ => Err(Error::not_found("no such store")),
+        }
+    }
+}
+
+/// A store (owned by the store subgraph); here, its tables.
+pub struct StoreOrders {
+    store_id: Uuid,
+}
+
+#[Object(name = "Store")]
+impl StoreOrders {
+    /// The store's opaque id.
+    async fn id(&self) -> ID {
+        ID(self.store_id.to_string())
+    }
+
+    /// The unpaid tables: every open order, by table number.
+    async fn open_orders(&self, ctx: &Context<'_>) -> Result<Vec<Order>> {
+        open_orders(ctx, self.store_id).await
+    }
+}
+
+async fn open_orders(ctx: &Context<'_>, store_id: Uuid) -> Result<Vec<Order>> {
+    let state = ctx.data_unchecked::<OrderState>();
+    let orders = state.orders.open_orders(store_id).await?;
+    Ok(orders.into_iter().map(|o| Order(Arc::new(o))).collect())
+}
+
+async fn load_order(ctx: &Context<'_>, store_id: Uuid, id: Uuid) -> Result<Option<Order>> {
+    let state = ctx.data_unchecked::<OrderState>();
+    let order = state.loader.load_one((store_id, id)).await?;
+    Ok(order.map(Order))
+}
+
+/// Orders by (store, id): entity resolution for many orders is two statements.
+pub struct OrderLoader(pub Orders);
+
+impl Loader<(Uuid, Uuid)> for OrderLoader {
+    type Value = Arc<OrderSnapshot>;
+    type Error = Error;
+
+    async fn load(&self, keys: &[(Uuid, Uuid)]) -> Result<HashMap<(Uuid, Uuid), Self::Value>> {
+        let mut by_store: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for (store_id, id) in keys {
+            by_store.entry(*store_id).or_default().push(*id);
+        }
+        let mut found = HashMap::new();
+        for (store_id, ids) in by_store {
+            for order in self.0.by_ids(store_id, ids).await? {
+                found.insert((store_id, order.id), Arc::new(order));
+            }
+        }
+        Ok(found)
+    }
+}
+
+pub fn loader(orders: Orders) -> DataLoader<OrderLoader> {
+    DataLoader::new(OrderLoader(orders), tokio::spawn)
+}
