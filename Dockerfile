@@ -6,7 +6,7 @@ WORKDIR /src
 COPY . .
 RUN cargo build --release --bins \
  && mkdir /out \
- && cp target/release/salesync-store target/release/salesync-item \
+ && cp target/release/salesync-store target/release/salesync-item target/release/salesync-order \
        target/release/salesync-router target/release/salesync /out/
 
 FROM debian:bookworm-slim

@@ -26,6 +26,11 @@ pub fn subgraphs() -> Vec<Subgraph> {
             port: salesync_item::config::DEFAULT_PORT,
             sdl: salesync_item::schema::sdl,
         },
+        Subgraph {
+            name: "order",
+            port: salesync_order::config::DEFAULT_PORT,
+            sdl: salesync_order::schema::sdl,
+        },
     ]
 }
 

@@ -13,6 +13,7 @@ use futures::future::try_join_all;
 use salesync::{export_sdl, repo_root};
 use salesync_common::{app::Subgraph, config::Layers, server::shutdown_signal, telemetry};
 use salesync_item::Item;
+use salesync_order::Order;
 use salesync_store::Store;
 use tokio::{process::Command, sync::watch, task::JoinHandle};
 
@@ -50,6 +51,10 @@ async fn run() -> anyhow::Result<()> {
             start::<Store>(&layers, &stop_rx, &mut tasks).await?,
         ),
         ("item", start::<Item>(&layers, &stop_rx, &mut tasks).await?),
+        (
+            "order",
+            start::<Order>(&layers, &stop_rx, &mut tasks).await?,
+        ),
     ] {
         urls.push((name, format!("http://127.0.0.1:{port}/graphql")));
     }

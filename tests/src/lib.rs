@@ -16,6 +16,10 @@ use salesync_common::{
     testing::fresh_database,
 };
 use salesync_item::{Item, config::ItemConfig};
+use salesync_order::{
+    Order,
+    config::{OrderConfig, UpstreamSettings},
+};
 use salesync_store::{
     Store,
     config::{LoginSettings, StoreConfig, TokenSettings},
@@ -27,7 +31,9 @@ use tokio::process::{Child, Command};
 use uuid::Uuid;
 
 mod client;
+mod ws;
 pub use client::{Client, GraphqlResponse};
+pub use ws::WsSubscription;
 
 /// The internal key of every test system.
 pub const INTERNAL_KEY: &str = "test-internal-key";
@@ -90,8 +96,11 @@ pub struct TestSystem {
     pub router_url: String,
     pub store_url: String,
     pub item_url: String,
+    pub order_url: String,
     /// SQL statements the item subgraph has run: the dataloader tests read it.
     pub item_statements: StatementCounter,
+    /// SQL statements the order subgraph has run.
+    pub order_statements: StatementCounter,
     /// Signs tokens exactly like the store subgraph does (same key).
     pub signing_key: SecretString,
     pub auth: AuthSettings,
@@ -141,6 +150,19 @@ impl TestSystem {
         let item_url = format!("http://127.0.0.1:{}/graphql", item.port());
         tokio::spawn(item.run_until_stopped(std::future::pending()));
 
+        let order = Order::build(OrderConfig {
+            settings: settings("order", &database, &bus, &data_dir, &item_auth),
+            upstream: UpstreamSettings {
+                item_url: item_url.clone(),
+                store_url: store_url.clone(),
+            },
+        })
+        .await
+        .expect("the order subgraph starts");
+        let order_statements = order.statements();
+        let order_url = format!("http://127.0.0.1:{}/graphql", order.port());
+        tokio::spawn(order.run_until_stopped(std::future::pending()));
+
         let router_port = free_port();
         let router = Command::new(router_binary())
             .env(
@@ -151,6 +173,7 @@ impl TestSystem {
             .env("ROUTER_LOG_LEVEL", if logs_on() { "info" } else { "error" })
             .env("STORE_URL", &store_url)
             .env("ITEM_URL", &item_url)
+            .env("ORDER_URL", &order_url)
             .env("JWKS_URL", &jwks_url)
             .stdin(Stdio::null())
             .stdout(if logs_on() {
@@ -171,7 +194,9 @@ impl TestSystem {
             router_url: format!("http://127.0.0.1:{router_port}/graphql"),
             store_url,
             item_url,
+            order_url,
             item_statements,
+            order_statements,
             signing_key,
             auth,
             _router: router,
@@ -194,6 +219,16 @@ impl TestSystem {
     /// A client of the item subgraph directly.
     pub fn item_client(&self) -> Client {
         Client::new(&self.item_url)
+    }
+
+    /// A client of the order subgraph directly.
+    pub fn order_client(&self) -> Client {
+        Client::new(&self.order_url)
+    }
+
+    /// The router's WebSocket endpoint (graphql-transport-ws).
+    pub fn router_ws_url(&self) -> String {
+        self.router_url.replacen("http://", "ws://", 1)
     }
 
     /// Signs a token for `store_id` with the store subgraph's own key.

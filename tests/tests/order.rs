@@ -1,0 +1,560 @@
+//! The order subgraph through the real router, on PostgreSQL: table orders
+//! priced from the item subgraph, from several terminals at once.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use salesync_tests::{Client, INTERNAL_KEY, TestSystem, WsSubscription, unique_username};
+use serde_json::{Value, json};
+
+const PLACE: &str = "mutation($t: Int!, $l: [OrderLineInput!]!) { placeOrder(tableNo: $t, lines: $l) { id tableNo status total version lines { name unitPrice quantity amount item { id } } } }";
+const SET: &str = "mutation($t: Int!, $l: [OrderLineInput!]!, $v: Int) { setOrderLines(tableNo: $t, lines: $l, expectedVersion: $v) { id status total version closedAt lines { name unitPrice quantity } } }";
+const OPEN: &str = "query($t: Int!) { openOrder(tableNo: $t) { id total version lines { name unitPrice quantity } } }";
+
+struct Shop {
+    client: Client,
+    token: String,
+    tea: String,
+    cake: String,
+    soup: String,
+}
+
+/// A store with a small menu: tea 3000, cake 5500, soup 7000.
+async fn shop(system: &TestSystem) -> Shop {
+    let (token, _) = system
+        .sign_up(&unique_username("shop"), "the-password")
+        .await;
+    let client = system.client().with_token(&token);
+    let menu = client
+        .query(
+            "mutation { c: createCategory(name: \"All\") { id } }",
+            json!({}),
+        )
+        .await;
+    let category = menu.data_or_panic()["c"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let mut ids = Vec::new();
+    for (name, price) in [("Tea", 3000), ("Cake", 5500), ("Soup", 7000)] {
+        let item = client
+            .query(
+                "mutation($c: ID!, $n: String!, $p: Money!) { createItem(input: { categoryId: $c, name: $n, price: $p }) { id } }",
+                json!({ "c": category, "n": name, "p": price }),
+            )
+            .await;
+        ids.push(
+            item.data_or_panic()["createItem"]["id"]
+                .as_str()
+                .expect("id")
+                .to_string(),
+        );
+    }
+    Shop {
+        client,
+        token,
+        tea: ids[0].clone(),
+        cake: ids[1].clone(),
+        soup: ids[2].clone(),
+    }
+}
+
+fn line(item: &str, quantity: i64) -> Value {
+    json!({ "itemId": item, "quantity": quantity })
+}
+
+fn quantities(order: &Value) -> Vec<(String, i64)> {
+    order["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            (
+                l["name"].as_str().expect("name").to_string(),
+                l["quantity"].as_i64().expect("qty"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_tables_whole_life_place_add_change_and_cancel_with_an_empty_list() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    let c = &shop.client;
+
+    let placed = c
+        .query(
+            PLACE,
+            json!({ "t": 4, "l": [line(&shop.tea, 2), line(&shop.cake, 1)] }),
+        )
+        .await;
+    let order = placed.data_or_panic()["placeOrder"].clone();
+    assert_eq!(order["status"], "OPEN");
+    assert_eq!(order["total"], 2 * 3000 + 5500, "computed by the server");
+    assert_eq!(order["lines"][0]["amount"], 6000);
+    assert_eq!(order["lines"][0]["item"]["id"], shop.tea.as_str());
+    assert_eq!(order["version"], 1);
+
+    // More tea joins the tea line.
+    let added = c
+        .query(PLACE, json!({ "t": 4, "l": [line(&shop.tea, 1)] }))
+        .await;
+    let added = added.data_or_panic()["placeOrder"].clone();
+    assert_eq!(added["id"], order["id"], "one open order per table");
+    assert_eq!(quantities(&added), [("Tea".into(), 3), ("Cake".into(), 1)]);
+    assert_eq!(added["total"], 3 * 3000 + 5500);
+
+    // The terminal replaces the lines.
+    let changed = c
+        .query(
+            SET,
+            json!({ "t": 4, "l": [line(&shop.cake, 2), line(&shop.soup, 1)], "v": 2 }),
+        )
+        .await;
+    let changed = changed.data_or_panic()["setOrderLines"].clone();
+    assert_eq!(
+        quantities(&changed),
+        [("Cake".into(), 2), ("Soup".into(), 1)]
+    );
+    assert_eq!(changed["total"], 2 * 5500 + 7000);
+    assert_eq!(changed["version"], 3);
+
+    let open = c
+        .query(
+            "{ openOrders { tableNo total } me { openOrders { tableNo } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        open.data_or_panic()["openOrders"],
+        json!([{ "tableNo": 4, "total": 18000 }])
+    );
+    assert_eq!(
+        open.data_or_panic()["me"]["openOrders"],
+        json!([{ "tableNo": 4 }])
+    );
+
+    // An empty list cancels (seed note 2).
+    let cancelled = c.query(SET, json!({ "t": 4, "l": [] })).await;
+    let cancelled = cancelled.data_or_panic()["setOrderLines"].clone();
+    assert_eq!(cancelled["status"], "CANCELLED");
+    assert!(cancelled["closedAt"].is_string());
+    let free = c.query(OPEN, json!({ "t": 4 })).await;
+    assert_eq!(free.data_or_panic()["openOrder"], Value::Null);
+
+    // The table can be opened again; cancelOrder closes it too.
+    c.query(PLACE, json!({ "t": 4, "l": [line(&shop.tea, 1)] }))
+        .await
+        .data_or_panic();
+    let cancel = c
+        .query("mutation { cancelOrder(tableNo: 4) { status } }", json!({}))
+        .await;
+    assert_eq!(cancel.data_or_panic()["cancelOrder"]["status"], "CANCELLED");
+    c.query("mutation { cancelOrder(tableNo: 4) { status } }", json!({}))
+        .await
+        .expect_error("NOT_FOUND");
+}
+
+#[tokio::test]
+async fn two_terminals_opening_one_table_at_once_share_one_order() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    for table in 1..=4 {
+        let results = join_all([
+            shop.client
+                .query(PLACE, json!({ "t": table, "l": [line(&shop.tea, 1)] })),
+            shop.client
+                .query(PLACE, json!({ "t": table, "l": [line(&shop.cake, 2)] })),
+        ])
+        .await;
+        let ids: Vec<Value> = results
+            .iter()
+            .map(|r| r.data_or_panic()["placeOrder"]["id"].clone())
+            .collect();
+        assert_eq!(
+            ids[0], ids[1],
+            "table {table}: both terminals wrote into one order"
+        );
+        let open = shop.client.query(OPEN, json!({ "t": table })).await;
+        let order = &open.data_or_panic()["openOrder"];
+        let mut lines = quantities(order);
+        lines.sort();
+        assert_eq!(
+            lines,
+            [("Cake".into(), 2), ("Tea".into(), 1)],
+            "table {table}"
+        );
+        assert_eq!(order["total"], 3000 + 2 * 5500);
+    }
+    let open = shop
+        .client
+        .query("{ openOrders { tableNo } }", json!({}))
+        .await;
+    assert_eq!(
+        open.data_or_panic()["openOrders"].as_array().map(Vec::len),
+        Some(4)
+    );
+}
+
+#[tokio::test]
+async fn a_stale_expected_version_is_a_conflict_and_changes_nothing() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    let c = &shop.client;
+    c.query(PLACE, json!({ "t": 2, "l": [line(&shop.tea, 1)] }))
+        .await
+        .data_or_panic();
+    // Terminal A changes the table, seen at version 1.
+    let a = c
+        .query(SET, json!({ "t": 2, "l": [line(&shop.tea, 5)], "v": 1 }))
+        .await;
+    assert_eq!(a.data_or_panic()["setOrderLines"]["version"], 2);
+    // Terminal B still shows version 1.
+    let b = c
+        .query(SET, json!({ "t": 2, "l": [line(&shop.soup, 1)], "v": 1 }))
+        .await;
+    b.expect_error("CONFLICT");
+    let b_cancel = c.query(SET, json!({ "t": 2, "l": [], "v": 1 })).await;
+    b_cancel.expect_error("CONFLICT");
+
+    let open = c.query(OPEN, json!({ "t": 2 })).await;
+    let order = &open.data_or_panic()["openOrder"];
+    assert_eq!(quantities(order), [("Tea".into(), 5)]);
+    assert_eq!(order["version"], 2);
+}
+
+#[tokio::test]
+async fn a_menu_price_change_leaves_lines_already_ordered_alone() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    let c = &shop.client;
+    c.query(PLACE, json!({ "t": 1, "l": [line(&shop.tea, 1)] }))
+        .await
+        .data_or_panic();
+    c.query(
+        "mutation($id: ID!) { updateItem(id: $id, input: { price: 3500, name: \"Green Tea\" }) { price } }",
+        json!({ "id": shop.tea }),
+    )
+    .await
+    .data_or_panic();
+
+    let open = c.query(OPEN, json!({ "t": 1 })).await;
+    let order = &open.data_or_panic()["openOrder"];
+    assert_eq!(order["lines"][0]["unitPrice"], 3000);
+    assert_eq!(order["lines"][0]["name"], "Tea", "the name as ordered");
+
+    // Editing the table keeps the old price for what was ordered.
+    let kept = c
+        .query(SET, json!({ "t": 1, "l": [line(&shop.tea, 2)] }))
+        .await;
+    assert_eq!(kept.data_or_panic()["setOrderLines"]["total"], 6000);
+    // A new round of tea is at the new price, on its own line.
+    let more = c
+        .query(PLACE, json!({ "t": 1, "l": [line(&shop.tea, 1)] }))
+        .await;
+    let more = more.data_or_panic()["placeOrder"].clone();
+    assert_eq!(more["lines"].as_array().map(Vec::len), Some(2));
+    assert_eq!(more["lines"][1]["unitPrice"], 3500);
+    assert_eq!(more["total"], 2 * 3000 + 3500);
+}
+
+#[tokio::test]
+async fn another_store_can_neither_see_nor_change_the_orders_nor_order_the_items() {
+    let system = TestSystem::start().await;
+    let a = shop(&system).await;
+    let placed = a
+        .client
+        .query(PLACE, json!({ "t": 5, "l": [line(&a.tea, 1)] }))
+        .await;
+    let order_id = placed.data_or_panic()["placeOrder"]["id"].clone();
+    let (token_b, _) = system.sign_up(&unique_username("b"), "the-password").await;
+    let b = system.client().with_token(&token_b);
+
+    let seen = b
+        .query(
+            "query($id: ID!) { openOrders { id } openOrder(tableNo: 5) { id } order(id: $id) { id } }",
+            json!({ "id": order_id }),
+        )
+        .await;
+    assert_eq!(
+        seen.data_or_panic(),
+        &json!({ "openOrders": [], "openOrder": null, "order": null })
+    );
+    b.query(SET, json!({ "t": 5, "l": [line(&a.cake, 1)] }))
+        .await
+        .expect_error("NOT_FOUND");
+    b.query("mutation { cancelOrder(tableNo: 5) { id } }", json!({}))
+        .await
+        .expect_error("NOT_FOUND");
+    // A's item is not on B's menu.
+    b.query(PLACE, json!({ "t": 5, "l": [line(&a.tea, 1)] }))
+        .await
+        .expect_error("NOT_FOUND");
+    let entities = system
+        .order_client()
+        .with_token(&token_b)
+        .query(
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { total } } }",
+            json!({ "r": [{ "__typename": "Order", "id": order_id }] }),
+        )
+        .await;
+    entities.expect_error("NOT_FOUND");
+
+    // A's order is untouched.
+    let open = a.client.query(OPEN, json!({ "t": 5 })).await;
+    assert_eq!(
+        quantities(&open.data_or_panic()["openOrder"]),
+        [("Tea".into(), 1)]
+    );
+}
+
+#[tokio::test]
+async fn bad_orders_are_refused_before_anything_is_written() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    let c = &shop.client;
+    c.query(
+        "mutation($id: ID!) { updateItem(id: $id, input: { soldOut: true }) { soldOut } }",
+        json!({ "id": shop.cake }),
+    )
+    .await
+    .data_or_panic();
+    c.query(
+        "mutation($id: ID!) { deleteItem(id: $id) }",
+        json!({ "id": shop.soup }),
+    )
+    .await
+    .data_or_panic();
+
+    let cases: Vec<(i64, Vec<Value>, &str, Option<&str>)> = vec![
+        (
+            0,
+            vec![line(&shop.tea, 1)],
+            "BAD_USER_INPUT",
+            Some("tableNo"),
+        ),
+        (
+            13,
+            vec![line(&shop.tea, 1)],
+            "BAD_USER_INPUT",
+            Some("tableNo"),
+        ),
+        (1, vec![], "BAD_USER_INPUT", Some("lines")),
+        (
+            1,
+            vec![line(&shop.tea, 0)],
+            "BAD_USER_INPUT",
+            Some("lines[0].quantity"),
+        ),
+        (
+            1,
+            vec![line(&shop.tea, 1000)],
+            "BAD_USER_INPUT",
+            Some("lines[0].quantity"),
+        ),
+        (
+            1,
+            vec![line(&shop.tea, 1), line(&shop.cake, 1)],
+            "BAD_USER_INPUT",
+            Some("lines[1].itemId"),
+        ),
+        (
+            1,
+            vec![line(&shop.soup, 1)],
+            "BAD_USER_INPUT",
+            Some("lines[0].itemId"),
+        ),
+        (
+            1,
+            vec![line("0191d2c4-0000-7000-8000-000000000000", 1)],
+            "NOT_FOUND",
+            None,
+        ),
+        (1, vec![line("not-an-id", 1)], "NOT_FOUND", None),
+    ];
+    for (table, lines, code, field) in cases {
+        let response = c.query(PLACE, json!({ "t": table, "l": lines })).await;
+        let error = response.expect_error(code);
+        if let Some(field) = field {
+            assert_eq!(error["extensions"]["field"], field, "{}", response.body);
+        }
+    }
+    let open = c.query("{ openOrders { id } }", json!({})).await;
+    assert_eq!(
+        open.data_or_panic()["openOrders"],
+        json!([]),
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
+async fn a_second_terminal_sees_the_first_terminals_change_through_the_router() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    let (other_token, _) = system
+        .sign_up(&unique_username("other"), "the-password")
+        .await;
+    let query = "subscription { tableChanged { tableNo status total lines { name quantity } } }";
+    let mut terminal = WsSubscription::start(&system.router_ws_url(), &shop.token, query).await;
+    let mut other_store = WsSubscription::start(&system.router_ws_url(), &other_token, query).await;
+
+    // The subscription is live once the router has reached the subgraph;
+    // until a change arrives, ring up another round.
+    let mut seen = None;
+    for round in 1..=20 {
+        shop.client
+            .query(PLACE, json!({ "t": 7, "l": [line(&shop.tea, 1)] }))
+            .await
+            .data_or_panic();
+        if let Some(data) = terminal.next_data(Duration::from_millis(750)).await {
+            seen = Some((round, data));
+            break;
+        }
+    }
+    let (round, data) = seen.expect("the second terminal received a change");
+    let changed = &data["tableChanged"];
+    assert_eq!(changed["tableNo"], 7);
+    assert_eq!(changed["status"], "OPEN");
+    assert_eq!(changed["lines"][0]["name"], "Tea");
+    assert_eq!(
+        changed["total"],
+        changed["lines"][0]["quantity"].as_i64().expect("qty") * 3000
+    );
+    assert!(changed["lines"][0]["quantity"].as_i64().expect("qty") <= round);
+
+    // A cancellation arrives too, in order after the changes.
+    shop.client
+        .query("mutation { cancelOrder(tableNo: 7) { id } }", json!({}))
+        .await
+        .data_or_panic();
+    let mut last = changed.clone();
+    while last["status"] != "CANCELLED" {
+        last = terminal
+            .next_data(Duration::from_secs(10))
+            .await
+            .expect("the cancellation arrives")["tableChanged"]
+            .clone();
+    }
+
+    // Another store's terminal heard nothing of it.
+    assert_eq!(
+        other_store.next_data(Duration::from_millis(500)).await,
+        None
+    );
+}
+
+/// Statements the order and item subgraphs run for one query.
+async fn statements(system: &TestSystem, client: &Client, query: &str) -> (u64, u64) {
+    let (order, item) = (system.order_statements.get(), system.item_statements.get());
+    client.query(query, json!({})).await.data_or_panic();
+    (
+        system.order_statements.get() - order,
+        system.item_statements.get() - item,
+    )
+}
+
+#[tokio::test]
+async fn open_orders_with_their_items_cost_a_fixed_number_of_statements() {
+    let system = TestSystem::start().await;
+    let small = shop(&system).await;
+    small
+        .client
+        .query(PLACE, json!({ "t": 1, "l": [line(&small.tea, 1)] }))
+        .await
+        .data_or_panic();
+    let large = shop(&system).await;
+    for table in 1..=12 {
+        large
+            .client
+            .query(PLACE, json!({ "t": table, "l": [line(&large.tea, 1), line(&large.cake, 2), line(&large.soup, 3)] }))
+            .await
+            .data_or_panic();
+    }
+    let query = "{ openOrders { tableNo lines { quantity item { name price } } } }";
+    let (small_order, small_item) = statements(&system, &small.client, query).await;
+    let (large_order, large_item) = statements(&system, &large.client, query).await;
+    assert_eq!(
+        (large_order, large_item),
+        (small_order, small_item),
+        "12 tables cost what 1 does"
+    );
+    assert!(
+        large_order <= 2 && large_item <= 1,
+        "order {large_order}, item {large_item}"
+    );
+}
+
+#[tokio::test]
+async fn the_sale_subgraph_pays_a_table_through_an_endpoint_clients_cannot_reach() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    shop.client
+        .query(PLACE, json!({ "t": 3, "l": [line(&shop.tea, 2)] }))
+        .await
+        .data_or_panic();
+
+    // Not part of the public API.
+    system
+        .client()
+        .with_token(&shop.token)
+        .query(
+            "mutation { closeOrderAsPaid(tableNo: 3) { id } }",
+            json!({}),
+        )
+        .await
+        .expect_error("GRAPHQL_VALIDATION_FAILED");
+
+    let pay_url = system.order_url.replace("/graphql", "/internal/orders/pay");
+    let http = reqwest::Client::new();
+    let sale = uuid::Uuid::new_v4();
+    let pay = |key: Option<&'static str>, sale: uuid::Uuid| {
+        let mut request = http
+            .post(&pay_url)
+            .bearer_auth(&shop.token)
+            .json(&json!({ "tableNo": 3, "saleId": sale }));
+        if let Some(key) = key {
+            request = request.header("x-salesync-internal-key", key);
+        }
+        request.send()
+    };
+    let refused = pay(None, sale).await.expect("response");
+    assert_eq!(refused.status(), 403);
+    let wrong = pay(Some("guess"), sale).await.expect("response");
+    assert_eq!(wrong.status(), 403);
+
+    let paid = pay(Some(INTERNAL_KEY), sale).await.expect("response");
+    assert_eq!(paid.status(), 200);
+    let paid: Value = paid.json().await.expect("json");
+    assert_eq!(paid["status"], "PAID");
+    assert_eq!(paid["total"], 6000, "the authoritative total");
+    assert_eq!(paid["lines"][0]["quantity"], 2);
+
+    // Retrying with the same sale returns the same order; nothing else changes.
+    let again: Value = pay(Some(INTERNAL_KEY), sale)
+        .await
+        .expect("response")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again, paid);
+    let other_sale = pay(Some(INTERNAL_KEY), uuid::Uuid::new_v4())
+        .await
+        .expect("response");
+    assert_eq!(other_sale.status(), 404, "no open order is left to pay");
+
+    let today = chrono::Utc::now().date_naive();
+    let listed = shop
+        .client
+        .query(
+            "query($f: Date!, $t: Date!) { openOrder(tableNo: 3) { id } orders(from: $f, to: $t, status: PAID) { id total status } }",
+            json!({ "f": today.pred_opt().expect("yesterday").to_string(), "t": today.succ_opt().expect("tomorrow").to_string() }),
+        )
+        .await;
+    let data = listed.data_or_panic();
+    assert_eq!(data["openOrder"], Value::Null);
+    assert_eq!(
+        data["orders"],
+        json!([{ "id": paid["id"], "total": 6000, "status": "PAID" }])
+    );
+}
