@@ -1,6 +1,10 @@
 //! The bus behind Kafka and the in-process implementation.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
+
+use crate::app::Stop;
 
 /// How a subscriber shares a topic with others.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,4 +50,26 @@ pub trait Subscription: Send {
     /// Marks `message` and everything before it in its partition as done
     /// for the group. Until then, a restarted member receives it again.
     async fn commit(&mut self, message: &Message) -> anyhow::Result<()>;
+}
+
+/// Subscribes, retrying every second while the bus is unreachable; None
+/// when `stop` came first.
+pub async fn subscribe_until_stopped(
+    bus: &dyn EventBus,
+    topic: &str,
+    delivery: Delivery,
+    stop: &mut Stop,
+) -> Option<Box<dyn Subscription>> {
+    loop {
+        match bus.subscribe(topic, delivery.clone()).await {
+            Ok(subscription) => return Some(subscription),
+            Err(error) => {
+                tracing::warn!(topic, error = ?error, "failed to subscribe; retrying");
+                tokio::select! {
+                    _ = stop.wait() => return None,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
 }

@@ -12,7 +12,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::{Delivery, Event, EventBus};
+use super::{Delivery, Event, EventBus, bus};
 use crate::app::Stop;
 
 /// The `processed_events` table.
@@ -91,17 +91,10 @@ pub async fn run(
     mut stop: Stop,
 ) {
     let name = handler.name();
-    let mut subscription = loop {
-        match bus.subscribe(topic, Delivery::Group(group.clone())).await {
-            Ok(subscription) => break subscription,
-            Err(error) => {
-                tracing::warn!(consumer = name, error = ?error, "failed to subscribe; retrying");
-                tokio::select! {
-                    _ = stop.wait() => return,
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                }
-            }
-        }
+    let Some(mut subscription) =
+        bus::subscribe_until_stopped(bus.as_ref(), topic, Delivery::Group(group), &mut stop).await
+    else {
+        return;
     };
     loop {
         let message = tokio::select! {

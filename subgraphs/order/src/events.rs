@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use salesync_common::{
     app::Stop,
-    events::{Delivery, Event, EventBus, consumer::Handler, topics, types},
+    events::{Delivery, Event, EventBus, bus, consumer::Handler, topics, types},
 };
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use tokio::sync::broadcast;
@@ -57,17 +57,15 @@ impl OrderFeed {
     /// Reads `salesync.orders` in broadcast mode (every replica sees every
     /// change, whichever replica made it) until `stop`.
     pub async fn run(self, bus: Arc<dyn EventBus>, mut stop: Stop) {
-        let mut subscription = loop {
-            match bus.subscribe(topics::ORDERS, Delivery::Broadcast).await {
-                Ok(subscription) => break subscription,
-                Err(error) => {
-                    tracing::warn!(error = ?error, "failed to subscribe to order events; retrying");
-                    tokio::select! {
-                        _ = stop.wait() => return,
-                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-                    }
-                }
-            }
+        let Some(mut subscription) = bus::subscribe_until_stopped(
+            bus.as_ref(),
+            topics::ORDERS,
+            Delivery::Broadcast,
+            &mut stop,
+        )
+        .await
+        else {
+            return;
         };
         loop {
             let message = tokio::select! {
