@@ -28,6 +28,37 @@ fn by_store(keys: &[Scoped]) -> HashMap<Uuid, Vec<Uuid>> {
     grouped
 }
 
+/// Rows of `E` by id, for the stores in `keys`: one statement per store.
+async fn rows_by_id<E>(
+    db: &DatabaseConnection,
+    keys: &[Scoped],
+    store_column: E::Column,
+    id_column: E::Column,
+    id_of: fn(&E::Model) -> Uuid,
+) -> Result<HashMap<Scoped, E::Model>, Error>
+where
+    E: EntityTrait,
+{
+    let mut found = HashMap::new();
+    for (store_id, ids) in by_store(keys) {
+        let rows = E::find()
+            .filter(store_column.eq(store_id))
+            .filter(id_column.is_in(ids))
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().map(|row| {
+            (
+                Scoped {
+                    store_id,
+                    id: id_of(&row),
+                },
+                row,
+            )
+        }));
+    }
+    Ok(found)
+}
+
 /// Categories by id, deleted ones included (old orders still resolve them).
 pub struct CategoryLoader(pub DatabaseConnection);
 
@@ -36,24 +67,14 @@ impl Loader<Scoped> for CategoryLoader {
     type Error = Error;
 
     async fn load(&self, keys: &[Scoped]) -> Result<HashMap<Scoped, Self::Value>, Self::Error> {
-        let mut found = HashMap::new();
-        for (store_id, ids) in by_store(keys) {
-            let rows = categories::Entity::find()
-                .filter(categories::Column::StoreId.eq(store_id))
-                .filter(categories::Column::Id.is_in(ids))
-                .all(&self.0)
-                .await?;
-            found.extend(rows.into_iter().map(|row| {
-                (
-                    Scoped {
-                        store_id,
-                        id: row.id,
-                    },
-                    row,
-                )
-            }));
-        }
-        Ok(found)
+        rows_by_id::<categories::Entity>(
+            &self.0,
+            keys,
+            categories::Column::StoreId,
+            categories::Column::Id,
+            |row| row.id,
+        )
+        .await
     }
 }
 
@@ -65,24 +86,14 @@ impl Loader<Scoped> for ItemLoader {
     type Error = Error;
 
     async fn load(&self, keys: &[Scoped]) -> Result<HashMap<Scoped, Self::Value>, Self::Error> {
-        let mut found = HashMap::new();
-        for (store_id, ids) in by_store(keys) {
-            let rows = items::Entity::find()
-                .filter(items::Column::StoreId.eq(store_id))
-                .filter(items::Column::Id.is_in(ids))
-                .all(&self.0)
-                .await?;
-            found.extend(rows.into_iter().map(|row| {
-                (
-                    Scoped {
-                        store_id,
-                        id: row.id,
-                    },
-                    row,
-                )
-            }));
-        }
-        Ok(found)
+        rows_by_id::<items::Entity>(
+            &self.0,
+            keys,
+            items::Column::StoreId,
+            items::Column::Id,
+            |row| row.id,
+        )
+        .await
     }
 }
 

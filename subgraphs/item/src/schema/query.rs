@@ -124,7 +124,20 @@ async fn live_categories(ctx: &Context<'_>, store_id: Uuid) -> Result<Vec<Catego
         .order_by_asc(categories::Column::Id)
         .all(&state.db)
         .await?;
-    Ok(rows.into_iter().map(Category::from).collect())
+    let mut categories: Vec<Category> = rows.into_iter().map(Category::from).collect();
+    if ctx.look_ahead().field("items").exists() {
+        // One batch for every category's items, however long resolving the
+        // list takes (a dataloader batch closes after a short delay).
+        let mut items = state
+            .loaders
+            .category_items
+            .load_many(categories.iter().map(|c| c.key))
+            .await?;
+        for category in &mut categories {
+            category.known_items = Some(items.remove(&category.key).unwrap_or_default());
+        }
+    }
+    Ok(categories)
 }
 
 async fn live_items(ctx: &Context<'_>, store_id: Uuid) -> Result<Vec<Item>> {

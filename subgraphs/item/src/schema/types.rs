@@ -21,24 +21,33 @@ pub struct Category {
     pub deleted: bool,
     #[graphql(skip)]
     pub key: Scoped,
+    /// The live items, when the list that produced this category loaded them.
+    #[graphql(skip)]
+    pub known_items: Option<Vec<items::Model>>,
 }
 
 #[ComplexObject]
 impl Category {
     /// The category's live items, in creation order.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<Item>> {
-        let state = ctx.data_unchecked::<ItemState>();
-        let rows = state
-            .loaders
-            .category_items
-            .load_one(self.key)
-            .await?
-            .unwrap_or_default();
+        let rows = match &self.known_items {
+            Some(rows) => rows.clone(),
+            None => ctx
+                .data_unchecked::<ItemState>()
+                .loaders
+                .category_items
+                .load_one(self.key)
+                .await?
+                .unwrap_or_default(),
+        };
         // These items' category is this one: hand it down instead of loading it again.
         Ok(rows
             .into_iter()
             .map(|row| Item {
-                known_category: Some(Box::new(self.clone())),
+                known_category: Some(Box::new(Category {
+                    known_items: None,
+                    ..self.clone()
+                })),
                 ..Item::from(row)
             })
             .collect())
@@ -56,6 +65,7 @@ impl From<categories::Model> for Category {
                 store_id: row.store_id,
                 id: row.id,
             },
+            known_items: None,
         }
     }
 }
