@@ -124,6 +124,8 @@ pub struct TokenVerifier {
     keys: Arc<KeySource>,
     issuer: String,
     audience: String,
+    /// Where deleted stores are listed: their tokens are refused.
+    deleted_stores: Option<sea_orm::DatabaseConnection>,
 }
 
 impl TokenVerifier {
@@ -142,7 +144,14 @@ impl TokenVerifier {
             })),
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
+            deleted_stores: None,
         }
+    }
+
+    /// Also refuses tokens of the stores in `db`'s `deleted_stores` table.
+    pub fn refusing_deleted_stores(mut self, db: sea_orm::DatabaseConnection) -> Self {
+        self.deleted_stores = Some(db);
+        self
     }
 
     /// A verifier for keys held in this process.
@@ -151,6 +160,7 @@ impl TokenVerifier {
             keys: Arc::new(KeySource::Static(decoding_keys(jwks)?)),
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
+            deleted_stores: None,
         })
     }
 
@@ -166,14 +176,31 @@ impl TokenVerifier {
             return Caller::Rejected("the Authorization header is not a bearer token".into());
         };
         match self.verify(token.trim()).await {
-            Ok(claims) => Caller::Store {
-                claims,
-                token: token.trim().to_string(),
+            Ok(claims) => match self.store_deleted(claims.sub).await {
+                Ok(false) => Caller::Store {
+                    claims,
+                    token: token.trim().to_string(),
+                },
+                Ok(true) => Caller::Rejected("the store was deleted".into()),
+                // Fail closed: a request that cannot be checked is not trusted.
+                Err(reason) => Caller::Rejected(reason),
             },
             Err(reason) => {
                 tracing::debug!(%reason, "token rejected");
                 Caller::Rejected(reason)
             }
+        }
+    }
+
+    async fn store_deleted(&self, store_id: Uuid) -> Result<bool, String> {
+        match &self.deleted_stores {
+            None => Ok(false),
+            Some(db) => crate::events::deleted_stores::contains(db, store_id)
+                .await
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "failed to check for a deleted store");
+                    "the store could not be checked".to_string()
+                }),
         }
     }
 

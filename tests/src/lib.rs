@@ -104,6 +104,7 @@ pub struct TestSystem {
     /// Signs tokens exactly like the store subgraph does (same key).
     pub signing_key: SecretString,
     pub auth: AuthSettings,
+    database: DatabaseTarget,
     _router: Child,
     _data_dir: TempDir,
 }
@@ -199,6 +200,7 @@ impl TestSystem {
             order_statements,
             signing_key,
             auth,
+            database,
             _router: router,
             _data_dir: data_dir,
         };
@@ -229,6 +231,12 @@ impl TestSystem {
     /// The router's WebSocket endpoint (graphql-transport-ws).
     pub fn router_ws_url(&self) -> String {
         self.router_url.replacen("http://", "ws://", 1)
+    }
+
+    /// A connection to one subgraph's own database, to check what it holds.
+    pub async fn database(&self, service: &str) -> sea_orm::DatabaseConnection {
+        let url = self.database.url_for(service).expect("database URL");
+        salesync_common::db::connect(&url).await.expect("database")
     }
 
     /// Signs a token for `store_id` with the store subgraph's own key.

@@ -407,13 +407,28 @@ async fn broadcast_replicas_each_see_every_event_and_a_group_shares_them() {
     );
 }
 
-async fn deleting_a_store_empties_its_menu(bus: TestBus) {
+/// Rows of `table` in `service`'s database that belong to `store_id`.
+async fn rows_of(system: &TestSystem, service: &str, table: &str, store_id: &str) -> i64 {
+    let db = system.database(service).await;
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("SELECT COUNT(*) AS n FROM {table} WHERE store_id = $1"),
+            [Uuid::parse_str(store_id).expect("uuid").into()],
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    row.try_get::<i64>("", "n").expect("n")
+}
+
+async fn deleting_a_store_removes_its_data_everywhere(bus: TestBus) {
     let system = TestSystem::start_with(Options {
         bus,
         ..Options::default()
     })
     .await;
-    let (token, _) = system
+    let (token, store_id) = system
         .sign_up(&unique_username("gone"), "the-password")
         .await;
     let client = system.client().with_token(&token);
@@ -424,15 +439,22 @@ async fn deleting_a_store_empties_its_menu(bus: TestBus) {
         )
         .await;
     let category = category.data_or_panic()["createCategory"]["id"].clone();
-    client
+    let tea = client
         .query(
             "mutation($c: ID!) { createItem(input: { categoryId: $c, name: \"Tea\", price: 3000 }) { id } }",
             json!({ "c": category }),
         )
+        .await;
+    let tea = tea.data_or_panic()["createItem"]["id"].clone();
+    client
+        .query(
+            "mutation($i: ID!) { placeOrder(tableNo: 1, lines: [{ itemId: $i, quantity: 2 }]) { id } }",
+            json!({ "i": tea }),
+        )
         .await
         .data_or_panic();
-    // Another store's menu must survive.
-    let (other_token, _) = system
+    // Another store's data must survive.
+    let (other_token, other_id) = system
         .sign_up(&unique_username("stays"), "the-password")
         .await;
     let other = system.client().with_token(&other_token);
@@ -452,27 +474,60 @@ async fn deleting_a_store_empties_its_menu(bus: TestBus) {
         .await;
     assert_eq!(deleted.data_or_panic()["deleteStore"], true);
 
-    // The item subgraph still accepts the (unexpired) token, so it shows
-    // the menu it holds for that store: empty once the event was applied.
-    let menu = "{ categories { name } items { name } }";
-    let mut last = json!(null);
-    for _ in 0..150 {
-        let response = system
-            .item_client()
-            .with_token(&token)
-            .query(menu, json!({}))
-            .await;
-        last = response.data_or_panic().clone();
-        if last == json!({ "categories": [], "items": [] }) {
-            break;
+    // Once each subgraph has applied StoreDeleted, the store's (unexpired)
+    // token is refused there, and its rows are gone.
+    for (service, tables) in [
+        ("item", vec!["categories", "items"]),
+        ("order", vec!["orders"]),
+    ] {
+        let mut refused = false;
+        for _ in 0..150 {
+            let direct = match service {
+                "item" => system.item_client(),
+                _ => system.order_client(),
+            };
+            let response = direct
+                .with_token(&token)
+                .query("{ __typename }", json!({}))
+                .await;
+            let probe = direct
+                .with_token(&token)
+                .query(
+                    if service == "item" {
+                        "{ categories { id } }"
+                    } else {
+                        "{ openOrders { id } }"
+                    },
+                    json!({}),
+                )
+                .await;
+            if response.errors().is_empty()
+                && probe.error_code().as_deref() == Some("UNAUTHENTICATED")
+            {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(refused, "{service} still accepts the deleted store's token");
+        for table in tables {
+            assert_eq!(
+                rows_of(&system, service, table, &store_id).await,
+                0,
+                "{service}.{table}"
+            );
+        }
     }
-    assert_eq!(
-        last,
-        json!({ "categories": [], "items": [] }),
-        "the menu was not removed"
-    );
+    assert_eq!(rows_of(&system, "item", "categories", &other_id).await, 1);
+
+    // Nothing new can be written with the old token, through the router either.
+    client
+        .query(
+            "mutation { createCategory(name: \"Again\") { id } }",
+            json!({}),
+        )
+        .await
+        .expect_error("UNAUTHENTICATED");
     let kept = other.query("{ categories { name } }", json!({})).await;
     assert_eq!(
         kept.data_or_panic()["categories"],
@@ -481,11 +536,11 @@ async fn deleting_a_store_empties_its_menu(bus: TestBus) {
 }
 
 #[tokio::test]
-async fn deleting_a_store_empties_its_menu_through_kafka() {
-    deleting_a_store_empties_its_menu(TestBus::Kafka).await;
+async fn deleting_a_store_removes_its_data_everywhere_through_kafka() {
+    deleting_a_store_removes_its_data_everywhere(TestBus::Kafka).await;
 }
 
 #[tokio::test]
-async fn deleting_a_store_empties_its_menu_through_the_in_process_bus() {
-    deleting_a_store_empties_its_menu(TestBus::InProcess).await;
+async fn deleting_a_store_removes_its_data_everywhere_through_the_in_process_bus() {
+    deleting_a_store_removes_its_data_everywhere(TestBus::InProcess).await;
 }

@@ -90,6 +90,45 @@ impl MigrationTrait for CreateProcessedEvents {
     }
 }
 
+pub struct CreateDeletedStores;
+
+impl MigrationName for CreateDeletedStores {
+    fn name(&self) -> &str {
+        "m20261124_000102_create_deleted_stores"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateDeletedStores {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Filled from StoreDeleted; the token verifier refuses these stores,
+        // whose tokens may not have expired yet.
+        manager
+            .create_table(
+                Table::create()
+                    .table(DeletedStores::Table)
+                    .if_not_exists()
+                    .col(uuid(DeletedStores::StoreId).primary_key())
+                    .col(timestamp_with_time_zone(DeletedStores::DeletedAt))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(DeletedStores::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum DeletedStores {
+    Table,
+    StoreId,
+    DeletedAt,
+}
+
 #[derive(DeriveIden)]
 enum Outbox {
     Table,

@@ -12,6 +12,7 @@
 
 pub mod bus;
 pub mod consumer;
+pub mod deleted_stores;
 pub mod kafka;
 pub mod memory;
 pub mod migration;

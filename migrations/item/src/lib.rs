@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             // Shared: the events this subgraph publishes and consumes.
             Box::new(salesync_common::events::migration::CreateOutbox),
             Box::new(salesync_common::events::migration::CreateProcessedEvents),
+            Box::new(salesync_common::events::migration::CreateDeletedStores),
         ]
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use salesync_common::events::{Event, consumer::Handler, topics, types};
+use salesync_common::events::{Event, consumer::Handler, deleted_stores, topics, types};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use crate::db::{categories, items};
@@ -13,7 +13,8 @@ pub fn consumers() -> Vec<(&'static str, String, Arc<dyn Handler>)> {
     vec![(topics::STORES, "item".to_string(), Arc::new(StoreDeleted))]
 }
 
-/// `StoreDeleted`: removes the store's categories and items for good.
+/// `StoreDeleted`: refuses the store's tokens and removes its categories
+/// and items for good.
 pub struct StoreDeleted;
 
 #[async_trait]
@@ -26,6 +27,8 @@ impl Handler for StoreDeleted {
         if event.event_type != types::STORE_DELETED {
             return Ok(());
         }
+        // Its tokens are refused from now on, so nothing new appears.
+        deleted_stores::record(txn, event.store_id).await?;
         let items = items::Entity::delete_many()
             .filter(items::Column::StoreId.eq(event.store_id))
             .exec(txn)

@@ -45,8 +45,9 @@ impl Subgraph for Item {
         let db = Self::database(settings).await.context("item database")?;
         let events = Events::connect(settings, &db).await?;
         let schema = schema::build(ItemState::new(db.conn.clone()));
-        let routes =
-            salesync_common::graphql::routes(schema, TokenVerifier::remote(&settings.auth));
+        let verifier =
+            TokenVerifier::remote(&settings.auth).refusing_deleted_stores(db.conn.clone());
+        let routes = salesync_common::graphql::routes(schema, verifier);
         let app = Application::bind(
             settings,
             routes,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use salesync_common::{
     app::Stop,
-    events::{Delivery, Event, EventBus, bus, consumer::Handler, topics, types},
+    events::{Delivery, Event, EventBus, bus, consumer::Handler, deleted_stores, topics, types},
 };
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use tokio::sync::broadcast;
@@ -19,7 +19,8 @@ pub fn consumers() -> Vec<(&'static str, String, Arc<dyn Handler>)> {
     vec![(topics::STORES, "order".to_string(), Arc::new(StoreDeleted))]
 }
 
-/// `StoreDeleted`: removes the store's orders (their lines go with them).
+/// `StoreDeleted`: refuses the store's tokens and removes its orders (their
+/// lines go with them).
 pub struct StoreDeleted;
 
 #[async_trait]
@@ -30,6 +31,8 @@ impl Handler for StoreDeleted {
 
     async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
         if event.event_type == types::STORE_DELETED {
+            // Its tokens are refused from now on, so nothing new appears.
+            deleted_stores::record(txn, event.store_id).await?;
             orders::Entity::delete_many()
                 .filter(orders::Column::StoreId.eq(event.store_id))
                 .exec(txn)

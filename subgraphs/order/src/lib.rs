@@ -55,7 +55,8 @@ impl Subgraph for Order {
         let upstream = Upstream::new(config.upstream.clone());
         let orders = Orders::new(db.conn.clone(), upstream.clone(), events.outbox.clone());
         let feed = OrderFeed::default();
-        let verifier = TokenVerifier::remote(&settings.auth);
+        let verifier =
+            TokenVerifier::remote(&settings.auth).refusing_deleted_stores(db.conn.clone());
         let schema = schema::build(OrderState::new(orders.clone(), upstream, feed.clone()));
         let routes = salesync_common::graphql::routes(schema, verifier.clone()).merge(
             internal::routes(orders, verifier, settings.internal_key.clone()),
