@@ -184,6 +184,31 @@ impl Events {
             })
     }
 
+    /// Binds `routes` with `/ready` reporting the events too, and runs the
+    /// outbox relay and `consumers` beside the server.
+    pub async fn bind(
+        &self,
+        settings: &Settings,
+        routes: Router,
+        consumers: Vec<(&'static str, String, Arc<dyn Handler>)>,
+    ) -> anyhow::Result<Application> {
+        let app = Application::bind(
+            settings,
+            routes,
+            &self.db,
+            self.readiness(Readiness::default()),
+        )
+        .await?;
+        Ok(self.attach(app, consumers))
+    }
+
+    /// A token verifier for this subgraph that also refuses the stores it
+    /// learned were deleted (`deleted_stores`, filled from `StoreDeleted`).
+    pub fn token_verifier(&self, settings: &Settings) -> crate::auth::TokenVerifier {
+        crate::auth::TokenVerifier::remote(&settings.auth)
+            .refusing_deleted_stores(self.db.conn.clone())
+    }
+
     /// Runs the outbox relay and the given consumers beside the server.
     pub fn attach(
         &self,

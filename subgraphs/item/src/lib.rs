@@ -14,9 +14,7 @@ pub mod schema;
 use anyhow::Context;
 use salesync_common::{
     app::{Application, Events, Subgraph},
-    auth::TokenVerifier,
     config::{Layers, Settings},
-    server::Readiness,
 };
 
 use crate::{config::ItemConfig, schema::ItemState};
@@ -45,16 +43,7 @@ impl Subgraph for Item {
         let db = Self::database(settings).await.context("item database")?;
         let events = Events::connect(settings, &db).await?;
         let schema = schema::build(ItemState::new(db.conn.clone()));
-        let verifier =
-            TokenVerifier::remote(&settings.auth).refusing_deleted_stores(db.conn.clone());
-        let routes = salesync_common::graphql::routes(schema, verifier);
-        let app = Application::bind(
-            settings,
-            routes,
-            &db,
-            events.readiness(Readiness::default()),
-        )
-        .await?;
-        Ok(events.attach(app, events::consumers()))
+        let routes = salesync_common::graphql::routes(schema, events.token_verifier(settings));
+        events.bind(settings, routes, events::consumers()).await
     }
 }

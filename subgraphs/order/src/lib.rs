@@ -20,9 +20,7 @@ pub mod upstream;
 use anyhow::Context;
 use salesync_common::{
     app::{Application, Events, Subgraph},
-    auth::TokenVerifier,
     config::{Layers, Settings},
-    server::Readiness,
 };
 
 use crate::{
@@ -55,22 +53,15 @@ impl Subgraph for Order {
         let upstream = Upstream::new(config.upstream.clone());
         let orders = Orders::new(db.conn.clone(), upstream.clone(), events.outbox.clone());
         let feed = OrderFeed::default();
-        let verifier =
-            TokenVerifier::remote(&settings.auth).refusing_deleted_stores(db.conn.clone());
+        let verifier = events.token_verifier(settings);
         let schema = schema::build(OrderState::new(orders.clone(), upstream, feed.clone()));
         let routes = salesync_common::graphql::routes(schema, verifier.clone()).merge(
             internal::routes(orders, verifier, settings.internal_key.clone()),
         );
-        let app = Application::bind(
-            settings,
-            routes,
-            &db,
-            events.readiness(Readiness::default()),
-        )
-        .await?;
         let bus = events.bus.clone();
         Ok(events
-            .attach(app, events::consumers())
+            .bind(settings, routes, events::consumers())
+            .await?
             .with_task("order-feed", move |stop| feed.run(bus, stop)))
     }
 }

@@ -18,7 +18,6 @@ use axum::{Json, Router, routing::get};
 use salesync_common::{
     app::{Application, Events, Subgraph},
     config::{Layers, Settings},
-    server::Readiness,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use secrecy::SecretString;
@@ -76,14 +75,7 @@ impl Subgraph for Store {
                 }),
             )
             .merge(salesync_common::graphql::routes(schema, verifier));
-        let app = Application::bind(
-            settings,
-            routes,
-            &db,
-            events.readiness(Readiness::default()),
-        )
-        .await?;
-        Ok(events.attach(app, Vec::new()))
+        events.bind(settings, routes, Vec::new()).await
     }
 }
 
