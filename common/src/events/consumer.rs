@@ -96,15 +96,23 @@ pub async fn run(
     else {
         return;
     };
+    let mut receive_failures = 0u32;
     loop {
         let message = tokio::select! {
             _ = stop.wait() => return,
             message = subscription.next() => message,
         };
         let message = match message {
-            Ok(message) => message,
+            Ok(message) => {
+                receive_failures = 0;
+                message
+            }
             Err(error) => {
-                tracing::warn!(consumer = name, error = ?error, "failed to receive; retrying");
+                // While the broker is away this repeats twice a second.
+                receive_failures += 1;
+                if receive_failures == 1 || receive_failures.is_multiple_of(60) {
+                    tracing::warn!(consumer = name, failures = receive_failures, error = ?error, "failed to receive; retrying");
+                }
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 continue;
             }

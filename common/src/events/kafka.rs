@@ -89,6 +89,9 @@ impl KafkaBus {
             .set("auto.offset.reset", reset)
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
+            // A topic created after the consumer subscribed (the broker was
+            // down at start-up) is found within seconds, not minutes.
+            .set("topic.metadata.refresh.interval.ms", "5000")
             .create()
             .context("failed to create a Kafka consumer")
     }
@@ -112,11 +115,16 @@ impl EventBus for KafkaBus {
                 )
             })
             .collect();
-        let options = AdminOptions::new().operation_timeout(Some(Timeout::After(METADATA_TIMEOUT)));
-        let results = admin
-            .create_topics(&new, &options)
-            .await
-            .context("failed to create Kafka topics")?;
+        let options = AdminOptions::new()
+            .operation_timeout(Some(Timeout::After(METADATA_TIMEOUT)))
+            .request_timeout(Some(Timeout::After(METADATA_TIMEOUT)));
+        // Bounded: with no broker, librdkafka would otherwise wait a minute,
+        // and a subgraph's start-up with it.
+        let results =
+            tokio::time::timeout(2 * METADATA_TIMEOUT, admin.create_topics(&new, &options))
+                .await
+                .context("no broker answered while creating Kafka topics")?
+                .context("failed to create Kafka topics")?;
         for result in results {
             match result {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}

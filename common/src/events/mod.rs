@@ -121,13 +121,17 @@ impl Default for KafkaSettings {
     }
 }
 
-/// Connects to the configured bus and makes sure every topic exists.
+/// Connects to the configured bus and creates missing topics. A broker that
+/// is down does not stop the subgraph from starting: it serves, its events
+/// wait in the outbox, and the relay creates the topics once it can.
 pub async fn connect(target: &BusTarget, service: &str) -> anyhow::Result<Arc<dyn EventBus>> {
     let bus: Arc<dyn EventBus> = match target {
         BusTarget::Kafka(settings) => Arc::new(kafka::KafkaBus::connect(settings, service)?),
         BusTarget::InProcess(bus) => Arc::new(bus.clone()),
     };
-    bus.ensure_topics(&topics::ALL).await?;
+    if let Err(error) = bus.ensure_topics(&topics::ALL).await {
+        tracing::warn!(error = ?error, "could not create the topics now; will retry");
+    }
     Ok(bus)
 }
 

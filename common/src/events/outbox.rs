@@ -120,6 +120,10 @@ impl Relay {
                     if failures == 1 || failures.is_multiple_of(20) {
                         tracing::warn!(error = ?error, failures, "outbox relay failed; will retry");
                     }
+                    // The broker may be new or may have lost its topics.
+                    if let Err(error) = self.bus.ensure_topics(&super::topics::ALL).await {
+                        tracing::debug!(error = ?error, "topics could not be created yet");
+                    }
                     Duration::from_millis(250 * u64::from(failures.min(8)))
                 }
             };
