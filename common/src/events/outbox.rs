@@ -87,6 +87,20 @@ pub struct Relay {
     poll: Duration,
 }
 
+/// Published rows are kept this long for inspection, then dropped.
+const KEEP_PUBLISHED: chrono::Duration = chrono::Duration::days(1);
+/// How often the relay drops them: rarely, since the query scans what was
+/// published (only pending rows are indexed).
+const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
+
+async fn prune(db: &DatabaseConnection) -> Result<(), DbErr> {
+    entity::Entity::delete_many()
+        .filter(entity::Column::PublishedAt.lt(Utc::now() - KEEP_PUBLISHED))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// An arbitrary constant naming the relay's advisory lock.
 const RELAY_LOCK: i64 = 0x005A_1E5F_0B0C;
 
@@ -105,7 +119,14 @@ impl Relay {
     /// with a growing pause; the rows stay pending meanwhile.
     pub async fn run(self, mut stop: Stop) {
         let mut failures = 0u32;
+        let mut last_prune: Option<tokio::time::Instant> = None;
         loop {
+            if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                if let Err(error) = prune(&self.db).await {
+                    tracing::warn!(error = ?error, "failed to prune the outbox");
+                }
+                last_prune = Some(tokio::time::Instant::now());
+            }
             let pause = match self.relay_once().await {
                 Ok(sent) if sent > 0 => {
                     failures = 0;
@@ -174,11 +195,6 @@ impl Relay {
             .exec(&txn)
             .await
             .context("failed to mark events published")?;
-        // Published rows are kept a day for inspection, then dropped.
-        entity::Entity::delete_many()
-            .filter(entity::Column::PublishedAt.lt(Utc::now() - chrono::Duration::days(1)))
-            .exec(&txn)
-            .await?;
         txn.commit()
             .await
             .context("failed to commit the relay batch")?;
