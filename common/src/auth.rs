@@ -51,17 +51,10 @@ impl Caller {
     pub fn store_id(&self) -> Result<Uuid> {
         match self {
             Caller::Store { claims, .. } => Ok(claims.sub),
-            Caller::Anonymous => Err(Error::unauthenticated(
-                "authentication required: send `Authorization: Bearer <token>`",
-            )),
-            Caller::Rejected(_) => Err(Error::unauthenticated(
-                "authentication required: the token is missing, expired or invalid",
-            )),
+            _ => Err(self.refusal()),
         }
     }
-}
 
-impl Caller {
     /// The caller's store and the token that proves it, to call another
     /// subgraph on the caller's behalf; or `UNAUTHENTICATED`.
     pub fn acting(&self) -> Result<Acting> {
@@ -70,9 +63,18 @@ impl Caller {
                 store_id: claims.sub,
                 token: token.clone(),
             }),
-            _ => self
-                .store_id()
-                .map(|_| unreachable!("only a store caller has a store id")),
+            _ => Err(self.refusal()),
+        }
+    }
+
+    fn refusal(&self) -> Error {
+        match self {
+            Caller::Anonymous => Error::unauthenticated(
+                "authentication required: send `Authorization: Bearer <token>`",
+            ),
+            _ => Error::unauthenticated(
+                "authentication required: the token is missing, expired or invalid",
+            ),
         }
     }
 }
