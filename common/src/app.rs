@@ -165,7 +165,7 @@ impl Events {
 
     /// Adds the broker and the outbox backlog to `/ready`. Neither makes the
     /// service unready: with the outbox, writes stay safe while Kafka is away.
-    pub fn readiness(&self, readiness: Readiness) -> Readiness {
+    fn readiness(&self, readiness: Readiness) -> Readiness {
         let bus = self.bus.clone();
         let conn = self.db.conn.clone();
         readiness
@@ -210,7 +210,7 @@ impl Events {
     }
 
     /// Runs the outbox relay and the given consumers beside the server.
-    pub fn attach(
+    fn attach(
         &self,
         mut app: Application,
         consumers: Vec<(&'static str, String, Arc<dyn Handler>)>,
