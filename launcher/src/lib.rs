@@ -42,6 +42,30 @@ pub fn repo_root() -> PathBuf {
     from_cwd.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
+/// The router process, pointed at the subgraphs in `urls` (name, GraphQL
+/// URL): `<NAME>_URL` for each, the store's JWKS for tokens, and the
+/// repository's `router/router.config.yaml`.
+pub fn router_command(router_bin: &Path, urls: &[(&str, String)]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(router_bin);
+    command.env(
+        "ROUTER_CONFIG_FILE_PATH",
+        repo_root().join("router/router.config.yaml"),
+    );
+    for (name, url) in urls {
+        command.env(format!("{}_URL", name.to_uppercase()), url);
+        if *name == "store" {
+            command.env(
+                "JWKS_URL",
+                url.replace("/graphql", "/.well-known/jwks.json"),
+            );
+        }
+    }
+    command
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
 /// Writes `schema/<name>.graphql` for every subgraph from the code.
 pub fn export_sdl(schema_dir: &Path) -> anyhow::Result<()> {
     for subgraph in subgraphs() {

@@ -6,16 +6,16 @@
 //! - `schema`: rewrites `schema/<subgraph>.graphql` from the code, then
 //!   composes `schema/supergraph.graphql` (needs Node.js).
 
-use std::{process::Stdio, time::Duration};
+use std::time::Duration;
 
 use anyhow::Context;
 use futures::future::try_join_all;
-use salesync::{export_sdl, repo_root};
+use salesync::{export_sdl, repo_root, router_command};
 use salesync_common::{app::Subgraph, config::Layers, server::shutdown_signal, telemetry};
 use salesync_item::Item;
 use salesync_order::Order;
 use salesync_store::Store;
-use tokio::{process::Command, sync::watch, task::JoinHandle};
+use tokio::{sync::watch, task::JoinHandle};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -104,23 +104,7 @@ fn start_router(urls: &[(&str, String)]) -> anyhow::Result<tokio::process::Child
         .map(|dir| dir.join("salesync-router"))
         .filter(|path| path.exists())
         .context("salesync-router not found beside this binary: run `cargo build --bins`")?;
-    let mut command = Command::new(router_bin);
-    command.env(
-        "ROUTER_CONFIG_FILE_PATH",
-        repo_root().join("router/router.config.yaml"),
-    );
-    for (name, url) in urls {
-        command.env(format!("{}_URL", name.to_uppercase()), url);
-        if *name == "store" {
-            command.env(
-                "JWKS_URL",
-                url.replace("/graphql", "/.well-known/jwks.json"),
-            );
-        }
-    }
-    command
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
+    router_command(&router_bin, urls)
         .spawn()
         .context("failed to start the router")
 }

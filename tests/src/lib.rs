@@ -27,7 +27,7 @@ use salesync_store::{
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use uuid::Uuid;
 
 mod client;
@@ -165,29 +165,23 @@ impl TestSystem {
         tokio::spawn(order.run_until_stopped(std::future::pending()));
 
         let router_port = free_port();
-        let router = Command::new(router_binary())
-            .env(
-                "ROUTER_CONFIG_FILE_PATH",
-                repo_root().join("router/router.config.yaml"),
-            )
+        let urls = [
+            ("store", store_url.clone()),
+            ("item", item_url.clone()),
+            ("order", order_url.clone()),
+        ];
+        let output = || {
+            if logs_on() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            }
+        };
+        let router = salesync::router_command(&router_binary(), &urls)
             .env("ROUTER_PORT", router_port.to_string())
             .env("ROUTER_LOG_LEVEL", if logs_on() { "info" } else { "error" })
-            .env("STORE_URL", &store_url)
-            .env("ITEM_URL", &item_url)
-            .env("ORDER_URL", &order_url)
-            .env("JWKS_URL", &jwks_url)
-            .stdin(Stdio::null())
-            .stdout(if logs_on() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .stderr(if logs_on() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .kill_on_drop(true)
+            .stdout(output())
+            .stderr(output())
             .spawn()
             .expect("the router starts (build it with `cargo build -p salesync-router`)");
 
@@ -334,10 +328,6 @@ pub fn init_logs() {
             salesync_common::telemetry::init(LogFormat::Pretty);
         }
     });
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// The router binary built into the same target folder as this test.
