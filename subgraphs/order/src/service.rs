@@ -74,13 +74,14 @@ impl Orders {
             ));
         }
         let (table_no, menu) = self.check_references(caller, table_no, &requested).await?;
-        // Refuse what cannot be ordered before touching the database.
-        domain::add_lines(&[], &requested, &menu)?;
+        // Refuse what cannot be ordered before touching the database; these
+        // are also the lines of a new order.
+        let new_lines = domain::add_lines(&[], &requested, &menu)?;
         self.retrying(|| async {
             let txn = self.db.begin().await?;
             match find_open(&txn, caller.store_id, table_no).await? {
                 None => {
-                    let lines = domain::add_lines(&[], &requested, &menu)?;
+                    let lines = new_lines.clone();
                     let now = now();
                     let order = orders::Model {
                         id: Uuid::now_v7(),
@@ -186,11 +187,8 @@ impl Orders {
                 .one(&txn)
                 .await?
             {
-                let lines = order_lines::Entity::find()
-                    .filter(order_lines::Column::OrderId.eq(paid.id))
-                    .all(&txn)
-                    .await?;
-                return Ok(Attempt::Done(OrderSnapshot::from_rows(paid, lines)));
+                let mut paid = with_lines(&txn, vec![paid]).await?;
+                return Ok(Attempt::Done(paid.remove(0)));
             }
             let order = open_or_not_found(&txn, store_id, table_no).await?;
             let lines = load_lines(&txn, order.id).await?;
@@ -332,7 +330,9 @@ impl Orders {
 
     pub async fn open_order(&self, store_id: Uuid, table_no: i32) -> Result<Option<OrderSnapshot>> {
         let order = find_open(&self.db, store_id, table_no).await?;
-        Ok(self.with_lines(order.into_iter().collect()).await?.pop())
+        Ok(with_lines(&self.db, order.into_iter().collect())
+            .await?
+            .pop())
     }
 
     pub async fn open_orders(&self, store_id: Uuid) -> Result<Vec<OrderSnapshot>> {
@@ -342,7 +342,7 @@ impl Orders {
             .order_by_asc(orders::Column::TableNo)
             .all(&self.db)
             .await?;
-        self.with_lines(rows).await
+        with_lines(&self.db, rows).await
     }
 
     pub async fn between(
@@ -364,7 +364,7 @@ impl Orders {
             .order_by_asc(orders::Column::Id)
             .all(&self.db)
             .await?;
-        self.with_lines(rows).await
+        with_lines(&self.db, rows).await
     }
 
     /// Orders of `store_id` by id, with their lines: two statements.
@@ -374,29 +374,7 @@ impl Orders {
             .filter(orders::Column::Id.is_in(ids))
             .all(&self.db)
             .await?;
-        self.with_lines(rows).await
-    }
-
-    /// Attaches lines to orders with one statement for all of them.
-    async fn with_lines(&self, rows: Vec<orders::Model>) -> Result<Vec<OrderSnapshot>> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut lines: HashMap<Uuid, Vec<order_lines::Model>> = HashMap::new();
-        for line in order_lines::Entity::find()
-            .filter(order_lines::Column::OrderId.is_in(rows.iter().map(|o| o.id)))
-            .all(&self.db)
-            .await?
-        {
-            lines.entry(line.order_id).or_default().push(line);
-        }
-        Ok(rows
-            .into_iter()
-            .map(|order| {
-                let order_lines = lines.remove(&order.id).unwrap_or_default();
-                OrderSnapshot::from_rows(order, order_lines)
-            })
-            .collect())
+        with_lines(&self.db, rows).await
     }
 }
 
@@ -404,6 +382,31 @@ impl Orders {
 /// order a change returns, its event and a later read all agree.
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
+}
+
+/// Attaches lines to orders with one statement for all of them.
+async fn with_lines<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<orders::Model>,
+) -> Result<Vec<OrderSnapshot>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut lines: HashMap<Uuid, Vec<order_lines::Model>> = HashMap::new();
+    for line in order_lines::Entity::find()
+        .filter(order_lines::Column::OrderId.is_in(rows.iter().map(|o| o.id)))
+        .all(db)
+        .await?
+    {
+        lines.entry(line.order_id).or_default().push(line);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|order| {
+            let order_lines = lines.remove(&order.id).unwrap_or_default();
+            OrderSnapshot::from_rows(order, order_lines)
+        })
+        .collect())
 }
 
 async fn find_open<C: ConnectionTrait>(
