@@ -1,67 +1,215 @@
 //! What makes a crate a runnable subgraph: the [`Subgraph`] trait, the
-//! bound [`Application`] it builds, and the [`main`] every subgraph binary
-//! runs (`salesync-<name> [serve|migrate|sdl]`).
+//! [`Builder`] that hands its parts what they need, the bound
+//! [`Application`] it builds, and the [`main`] every subgraph binary runs
+//! (`salesync-<name> [serve|migrate|sdl]`).
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
+use anyhow::Context;
 use axum::Router;
+use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
-use tokio::sync::watch;
+use serde::de::DeserializeOwned;
 
 use crate::{
-    config::{Layers, Settings},
+    auth::TokenVerifier,
+    config::{Config, Layers, Settings},
     db::{Database, StatementCounter, connect_and_migrate, ping},
     events::{
         self, EventBus,
         consumer::{self, Handler},
         outbox::{self, OutboxSignal, Relay},
     },
-    server::{Readiness, Server, shutdown_signal},
+    server::{Readiness, Server},
+    shutdown::{self, Stop},
     telemetry,
 };
 
-/// One subgraph: how it is configured, migrated, described and built.
-pub trait Subgraph {
-    /// Its configuration: the shared settings plus its own sections.
-    type Config: Send + 'static;
+/// One subgraph: its name, its own configuration, its database schema, its
+/// API, and how its parts are put together.
+pub trait Subgraph: 'static {
+    /// `store`, `item`, ...: names its database, its consumer group, its logs.
+    const NAME: &'static str;
+    /// Where it listens unless `SALESYNC_PORT` says otherwise.
+    const DEFAULT_PORT: u16;
+    /// Its own configuration sections beside the shared settings.
+    type Sections: DeserializeOwned + Default + Send + 'static;
     /// Its database schema.
     type Migrator: MigratorTrait;
 
-    fn config(layers: &Layers) -> anyhow::Result<Self::Config>;
-    fn settings(config: &Self::Config) -> &Settings;
     /// The federation SDL that `schema/<name>.graphql` holds.
     fn sdl() -> String;
-    /// Connects, migrates, binds: everything but serving.
-    fn build(config: Self::Config) -> impl Future<Output = anyhow::Result<Application>> + Send;
 
-    /// Opens the subgraph's own database and applies its migrations.
-    fn database(settings: &Settings) -> impl Future<Output = anyhow::Result<Database>> + Send {
-        async move {
-            let url = settings.database.url_for(settings.service)?;
-            connect_and_migrate::<Self::Migrator>(&url).await
-        }
-    }
+    /// Builds the service, schema and routes from the opened parts.
+    fn build(
+        parts: Builder,
+        sections: Self::Sections,
+    ) -> impl Future<Output = anyhow::Result<Application>> + Send;
 }
 
-/// Tells background tasks that the application is stopping.
-#[derive(Clone)]
-pub struct Stop(watch::Receiver<bool>);
-
-impl From<watch::Receiver<bool>> for Stop {
-    /// Stops once the sender sends `true`.
-    fn from(receiver: watch::Receiver<bool>) -> Self {
-        Stop(receiver)
-    }
+/// Reads `S`'s configuration from `layers`.
+pub fn config<S: Subgraph>(layers: &Layers) -> anyhow::Result<Config<S::Sections>> {
+    Config::load(layers, S::NAME, S::DEFAULT_PORT)
 }
 
-impl Stop {
-    /// Resolves once stopping began (or whoever could signal it is gone).
-    pub async fn wait(&mut self) {
-        let _ = self.0.wait_for(|stop| *stop).await;
-    }
+/// Opens `S`'s database (created and migrated if needed) and its event bus,
+/// then lets `S` put its parts together and bind its port.
+pub async fn build<S: Subgraph>(config: Config<S::Sections>) -> anyhow::Result<Application> {
+    let settings = config.settings;
+    let db = open_database::<S>(&settings)
+        .await
+        .with_context(|| format!("{} database", S::NAME))?;
+    let bus = events::connect(&settings.bus, S::NAME).await?;
+    S::build(
+        Builder {
+            settings,
+            db,
+            bus,
+            outbox: OutboxSignal::default(),
+            consumers: Vec::new(),
+            tasks: Vec::new(),
+        },
+        config.sections,
+    )
+    .await
+}
+
+async fn open_database<S: Subgraph>(settings: &Settings) -> anyhow::Result<Database> {
+    let url = settings.database.url_for(S::NAME)?;
+    connect_and_migrate::<S::Migrator>(&url).await
 }
 
 type Task = Box<dyn FnOnce(Stop) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// A subgraph's parts while it is being put together: its settings, its
+/// database, its event bus and outbox, the consumers and background tasks
+/// it runs. [`Builder::serve`] binds it.
+pub struct Builder {
+    settings: Settings,
+    db: Database,
+    bus: Arc<dyn EventBus>,
+    outbox: OutboxSignal,
+    consumers: Vec<(&'static str, Arc<dyn Handler>)>,
+    tasks: Vec<(&'static str, Task)>,
+}
+
+impl Builder {
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The subgraph's own database.
+    pub fn db(&self) -> DatabaseConnection {
+        self.db.conn.clone()
+    }
+
+    /// Call `notify()` after committing a transaction that enqueued events.
+    pub fn outbox(&self) -> OutboxSignal {
+        self.outbox.clone()
+    }
+
+    pub fn bus(&self) -> Arc<dyn EventBus> {
+        self.bus.clone()
+    }
+
+    /// Verifies callers against the store subgraph's published keys, and
+    /// refuses the stores this subgraph learned were deleted (`deleted_stores`,
+    /// filled by its `StoreDeleted` consumer).
+    pub fn token_verifier(&self) -> TokenVerifier {
+        TokenVerifier::remote(&self.settings.auth).refusing_deleted_stores(self.db())
+    }
+
+    /// Applies every event on `topic` once, as a member of this subgraph's
+    /// consumer group (the replicas share the events).
+    pub fn consume(mut self, topic: &'static str, handler: impl Handler) -> Self {
+        self.consumers.push((topic, Arc::new(handler)));
+        self
+    }
+
+    /// A task that runs beside the server (a feed for subscriptions) and
+    /// ends when it is told to stop.
+    pub fn task<F, Fut>(mut self, name: &'static str, task: F) -> Self
+    where
+        F: FnOnce(Stop) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.push(background(name, task));
+        self
+    }
+
+    /// Binds `routes` with the probes, and the outbox relay and consumers
+    /// beside them. `/ready` fails without the database; it shows the broker
+    /// and the outbox backlog, which do not make the service unready: with
+    /// the outbox, writes stay safe while Kafka is away.
+    pub async fn serve(self, routes: Router) -> anyhow::Result<Application> {
+        let Builder {
+            settings,
+            db,
+            bus,
+            outbox,
+            consumers,
+            tasks,
+        } = self;
+        let conn = db.conn.clone();
+        let readiness = Readiness::default()
+            .check("database", {
+                let conn = conn.clone();
+                move || {
+                    let conn = conn.clone();
+                    async move { ping(&conn).await.map(|()| "ok".to_string()) }
+                }
+            })
+            .report("broker", {
+                let bus = bus.clone();
+                move || {
+                    let bus = bus.clone();
+                    async move { bus.health().await }
+                }
+            })
+            .report("outbox_backlog", {
+                let conn = conn.clone();
+                move || {
+                    let conn = conn.clone();
+                    async move {
+                        outbox::backlog(&conn)
+                            .await
+                            .map(|n| n.to_string())
+                            .map_err(|e| format!("outbox: {e}"))
+                    }
+                }
+            });
+        let server = Server::bind(&settings.host, settings.port, routes, readiness).await?;
+        tracing::info!(subgraph = settings.service, address = %server.address(), "listening");
+
+        let mut tasks = tasks;
+        let relay = Relay::new(conn.clone(), bus.clone(), outbox);
+        tasks.push(background("outbox-relay", move |stop| relay.run(stop)));
+        for (topic, handler) in consumers {
+            let (bus, conn) = (bus.clone(), conn.clone());
+            let group = settings.service.to_string();
+            tasks.push(background("consumer", move |stop| {
+                consumer::run(bus, conn, topic, group, handler, stop)
+            }));
+        }
+        Ok(Application {
+            server,
+            statements: db.statements,
+            tasks,
+        })
+    }
+}
+
+/// A named background task. Its SQL statements are not counted as requests'.
+fn background<F, Fut>(name: &'static str, task: F) -> (&'static str, Task)
+where
+    F: FnOnce(Stop) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    (
+        name,
+        Box::new(move |stop| Box::pin(crate::db::in_background(task(stop)))),
+    )
+}
 
 /// A subgraph, bound and ready to run.
 pub struct Application {
@@ -71,46 +219,11 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `routes` with the probes; `/ready` checks the database and `readiness`.
-    pub async fn bind(
-        settings: &Settings,
-        routes: Router,
-        db: &Database,
-        readiness: Readiness,
-    ) -> anyhow::Result<Self> {
-        let conn = db.conn.clone();
-        let readiness = readiness.check("database", move || {
-            let conn = conn.clone();
-            async move { ping(&conn).await.map(|()| "ok".to_string()) }
-        });
-        let server = Server::bind(&settings.host, settings.port, routes, readiness).await?;
-        tracing::info!(subgraph = settings.service, address = %server.address(), "listening");
-        Ok(Application {
-            server,
-            statements: db.statements.clone(),
-            tasks: Vec::new(),
-        })
-    }
-
-    /// A task that runs beside the server (an outbox relay, a consumer)
-    /// and ends when it is told to stop.
-    pub fn with_task<F, Fut>(mut self, name: &'static str, task: F) -> Self
-    where
-        F: FnOnce(Stop) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.tasks.push((
-            name,
-            Box::new(move |stop| Box::pin(crate::db::in_background(task(stop)))),
-        ));
-        self
-    }
-
     pub fn port(&self) -> u16 {
         self.server.port()
     }
 
-    /// The SQL statements this subgraph has run so far.
+    /// The SQL statements this subgraph's requests have run so far.
     pub fn statements(&self) -> StatementCounter {
         self.statements.clone()
     }
@@ -122,109 +235,25 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = watch::channel(false);
+        let (trigger, stop) = shutdown::channel();
         let tasks: Vec<_> = self
             .tasks
             .into_iter()
             .map(|(name, task)| {
                 tracing::debug!(task = name, "starting background task");
-                tokio::spawn(task(Stop(stop_rx.clone())))
+                tokio::spawn(task(stop.clone()))
             })
             .collect();
         let result = self
             .server
             .run_until_stopped(async move {
                 shutdown.await;
-                let _ = stop_tx.send(true);
+                trigger.stop();
             })
             .await;
         let _ =
             tokio::time::timeout(Duration::from_secs(5), futures::future::join_all(tasks)).await;
         result
-    }
-}
-
-/// A subgraph's events: the bus, its outbox and relay, its consumers.
-#[derive(Clone)]
-pub struct Events {
-    pub bus: Arc<dyn EventBus>,
-    /// Call `notify()` after committing a transaction that enqueued events.
-    pub outbox: OutboxSignal,
-    db: Database,
-}
-
-impl Events {
-    /// Connects to the configured bus (creating missing topics).
-    pub async fn connect(settings: &Settings, db: &Database) -> anyhow::Result<Self> {
-        Ok(Events {
-            bus: events::connect(&settings.bus, settings.service).await?,
-            outbox: OutboxSignal::default(),
-            db: db.clone(),
-        })
-    }
-
-    /// Adds the broker and the outbox backlog to `/ready`. Neither makes the
-    /// service unready: with the outbox, writes stay safe while Kafka is away.
-    fn readiness(&self, readiness: Readiness) -> Readiness {
-        let bus = self.bus.clone();
-        let conn = self.db.conn.clone();
-        readiness
-            .report("broker", move || {
-                let bus = bus.clone();
-                async move { bus.health().await }
-            })
-            .report("outbox_backlog", move || {
-                let conn = conn.clone();
-                async move {
-                    outbox::backlog(&conn)
-                        .await
-                        .map(|n| n.to_string())
-                        .map_err(|e| format!("outbox: {e}"))
-                }
-            })
-    }
-
-    /// Binds `routes` with `/ready` reporting the events too, and runs the
-    /// outbox relay and `consumers` beside the server.
-    pub async fn bind(
-        &self,
-        settings: &Settings,
-        routes: Router,
-        consumers: Vec<(&'static str, String, Arc<dyn Handler>)>,
-    ) -> anyhow::Result<Application> {
-        let app = Application::bind(
-            settings,
-            routes,
-            &self.db,
-            self.readiness(Readiness::default()),
-        )
-        .await?;
-        Ok(self.attach(app, consumers))
-    }
-
-    /// A token verifier for this subgraph that also refuses the stores it
-    /// learned were deleted (`deleted_stores`, filled from `StoreDeleted`).
-    pub fn token_verifier(&self, settings: &Settings) -> crate::auth::TokenVerifier {
-        crate::auth::TokenVerifier::remote(&settings.auth)
-            .refusing_deleted_stores(self.db.conn.clone())
-    }
-
-    /// Runs the outbox relay and the given consumers beside the server.
-    fn attach(
-        &self,
-        mut app: Application,
-        consumers: Vec<(&'static str, String, Arc<dyn Handler>)>,
-    ) -> Application {
-        let relay = Relay::new(self.db.conn.clone(), self.bus.clone(), self.outbox.clone());
-        app = app.with_task("outbox-relay", move |stop| relay.run(stop));
-        for (topic, group, handler) in consumers {
-            let bus = self.bus.clone();
-            let conn = self.db.conn.clone();
-            app = app.with_task("consumer", move |stop| {
-                consumer::run(bus, conn, topic, group, handler, stop)
-            });
-        }
-        app
     }
 }
 
@@ -235,16 +264,16 @@ pub async fn main<S: Subgraph>() -> anyhow::Result<()> {
         print!("{}", S::sdl());
         return Ok(());
     }
-    let config = S::config(&Layers::load()?)?;
-    telemetry::init(S::settings(&config).log_format);
+    let config = config::<S>(&Layers::load()?)?;
+    telemetry::init(config.settings.log_format);
     match command.as_str() {
         "serve" => {
-            S::build(config)
+            build::<S>(config)
                 .await?
-                .run_until_stopped(shutdown_signal())
+                .run_until_stopped(shutdown::signal())
                 .await
         }
-        "migrate" => S::database(S::settings(&config)).await.map(|_| ()),
+        "migrate" => open_database::<S>(&config.settings).await.map(|_| ()),
         other => anyhow::bail!("unknown command {other:?}: use serve, migrate or sdl"),
     }
 }

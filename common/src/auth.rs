@@ -95,6 +95,16 @@ pub trait CallerExt {
     fn acting(&self) -> Result<Acting> {
         self.caller().acting()
     }
+    /// The store a `Store` entity reference names, when it is the caller's
+    /// own: every subgraph's `find_store_by_id`. Another store's id (or one
+    /// that is no id at all) is `NOT_FOUND`.
+    fn own_store(&self, id: &str) -> Result<Uuid> {
+        let store_id = self.store_id()?;
+        match Uuid::parse_str(id.trim()) {
+            Ok(requested) if requested == store_id => Ok(store_id),
+            _ => Err(Error::not_found("no such store")),
+        }
+    }
 }
 
 impl CallerExt for async_graphql::Context<'_> {

@@ -10,7 +10,7 @@ use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, de::DeserializeOwned};
 
-use crate::events::{BusTarget, KafkaSettings, memory::MemoryBus};
+use crate::events::{BusTarget, KafkaSettings};
 
 /// The raw layers, from which each part of a service reads its own section.
 pub struct Layers(config::Config);
@@ -43,14 +43,15 @@ impl Layers {
         Layers(config::Config::default())
     }
 
-    /// One section (`[name]` in the file, `SALESYNC_NAME__*` in the environment),
-    /// or its defaults when absent.
-    pub fn section<T: DeserializeOwned + Default>(&self, name: &str) -> anyhow::Result<T> {
-        match self.0.get::<T>(name) {
-            Ok(value) => Ok(value),
-            Err(config::ConfigError::NotFound(_)) => Ok(T::default()),
-            Err(e) => Err(e).with_context(|| format!("invalid configuration section `{name}`")),
-        }
+    /// These layers with `key` (dotted: `tokens.ttl_seconds`) set on top of
+    /// every other source: how the test harness configures a system.
+    pub fn with(self, key: &str, value: impl Into<config::Value>) -> anyhow::Result<Self> {
+        let config = config::Config::builder()
+            .add_source(self.0)
+            .set_override(key, value)?
+            .build()
+            .with_context(|| format!("failed to set `{key}`"))?;
+        Ok(Layers(config))
     }
 
     /// The settings every service shares, for the named service.
@@ -61,6 +62,35 @@ impl Layers {
             .try_deserialize()
             .context("invalid configuration")?;
         Ok(raw.resolve(service, default_port))
+    }
+
+    /// A service's own sections (`[tokens]` in the file,
+    /// `SALESYNC_TOKENS__*` in the environment), each at its defaults when absent.
+    pub fn sections<T: DeserializeOwned>(&self) -> anyhow::Result<T> {
+        self.0
+            .clone()
+            .try_deserialize()
+            .context("invalid configuration")
+    }
+}
+
+/// For a service with no sections of its own.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct NoSections {}
+
+/// A service's whole configuration: the shared settings and its own sections.
+#[derive(Debug, Clone)]
+pub struct Config<S> {
+    pub settings: Settings,
+    pub sections: S,
+}
+
+impl<S: DeserializeOwned> Config<S> {
+    pub fn load(layers: &Layers, service: &'static str, default_port: u16) -> anyhow::Result<Self> {
+        Ok(Config {
+            settings: layers.service(service, default_port)?,
+            sections: layers.sections()?,
+        })
     }
 }
 
@@ -89,7 +119,7 @@ impl RawSettings {
             (None, None) => DatabaseTarget::SqliteIn(data_dir.clone()),
         };
         let bus = if self.kafka.brokers.trim().is_empty() {
-            BusTarget::InProcess(MemoryBus::process_wide())
+            BusTarget::InProcess
         } else {
             BusTarget::Kafka(self.kafka)
         };

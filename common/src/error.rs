@@ -1,5 +1,5 @@
 //! The one error type of a subgraph, and the one place where it becomes a
-//! GraphQL error with `extensions.code` (SPEC §2).
+//! GraphQL error with `extensions.code` (`docs/api.md` lists the codes).
 //!
 //! `Error` deliberately does not implement `Display`: async-graphql converts
 //! anything displayable into a bare error, which would let a database message
@@ -78,6 +78,10 @@ impl Error {
         }
     }
 
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Forbidden(message.into())
+    }
+
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Error::Internal(Arc::new(error.into()))
     }
@@ -137,23 +141,44 @@ impl From<Error> for async_graphql::Error {
     }
 }
 
-impl From<sea_orm::DbErr> for Error {
-    fn from(error: sea_orm::DbErr) -> Self {
-        Error::internal(anyhow::Error::new(error).context("database error"))
+/// The one mapping to HTTP, for endpoints outside GraphQL (the order
+/// subgraph's internal pay endpoint): the status that matches the code, and
+/// `{"error": {"code", "message"}}`. Internal causes are logged, never sent.
+impl axum::response::IntoResponse for Error {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::StatusCode;
+        if let Error::Internal(cause) = &self {
+            tracing::error!(error = ?cause, "internal error");
+        }
+        let status = match self.code() {
+            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::BadUserInput => StatusCode::BAD_REQUEST,
+            Code::Conflict => StatusCode::CONFLICT,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let body = serde_json::json!({
+            "error": { "code": self.code().as_str(), "message": self.client_message() }
+        });
+        (status, axum::Json(body)).into_response()
     }
 }
 
-/// Context on fallible steps: `load().await.context("failed to load store")?`.
-pub trait ResultExt<T> {
-    fn context(self, what: &'static str) -> Result<T>;
+/// For background work (consumers, relays), whose failures are logged and
+/// retried rather than sent to a client.
+impl From<Error> for anyhow::Error {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Internal(cause) => anyhow::anyhow!("{cause:?}"),
+            other => anyhow::anyhow!("{other:?}"),
+        }
+    }
 }
 
-impl<T, E> ResultExt<T> for std::result::Result<T, E>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    fn context(self, what: &'static str) -> Result<T> {
-        self.map_err(|e| Error::internal(anyhow::Error::new(e).context(what)))
+impl From<sea_orm::DbErr> for Error {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Error::internal(anyhow::Error::new(error).context("database error"))
     }
 }
 
@@ -189,6 +214,23 @@ impl UniqueIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn outside_graphql_an_error_is_its_status_and_code() {
+        use axum::response::IntoResponse;
+        let response = Error::conflict("taken").into_response();
+        assert_eq!(response.status(), 409);
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "CONFLICT", "message": "taken"}})
+        );
+        let internal = Error::internal(anyhow::anyhow!("secret SQL")).into_response();
+        assert_eq!(internal.status(), 500);
+    }
 
     fn extensions(error: Error) -> async_graphql::ErrorExtensionValues {
         async_graphql::Error::from(error)

@@ -1,9 +1,11 @@
 //! What every Salesync subgraph shares.
 //!
-//! A subgraph is a small program built from these parts: it loads its
-//! [`config::Settings`], opens its database through [`db`], verifies callers
-//! with [`auth`], answers with [`error::Error`] and is served by
-//! [`server::Server`]. Test support lives in [`testing`] behind the
+//! A subgraph is a small program built from these parts: [`app`] reads its
+//! [`config`], opens its database through [`db`] and its [`events`] bus, and
+//! hands them to the subgraph's own `build`; callers are verified with
+//! [`auth`], input is parsed with [`input`], answers are [`error::Error`]s,
+//! other subgraphs are asked through [`upstream`], and [`server`] serves it
+//! until [`shutdown`]. Test support lives in [`testing`] behind the
 //! `test-support` feature.
 
 pub mod app;
@@ -13,11 +15,14 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod input;
 pub mod scalars;
 pub mod server;
+pub mod shutdown;
 pub mod telemetry;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod time;
+pub mod upstream;
 
-pub use error::{Error, Result, ResultExt};
+pub use error::{Error, Result};

@@ -1,4 +1,4 @@
-//! The contract's scalars (SPEC §2), defined once so that every subgraph
+//! The API's scalars, defined once so that every subgraph
 //! exports them identically and the supergraph composes.
 //! `DateTime` is async-graphql's own `chrono::DateTime<Utc>` scalar (RFC 3339).
 

@@ -17,7 +17,7 @@ pub fn test_server_url() -> String {
 
 /// A database target unique to one test: every service of the test gets its
 /// own database `salesync_test_<uuid>_<service>` on the test server.
-pub fn fresh_database() -> DatabaseTarget {
+pub fn fresh_server_database() -> DatabaseTarget {
     let base = format!("salesync_test_{}", Uuid::new_v4().simple());
     let url = format!("{}/{}", test_server_url().trim_end_matches('/'), base);
     DatabaseTarget::PerService(SecretString::from(url))

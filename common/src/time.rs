@@ -1,4 +1,5 @@
-//! Calendar days in a store's time zone (SPEC §2: `Date` is the store's day).
+//! Calendar days in a store's time zone: every `Date` in the API is a day
+//! of the store's own calendar, never the server's.
 
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;

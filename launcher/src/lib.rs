@@ -1,37 +1,73 @@
 //! The whole system on one machine, and the schema export.
 //!
+//! [`subgraphs`] is the one list of subgraphs: the one-command run, the
+//! schema export (and so the router's default URLs, which the composition
+//! writes into the supergraph) and the test harness all read it.
+//!
 //! Every subgraph runs in this process on its own port, exactly as it would
 //! alone; the router runs as a child process (`salesync-router`, built beside
 //! this binary), because Hive Router owns its own runtime.
 
 use std::path::{Path, PathBuf};
 
-/// One subgraph: its name, default port and SDL.
-pub struct Subgraph {
+use futures::future::BoxFuture;
+use salesync_common::{
+    app::{self, Application, Subgraph},
+    config::{Layers, Settings},
+};
+use serde_json::json;
+
+/// Builds one subgraph from the layers, with the shared settings adjusted.
+pub type BuildFn =
+    fn(&Layers, &dyn Fn(&mut Settings)) -> BoxFuture<'static, anyhow::Result<Application>>;
+
+/// One subgraph of the system.
+pub struct Entry {
     pub name: &'static str,
-    pub port: u16,
+    pub default_port: u16,
+    /// Its federation SDL, as `schema/<name>.graphql` holds it.
     pub sdl: fn() -> String,
+    /// Reads its configuration from the layers, lets `adjust` change the
+    /// shared settings (the test harness gives each system its own bus),
+    /// then builds and binds it.
+    pub build: BuildFn,
 }
 
-/// Every subgraph, in the order of `schema/subgraphs.json`.
-pub fn subgraphs() -> Vec<Subgraph> {
+/// Every subgraph, in the order they start: a subgraph starts after those
+/// it asks on its callers' behalf.
+pub fn subgraphs() -> Vec<Entry> {
     vec![
-        Subgraph {
-            name: "store",
-            port: salesync_store::config::DEFAULT_PORT,
-            sdl: salesync_store::schema::sdl,
-        },
-        Subgraph {
-            name: "item",
-            port: salesync_item::config::DEFAULT_PORT,
-            sdl: salesync_item::schema::sdl,
-        },
-        Subgraph {
-            name: "order",
-            port: salesync_order::config::DEFAULT_PORT,
-            sdl: salesync_order::schema::sdl,
-        },
+        entry::<salesync_store::Store>(),
+        entry::<salesync_item::Item>(),
+        entry::<salesync_order::Order>(),
     ]
+}
+
+fn entry<S: Subgraph>() -> Entry {
+    Entry {
+        name: S::NAME,
+        default_port: S::DEFAULT_PORT,
+        sdl: S::sdl,
+        build: build::<S>,
+    }
+}
+
+fn build<S: Subgraph>(
+    layers: &Layers,
+    adjust: &dyn Fn(&mut Settings),
+) -> BoxFuture<'static, anyhow::Result<Application>> {
+    let config = app::config::<S>(layers).map(|mut config| {
+        adjust(&mut config.settings);
+        config
+    });
+    Box::pin(async move { app::build::<S>(config?).await })
+}
+
+impl Entry {
+    /// Its GraphQL URL on this machine at `port`.
+    pub fn url(&self, port: u16) -> String {
+        format!("http://127.0.0.1:{port}/graphql")
+    }
 }
 
 /// The repository root, found from the working directory or this crate.
@@ -43,8 +79,8 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// The router process, pointed at the subgraphs in `urls` (name, GraphQL
-/// URL): `<NAME>_URL` for each, the store's JWKS for tokens, and the
-/// repository's `router/router.config.yaml`.
+/// URL): `<NAME>_URL` for each, which `router.config.yaml` reads for every
+/// subgraph; the store's JWKS for tokens; the repository's config file.
 pub fn router_command(router_bin: &Path, urls: &[(&str, String)]) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(router_bin);
     command.env(
@@ -53,7 +89,7 @@ pub fn router_command(router_bin: &Path, urls: &[(&str, String)]) -> tokio::proc
     );
     for (name, url) in urls {
         command.env(format!("{}_URL", name.to_uppercase()), url);
-        if *name == "store" {
+        if *name == salesync_store::Store::NAME {
             command.env(
                 "JWKS_URL",
                 url.replace("/graphql", "/.well-known/jwks.json"),
@@ -66,12 +102,19 @@ pub fn router_command(router_bin: &Path, urls: &[(&str, String)]) -> tokio::proc
     command
 }
 
-/// Writes `schema/<name>.graphql` for every subgraph from the code.
+/// Writes `schema/<name>.graphql` for every subgraph from the code, and
+/// `schema/subgraphs.json`: the names and default URLs the composition
+/// writes into the supergraph.
 pub fn export_sdl(schema_dir: &Path) -> anyhow::Result<()> {
+    let mut list = Vec::new();
     for subgraph in subgraphs() {
         let path = schema_dir.join(format!("{}.graphql", subgraph.name));
         std::fs::write(&path, (subgraph.sdl)())?;
         println!("wrote {}", path.display());
+        list.push(json!({ "name": subgraph.name, "url": subgraph.url(subgraph.default_port) }));
     }
+    let path = schema_dir.join("subgraphs.json");
+    std::fs::write(&path, format!("{:#}\n", serde_json::Value::Array(list)))?;
+    println!("wrote {}", path.display());
     Ok(())
 }

@@ -10,12 +10,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures::future::try_join_all;
-use salesync::{export_sdl, repo_root, router_command};
-use salesync_common::{app::Subgraph, config::Layers, server::shutdown_signal, telemetry};
-use salesync_item::Item;
-use salesync_order::Order;
-use salesync_store::Store;
-use tokio::{sync::watch, task::JoinHandle};
+use salesync::{export_sdl, repo_root, router_command, subgraphs};
+use salesync_common::{config::Layers, shutdown, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -42,21 +38,19 @@ async fn run() -> anyhow::Result<()> {
     let layers = Layers::load()?;
     telemetry::init(layers.service("launcher", 0)?.log_format);
 
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (trigger, stop) = shutdown::channel();
     let mut tasks = Vec::new();
     let mut urls = Vec::new();
-    for (name, port) in [
-        (
-            "store",
-            start::<Store>(&layers, &stop_rx, &mut tasks).await?,
-        ),
-        ("item", start::<Item>(&layers, &stop_rx, &mut tasks).await?),
-        (
-            "order",
-            start::<Order>(&layers, &stop_rx, &mut tasks).await?,
-        ),
-    ] {
-        urls.push((name, format!("http://127.0.0.1:{port}/graphql")));
+    for subgraph in subgraphs() {
+        // Each on its own default port: one `SALESYNC_PORT` cannot serve them all.
+        let app = (subgraph.build)(&layers, &|settings| settings.port = subgraph.default_port)
+            .await
+            .with_context(|| format!("the {} subgraph did not start", subgraph.name))?;
+        urls.push((subgraph.name, subgraph.url(app.port())));
+        let mut stop = stop.clone();
+        tasks.push(tokio::spawn(
+            app.run_until_stopped(async move { stop.wait().await }),
+        ));
     }
 
     let mut router = start_router(&urls)?;
@@ -72,29 +66,14 @@ async fn run() -> anyhow::Result<()> {
     println!();
 
     tokio::select! {
-        _ = shutdown_signal() => tracing::info!("stopping"),
+        _ = shutdown::signal() => tracing::info!("stopping"),
         status = router.wait() => tracing::error!(?status, "the router stopped"),
     }
     let _ = router.start_kill();
-    let _ = stop_tx.send(true);
+    trigger.stop();
     // Open subscriptions would hold a graceful shutdown forever.
     let _ = tokio::time::timeout(Duration::from_secs(10), try_join_all(tasks)).await;
     Ok(())
-}
-
-/// Builds subgraph `S` from the shared layers and runs it until `stop`.
-async fn start<S: Subgraph>(
-    layers: &Layers,
-    stop: &watch::Receiver<bool>,
-    tasks: &mut Vec<JoinHandle<anyhow::Result<()>>>,
-) -> anyhow::Result<u16> {
-    let app = S::build(S::config(layers)?).await?;
-    let port = app.port();
-    let mut stop = stop.clone();
-    tasks.push(tokio::spawn(app.run_until_stopped(async move {
-        let _ = stop.wait_for(|stop| *stop).await;
-    })));
-    Ok(port)
 }
 
 fn start_router(urls: &[(&str, String)]) -> anyhow::Result<tokio::process::Child> {

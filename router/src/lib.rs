@@ -1,5 +1,5 @@
 //! Router plugins. The router itself is Hive Router; this crate adds only
-//! what makes its answers speak Salesync's error contract (SPEC §2).
+//! what makes its answers speak Salesync's error codes.
 
 pub mod plugins;
 

@@ -4,8 +4,9 @@
 //   node compose.mjs                       writes ../supergraph.graphql
 //   node compose.mjs --schema-dir D --out - reads D/, prints the supergraph
 //
-// The subgraphs and their default URLs are listed in schema/subgraphs.json;
-// the router overrides the URLs from the environment.
+// The subgraphs and their default URLs are listed in <schema dir>/subgraphs.json,
+// which `cargo run -p salesync -- schema` writes from the launcher's list of
+// subgraphs; the router overrides the URLs from the environment.
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +22,7 @@ const option = (name, fallback) => {
 const schemaDir = option("--schema-dir", join(here, ".."));
 const out = option("--out", join(here, "..", "supergraph.graphql"));
 
-const subgraphs = JSON.parse(readFileSync(join(here, "..", "subgraphs.json"), "utf8"));
+const subgraphs = JSON.parse(readFileSync(join(schemaDir, "subgraphs.json"), "utf8"));
 const services = subgraphs.map(({ name, url }) => ({
   name,
   url,

@@ -1,31 +1,26 @@
 //! The test harness: a whole Salesync system per test, as a client meets it.
 //!
 //! [`TestSystem::start`] gives each test its own PostgreSQL databases (one per
-//! subgraph, named by a UUID), starts every subgraph in-process on port 0 and
-//! the real router binary in front of them on a free port, and waits until a
-//! signed token passes the router. Logs stay silent unless `TEST_LOG=1`.
+//! subgraph, named by a UUID), starts every subgraph of the launcher's one
+//! list in-process on port 0 (configured through the same layers a
+//! deployment uses), then the real router binary in front of them on a free
+//! port, and waits until a signed token passes the router. Logs stay silent
+//! unless `TEST_LOG=1`.
 
-use std::{path::PathBuf, process::Stdio, sync::Once, time::Duration};
+use std::{collections::HashMap, path::PathBuf, process::Stdio, sync::Once, time::Duration};
 
 use anyhow::Context;
 use salesync_common::{
-    app::Subgraph,
-    config::{AuthSettings, DatabaseTarget, LogFormat, Settings},
+    config::{AuthSettings, DatabaseTarget, Layers, LogFormat},
     db::StatementCounter,
     events::{BusTarget, KafkaSettings, memory::MemoryBus},
-    testing::fresh_database,
-};
-use salesync_item::{Item, config::ItemConfig};
-use salesync_order::{
-    Order,
-    config::{OrderConfig, UpstreamSettings},
+    testing::fresh_server_database,
 };
 use salesync_store::{
-    Store,
-    config::{LoginSettings, StoreConfig, TokenSettings},
+    config::LoginSettings,
     tokens::{TokenIssuer, generate_pem},
 };
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tokio::process::Child;
 use uuid::Uuid;
@@ -66,16 +61,6 @@ pub enum TestBus {
     Kafka,
 }
 
-impl TestBus {
-    /// A fresh target: nothing shared with any other test.
-    pub fn target(self) -> BusTarget {
-        match self {
-            TestBus::InProcess => BusTarget::InProcess(MemoryBus::new()),
-            TestBus::Kafka => BusTarget::Kafka(kafka_settings(&kafka_brokers())),
-        }
-    }
-}
-
 /// The Kafka-protocol broker the event tests use (`scripts/test` starts one).
 pub fn kafka_brokers() -> String {
     std::env::var("SALESYNC_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_string())
@@ -94,13 +79,10 @@ pub fn kafka_settings(brokers: &str) -> KafkaSettings {
 /// A running system: subgraphs, router, and the key that signs tokens.
 pub struct TestSystem {
     pub router_url: String,
-    pub store_url: String,
-    pub item_url: String,
-    pub order_url: String,
-    /// SQL statements the item subgraph has run: the dataloader tests read it.
-    pub item_statements: StatementCounter,
-    /// SQL statements the order subgraph has run.
-    pub order_statements: StatementCounter,
+    /// Each subgraph's GraphQL URL, by name.
+    urls: HashMap<&'static str, String>,
+    /// SQL statements each subgraph's requests ran: the dataloader tests read them.
+    statements: HashMap<&'static str, StatementCounter>,
     /// Signs tokens exactly like the store subgraph does (same key).
     pub signing_key: SecretString,
     pub auth: AuthSettings,
@@ -117,59 +99,51 @@ impl TestSystem {
     pub async fn start_with(options: Options) -> Self {
         init_logs();
         let data_dir = TempDir::new();
-        let database = fresh_database();
-        let bus = options.bus.target();
-        let auth = AuthSettings::default();
+        let database = fresh_server_database();
         let signing_key = generate_pem().expect("a signing key");
-
-        let store = Store::build(StoreConfig {
-            settings: settings("store", &database, &bus, &data_dir, &auth),
-            tokens: TokenSettings {
-                ttl_seconds: options.token_ttl_seconds,
-                signing_key_pem: Some(signing_key.clone()),
-                signing_key_file: None,
-            },
-            login: options.login,
-        })
-        .await
-        .expect("the store subgraph starts");
-        let store_port = store.port();
-        tokio::spawn(store.run_until_stopped(std::future::pending()));
-        let store_url = format!("http://127.0.0.1:{store_port}/graphql");
-        let jwks_url = format!("http://127.0.0.1:{store_port}/.well-known/jwks.json");
-
-        let item_auth = AuthSettings {
-            jwks_url: jwks_url.clone(),
-            ..auth.clone()
+        let mut layers = test_layers(&options, &database, &data_dir, &signing_key)
+            .expect("the test configuration");
+        let bus = match options.bus {
+            TestBus::InProcess => Some(BusTarget::Isolated(MemoryBus::new())),
+            TestBus::Kafka => {
+                let kafka = kafka_settings(&kafka_brokers());
+                layers = layers
+                    .with("kafka.brokers", kafka.brokers)
+                    .and_then(|l| l.with("kafka.namespace", kafka.namespace))
+                    .expect("the Kafka configuration");
+                None
+            }
         };
-        let item = Item::build(ItemConfig {
-            settings: settings("item", &database, &bus, &data_dir, &item_auth),
-        })
-        .await
-        .expect("the item subgraph starts");
-        let item_statements = item.statements();
-        let item_url = format!("http://127.0.0.1:{}/graphql", item.port());
-        tokio::spawn(item.run_until_stopped(std::future::pending()));
 
-        let order = Order::build(OrderConfig {
-            settings: settings("order", &database, &bus, &data_dir, &item_auth),
-            upstream: UpstreamSettings {
-                item_url: item_url.clone(),
-                store_url: store_url.clone(),
-            },
-        })
-        .await
-        .expect("the order subgraph starts");
-        let order_statements = order.statements();
-        let order_url = format!("http://127.0.0.1:{}/graphql", order.port());
-        tokio::spawn(order.run_until_stopped(std::future::pending()));
+        let mut urls = HashMap::new();
+        let mut statements = HashMap::new();
+        for subgraph in salesync::subgraphs() {
+            let app = (subgraph.build)(&layers, &|settings| {
+                if let Some(bus) = &bus {
+                    settings.bus = bus.clone();
+                }
+            })
+            .await
+            .unwrap_or_else(|e| panic!("the {} subgraph starts: {e:?}", subgraph.name));
+            let url = subgraph.url(app.port());
+            statements.insert(subgraph.name, app.statements());
+            tokio::spawn(app.run_until_stopped(std::future::pending()));
+            // Later subgraphs reach this one where it really listens.
+            layers = layers
+                .with(&format!("upstream.{}_url", subgraph.name), url.clone())
+                .expect("an upstream URL");
+            if subgraph.name == "store" {
+                let jwks = url.replace("/graphql", "/.well-known/jwks.json");
+                layers = layers.with("auth.jwks_url", jwks).expect("the JWKS URL");
+            }
+            urls.insert(subgraph.name, url);
+        }
 
         let router_port = free_port();
-        let urls = [
-            ("store", store_url.clone()),
-            ("item", item_url.clone()),
-            ("order", order_url.clone()),
-        ];
+        let router_urls: Vec<(&str, String)> = urls
+            .iter()
+            .map(|(name, url)| (*name, url.clone()))
+            .collect();
         let output = || {
             if logs_on() {
                 Stdio::inherit()
@@ -177,7 +151,7 @@ impl TestSystem {
                 Stdio::null()
             }
         };
-        let router = salesync::router_command(&router_binary(), &urls)
+        let router = salesync::router_command(&router_binary(), &router_urls)
             .env("ROUTER_PORT", router_port.to_string())
             .env("ROUTER_LOG_LEVEL", if logs_on() { "info" } else { "error" })
             .stdout(output())
@@ -187,13 +161,10 @@ impl TestSystem {
 
         let system = TestSystem {
             router_url: format!("http://127.0.0.1:{router_port}/graphql"),
-            store_url,
-            item_url,
-            order_url,
-            item_statements,
-            order_statements,
+            urls,
+            statements,
             signing_key,
-            auth,
+            auth: AuthSettings::default(),
             database,
             _router: router,
             _data_dir: data_dir,
@@ -207,19 +178,24 @@ impl TestSystem {
         Client::new(&self.router_url)
     }
 
+    /// A subgraph's own GraphQL URL.
+    pub fn url(&self, subgraph: &str) -> &str {
+        self.urls
+            .get(subgraph)
+            .unwrap_or_else(|| panic!("no subgraph named {subgraph}"))
+    }
+
     /// A client that talks to one subgraph directly, bypassing the router.
-    pub fn store_client(&self) -> Client {
-        Client::new(&self.store_url)
+    pub fn direct(&self, subgraph: &str) -> Client {
+        Client::new(self.url(subgraph))
     }
 
-    /// A client of the item subgraph directly.
-    pub fn item_client(&self) -> Client {
-        Client::new(&self.item_url)
-    }
-
-    /// A client of the order subgraph directly.
-    pub fn order_client(&self) -> Client {
-        Client::new(&self.order_url)
+    /// The SQL statements one subgraph's requests have run so far.
+    pub fn statements(&self, subgraph: &str) -> u64 {
+        self.statements
+            .get(subgraph)
+            .unwrap_or_else(|| panic!("no subgraph named {subgraph}"))
+            .get()
     }
 
     /// The router's WebSocket endpoint (graphql-transport-ws).
@@ -278,6 +254,30 @@ impl TestSystem {
     }
 }
 
+/// The configuration of one test system, as environment variables would
+/// give it: every subgraph on a free port, its own databases and folder,
+/// the test's signing key and knobs.
+fn test_layers(
+    options: &Options,
+    database: &DatabaseTarget,
+    data_dir: &TempDir,
+    signing_key: &SecretString,
+) -> anyhow::Result<Layers> {
+    let DatabaseTarget::PerService(server) = database else {
+        anyhow::bail!("test databases are per service");
+    };
+    Layers::empty()
+        .with("port", 0)?
+        .with("server_database_url", server.expose_secret())?
+        .with("data_dir", data_dir.0.display().to_string())?
+        .with("internal_key", INTERNAL_KEY)?
+        .with("tokens.signing_key_pem", signing_key.expose_secret())?
+        .with("tokens.ttl_seconds", options.token_ttl_seconds)?
+        .with("login.max_failures", i64::from(options.login.max_failures))?
+        .with("login.window_seconds", options.login.window_seconds)?
+        .with("login.lock_seconds", options.login.lock_seconds)
+}
+
 /// A valid `SignUpInput` for `username`.
 pub fn sign_up_input(username: &str, password: &str) -> Value {
     json!({
@@ -294,26 +294,6 @@ pub fn sign_up_input(username: &str, password: &str) -> Value {
 /// A username no other test uses.
 pub fn unique_username(prefix: &str) -> String {
     format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..10])
-}
-
-fn settings(
-    service: &'static str,
-    database: &DatabaseTarget,
-    bus: &BusTarget,
-    data_dir: &TempDir,
-    auth: &AuthSettings,
-) -> Settings {
-    Settings {
-        service,
-        host: "127.0.0.1".into(),
-        port: 0,
-        database: database.clone(),
-        data_dir: data_dir.0.clone(),
-        auth: auth.clone(),
-        bus: bus.clone(),
-        internal_key: SecretString::from(INTERNAL_KEY),
-        log_format: LogFormat::Pretty,
-    }
 }
 
 fn logs_on() -> bool {

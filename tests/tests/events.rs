@@ -11,7 +11,6 @@ use std::{
 
 use async_trait::async_trait;
 use salesync_common::{
-    app::Stop,
     db::connect_and_migrate,
     events::{
         BusTarget, Delivery, Event, EventBus,
@@ -20,7 +19,8 @@ use salesync_common::{
         migration::{CreateOutbox, CreateProcessedEvents},
         outbox::{self, OutboxSignal, Relay},
     },
-    testing::fresh_database,
+    shutdown::{self, Stop, Trigger},
+    testing::fresh_server_database,
 };
 use salesync_tests::{
     Options, TestBus, TestSystem, kafka_brokers, kafka_settings, unique_username,
@@ -31,7 +31,7 @@ use sea_orm::{
 };
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 use serde_json::json;
-use tokio::{process::Command, sync::watch};
+use tokio::process::Command;
 use uuid::Uuid;
 
 const TOPIC: &str = "salesync.stores";
@@ -74,7 +74,7 @@ impl MigratorTrait for TestMigrator {
 
 async fn database() -> DatabaseConnection {
     salesync_tests::init_logs();
-    let url = fresh_database().url_for("events").expect("url");
+    let url = fresh_server_database().url_for("events").expect("url");
     connect_and_migrate::<TestMigrator>(&url)
         .await
         .expect("database")
@@ -156,9 +156,8 @@ async fn receive(
     events
 }
 
-fn stopper() -> (watch::Sender<bool>, Stop) {
-    let (tx, rx) = watch::channel(false);
-    (tx, salesync_common::app::Stop::from(rx))
+fn stopper() -> (Trigger, Stop) {
+    shutdown::channel()
 }
 
 #[tokio::test]
@@ -289,7 +288,7 @@ async fn events_written_while_the_broker_is_down_arrive_once_applied_once_it_ret
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let _ = stop_tx.send(true);
+    stop_tx.stop();
     let _ = tokio::join!(relay_task, consumer_task);
 
     assert_eq!(
@@ -351,7 +350,7 @@ async fn a_service_started_while_the_broker_is_down_catches_up_once_it_is_up() {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    let _ = stop_tx.send(true);
+    stop_tx.stop();
     let _ = tokio::join!(relay_task, consumer_task);
     for id in &ids {
         assert_eq!(applied.get(id), Some(&1), "event {id}: {applied:?}");
@@ -561,8 +560,8 @@ async fn deleting_a_store_removes_its_data_everywhere(bus: TestBus) {
         let mut refused = false;
         for _ in 0..150 {
             let direct = match service {
-                "item" => system.item_client(),
-                _ => system.order_client(),
+                "item" => system.direct("item"),
+                _ => system.direct("order"),
             };
             let response = direct
                 .with_token(&token)

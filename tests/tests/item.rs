@@ -264,7 +264,7 @@ async fn another_store_cannot_see_change_or_resolve_the_menu() {
         json!({ "__typename": "Store", "id": store_a }),
     ] {
         let response = system
-            .item_client()
+            .direct("item")
             .with_token(&token_b)
             .query(entities, json!({ "r": [representation] }))
             .await;
@@ -328,6 +328,27 @@ async fn bad_input_is_refused_and_nothing_is_written() {
             "NOT_FOUND",
             None,
         ),
+        // PostgreSQL cannot store a NUL byte: refused as input, never INTERNAL.
+        (
+            json!({ "categoryId": drinks, "name": "Te\u{0}a", "price": 1 }),
+            "BAD_USER_INPUT",
+            Some("input.name"),
+        ),
+        (
+            json!({ "categoryId": drinks, "name": "Te\u{1b}[2Ja", "price": 1 }),
+            "BAD_USER_INPUT",
+            Some("input.name"),
+        ),
+        (
+            json!({ "categoryId": drinks, "name": "Tea", "price": 1, "description": "hot\u{0}" }),
+            "BAD_USER_INPUT",
+            Some("input.description"),
+        ),
+        (
+            json!({ "categoryId": format!("{drinks}\u{0}"), "name": "Tea", "price": 1 }),
+            "NOT_FOUND",
+            None,
+        ),
     ];
     for (input, code, field) in bad_creates {
         let response = client.query(CREATE_ITEM, json!({ "i": input })).await;
@@ -357,6 +378,23 @@ async fn bad_input_is_refused_and_nothing_is_written() {
         .query(CREATE_CATEGORY, json!({ "n": "" }))
         .await
         .expect_error("BAD_USER_INPUT");
+    let nul = client
+        .query(CREATE_CATEGORY, json!({ "n": "Dri\u{0}nks" }))
+        .await;
+    assert_eq!(
+        nul.expect_error("BAD_USER_INPUT")["extensions"]["field"],
+        "name"
+    );
+    let nul = client
+        .query(
+            UPDATE_ITEM,
+            json!({ "id": latte, "i": { "name": "La\u{0}tte" } }),
+        )
+        .await;
+    assert_eq!(
+        nul.expect_error("BAD_USER_INPUT")["extensions"]["field"],
+        "input.name"
+    );
 
     let menu = client.query(MENU, json!({})).await;
     let me = &menu.data_or_panic()["me"];
@@ -410,9 +448,9 @@ async fn fill_menu(client: &Client, categories: usize, items: usize) {
 
 /// SQL statements the item subgraph runs for one menu query.
 async fn statements_for(system: &TestSystem, client: &Client, query: &str) -> (u64, Value) {
-    let before = system.item_statements.get();
+    let before = system.statements("item");
     let response = client.query(query, json!({})).await;
-    let after = system.item_statements.get();
+    let after = system.statements("item");
     (after - before, response.data_or_panic().clone())
 }
 

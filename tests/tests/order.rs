@@ -135,7 +135,7 @@ async fn a_tables_whole_life_place_add_change_and_cancel_with_an_empty_list() {
         json!([{ "tableNo": 4 }])
     );
 
-    // An empty list cancels (seed note 2).
+    // An empty list cancels the order (the earlier system failed on it).
     let cancelled = c.query(SET, json!({ "t": 4, "l": [] })).await;
     let cancelled = cancelled.data_or_panic()["setOrderLines"].clone();
     assert_eq!(cancelled["status"], "CANCELLED");
@@ -292,7 +292,7 @@ async fn another_store_can_neither_see_nor_change_the_orders_nor_order_the_items
         .await
         .expect_error("NOT_FOUND");
     let entities = system
-        .order_client()
+        .direct("order")
         .with_token(&token_b)
         .query(
             "query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { total } } }",
@@ -372,6 +372,13 @@ async fn bad_orders_are_refused_before_anything_is_written() {
             None,
         ),
         (1, vec![line("not-an-id", 1)], "NOT_FOUND", None),
+        // Ids are never stored as text: a NUL byte names no item.
+        (
+            1,
+            vec![line(&format!("{}\u{0}", shop.tea), 1)],
+            "NOT_FOUND",
+            None,
+        ),
     ];
     for (table, lines, code, field) in cases {
         let response = c.query(PLACE, json!({ "t": table, "l": lines })).await;
@@ -380,6 +387,17 @@ async fn bad_orders_are_refused_before_anything_is_written() {
             assert_eq!(error["extensions"]["field"], field, "{}", response.body);
         }
     }
+    // Each line's item is looked up on its own: the unknown one is named.
+    let unknown = c
+        .query(
+            PLACE,
+            json!({ "t": 1, "l": [line(&shop.tea, 1), line("0191d2c4-0000-7000-8000-000000000000", 1)] }),
+        )
+        .await;
+    assert_eq!(
+        unknown.expect_error("NOT_FOUND")["message"],
+        "no such item: lines[1].itemId"
+    );
     let open = c.query("{ openOrders { id } }", json!({})).await;
     assert_eq!(
         open.data_or_panic()["openOrders"],
@@ -446,11 +464,11 @@ async fn a_second_terminal_sees_the_first_terminals_change_through_the_router() 
 
 /// Statements the order and item subgraphs run for one query.
 async fn statements(system: &TestSystem, client: &Client, query: &str) -> (u64, u64) {
-    let (order, item) = (system.order_statements.get(), system.item_statements.get());
+    let (order, item) = (system.statements("order"), system.statements("item"));
     client.query(query, json!({})).await.data_or_panic();
     (
-        system.order_statements.get() - order,
-        system.item_statements.get() - item,
+        system.statements("order") - order,
+        system.statements("item") - item,
     )
 }
 
@@ -507,7 +525,9 @@ async fn the_sale_subgraph_pays_a_table_through_an_endpoint_clients_cannot_reach
         .await
         .expect_error("GRAPHQL_VALIDATION_FAILED");
 
-    let pay_url = system.order_url.replace("/graphql", "/internal/orders/pay");
+    let pay_url = system
+        .url("order")
+        .replace("/graphql", "/internal/orders/pay");
     let http = reqwest::Client::new();
     let sale = uuid::Uuid::new_v4();
     let pay = |key: Option<&'static str>, sale: uuid::Uuid| {

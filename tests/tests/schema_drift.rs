@@ -11,7 +11,16 @@ fn schema_dir() -> PathBuf {
 const HOW_TO_FIX: &str = "run `cargo run -p salesync -- schema` and commit schema/";
 
 #[test]
-fn checked_in_subgraph_sdl_matches_the_code() {
+fn checked_in_subgraph_sdl_and_list_match_the_code() {
+    let fresh = std::env::temp_dir().join(format!("salesync-list-{}", std::process::id()));
+    std::fs::create_dir_all(&fresh).expect("temp dir");
+    salesync::export_sdl(&fresh).expect("export");
+    let list = std::fs::read_to_string(fresh.join("subgraphs.json")).expect("fresh list");
+    std::fs::remove_dir_all(&fresh).ok();
+    assert!(
+        std::fs::read_to_string(schema_dir().join("subgraphs.json")).ok() == Some(list),
+        "schema/subgraphs.json differs from the launcher's list: {HOW_TO_FIX}"
+    );
     for subgraph in salesync::subgraphs() {
         let path = schema_dir().join(format!("{}.graphql", subgraph.name));
         let checked_in = std::fs::read_to_string(&path)

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::app::Stop;
+use crate::shutdown::Stop;
 
 /// How a subscriber shares a topic with others.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::{Delivery, Event, EventBus, bus};
-use crate::app::Stop;
+use crate::shutdown::Stop;
 
 /// The `processed_events` table.
 pub mod entity {

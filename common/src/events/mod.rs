@@ -1,4 +1,4 @@
-//! Events between subgraphs (SPEC §3).
+//! Events between subgraphs.
 //!
 //! A subgraph writes its events into its own `outbox` table in the same
 //! transaction as the change ([`outbox::enqueue`]); a relay publishes them to
@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 pub use bus::{Delivery, EventBus, Message, Subscription};
 
-/// The Kafka topics (SPEC §3).
+/// The Kafka topics. `consulting` keeps the name the earlier system used.
 pub mod topics {
     /// Order opened, changed, cancelled, paid.
     pub const ORDERS: &str = "salesync.orders";
@@ -91,8 +91,11 @@ impl Event {
 pub enum BusTarget {
     /// A Kafka cluster (`KAFKA_BROKERS`).
     Kafka(KafkaSettings),
-    /// This process only: the one-command run and tests.
-    InProcess(memory::MemoryBus),
+    /// The in-process bus every subgraph of this process shares (the
+    /// one-command run): made when the first subgraph is built.
+    InProcess,
+    /// An in-process bus of its own: tests run several systems in one process.
+    Isolated(memory::MemoryBus),
 }
 
 /// How to reach Kafka.
@@ -127,7 +130,8 @@ impl Default for KafkaSettings {
 pub async fn connect(target: &BusTarget, service: &str) -> anyhow::Result<Arc<dyn EventBus>> {
     let bus: Arc<dyn EventBus> = match target {
         BusTarget::Kafka(settings) => Arc::new(kafka::KafkaBus::connect(settings, service)?),
-        BusTarget::InProcess(bus) => Arc::new(bus.clone()),
+        BusTarget::InProcess => Arc::new(memory::MemoryBus::process_wide()),
+        BusTarget::Isolated(bus) => Arc::new(bus.clone()),
     };
     if let Err(error) = bus.ensure_topics(&topics::ALL).await {
         tracing::warn!(error = ?error, "could not create the topics now; will retry");

@@ -12,7 +12,7 @@ use sea_orm::{
 use tokio::sync::Notify;
 
 use super::{Event, EventBus};
-use crate::app::Stop;
+use crate::shutdown::Stop;
 
 /// The `outbox` table.
 pub mod entity {

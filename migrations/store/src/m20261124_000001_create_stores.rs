@@ -11,8 +11,8 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Stores::Table)
                     .if_not_exists()
-                    // UUIDs, not sequential integers: an id reveals nothing and
-                    // cannot be guessed (SPEC §2).
+                    // UUIDs (v7: time-ordered for the index, 74 random bits),
+                    // not sequential integers: an id cannot be guessed or counted.
                     .col(pk_uuid(Stores::Id))
                     .col(string_len(Stores::Username, 32))
                     // Argon2id PHC string: algorithm, parameters, salt and hash.

@@ -1,22 +1,15 @@
 //! The menu's rules, as types built once by `parse`. No I/O here.
 
-use salesync_common::{Error, scalars::Money};
+use salesync_common::{Error, input, scalars::Money};
 use uuid::Uuid;
 
-/// A category or item name: trimmed, 1–100 characters.
+/// A category or item name: one line, trimmed, 1–100 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Name(String);
 
 impl Name {
     pub fn parse(field: &str, raw: &str) -> Result<Self, Error> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(Error::bad_input(field, "must not be empty"));
-        }
-        if value.chars().count() > 100 {
-            return Err(Error::bad_input(field, "must be at most 100 characters"));
-        }
-        Ok(Name(value.to_string()))
+        input::single_line(field, raw, 100).map(Name)
     }
 
     pub fn into_inner(self) -> String {
@@ -24,15 +17,9 @@ impl Name {
     }
 }
 
-/// An item description: at most 500 characters; blank means none.
-pub fn description(field: &str, raw: Option<&str>) -> Result<Option<String>, Error> {
-    let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    if value.chars().count() > 500 {
-        return Err(Error::bad_input(field, "must be at most 500 characters"));
-    }
-    Ok(Some(value.to_string()))
+/// An item description: at most 500 characters, lines allowed; blank means none.
+pub fn description(field: &str, raw: &str) -> Result<Option<String>, Error> {
+    input::multi_line(field, Some(raw), 500)
 }
 
 /// The largest price a menu item may have, in the currency's smallest unit.
@@ -50,10 +37,24 @@ pub fn price(field: &str, value: Money) -> Result<i64, Error> {
     }
 }
 
-/// An id from a client. Ids are opaque: one that is not a UUID names nothing
-/// the caller has, exactly like an unknown one.
-pub fn id(raw: &str, what: &str) -> Result<Uuid, Error> {
-    Uuid::parse_str(raw.trim()).map_err(|_| Error::not_found(format!("no such {what}")))
+/// An item about to be added to a category, every field checked.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub category_id: Uuid,
+    pub name: Name,
+    pub price: i64,
+    pub description: Option<String>,
+}
+
+/// Changes to an item, every field checked; `None` keeps the value.
+#[derive(Debug, Clone, Default)]
+pub struct ItemChanges {
+    pub name: Option<Name>,
+    pub price: Option<i64>,
+    /// `Some(None)` removes the description.
+    pub description: Option<Option<String>>,
+    pub category_id: Option<Uuid>,
+    pub sold_out: Option<bool>,
 }
 
 #[cfg(test)]
@@ -61,7 +62,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_trimmed_and_bounded() {
+    fn names_are_trimmed_bounded_and_plain_text() {
         assert_eq!(
             Name::parse("n", "  Latte ")
                 .map(Name::into_inner)
@@ -72,6 +73,10 @@ mod tests {
         assert!(Name::parse("n", "  ").is_err());
         assert!(Name::parse("n", &"가".repeat(100)).is_ok());
         assert!(Name::parse("n", &"가".repeat(101)).is_err());
+        assert!(matches!(
+            Name::parse("input.name", "Lat\0te"),
+            Err(Error::BadUserInput { field, .. }) if field == "input.name"
+        ));
     }
 
     #[test]
@@ -84,12 +89,14 @@ mod tests {
 
     #[test]
     fn blank_descriptions_are_none_and_long_ones_refused() {
-        assert_eq!(description("d", Some("  ")).ok(), Some(None));
-        assert!(description("d", Some(&"x".repeat(501))).is_err());
-    }
-
-    #[test]
-    fn a_malformed_id_is_not_found() {
-        assert!(matches!(id("42", "item"), Err(Error::NotFound(_))));
+        assert_eq!(description("d", "  ").ok(), Some(None));
+        assert_eq!(
+            description("d", "Hot.\nWith milk.")
+                .ok()
+                .flatten()
+                .as_deref(),
+            Some("Hot.\nWith milk.")
+        );
+        assert!(description("d", &"x".repeat(501)).is_err());
     }
 }

@@ -1,20 +1,13 @@
 //! What the item subgraph consumes: a deleted store's menu goes with it.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use salesync_common::events::{Event, consumer::Handler, deleted_stores, topics, types};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use salesync_common::events::{Event, consumer::Handler, deleted_stores, types};
+use sea_orm::DatabaseTransaction;
 
 use crate::db::{categories, items};
 
-/// The item subgraph's consumers: (topic, group, handler).
-pub fn consumers() -> Vec<(&'static str, String, Arc<dyn Handler>)> {
-    vec![(topics::STORES, "item".to_string(), Arc::new(StoreDeleted))]
-}
-
-/// `StoreDeleted`: refuses the store's tokens and removes its categories
-/// and items for good.
+/// `StoreDeleted` on `salesync.stores`: refuses the store's tokens and
+/// removes its categories and items for good.
 pub struct StoreDeleted;
 
 #[async_trait]
@@ -29,20 +22,9 @@ impl Handler for StoreDeleted {
         }
         // Its tokens are refused from now on, so nothing new appears.
         deleted_stores::record(txn, event.store_id).await?;
-        let items = items::Entity::delete_many()
-            .filter(items::Column::StoreId.eq(event.store_id))
-            .exec(txn)
-            .await?;
-        let categories = categories::Entity::delete_many()
-            .filter(categories::Column::StoreId.eq(event.store_id))
-            .exec(txn)
-            .await?;
-        tracing::info!(
-            store_id = %event.store_id,
-            items = items.rows_affected,
-            categories = categories.rows_affected,
-            "removed a deleted store's menu"
-        );
+        let items = items::delete_of_store(txn, event.store_id).await?;
+        let categories = categories::delete_of_store(txn, event.store_id).await?;
+        tracing::info!(store_id = %event.store_id, items, categories, "removed a deleted store's menu");
         Ok(())
     }
 }

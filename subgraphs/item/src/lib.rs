@@ -1,49 +1,45 @@
 //! The item subgraph: the menu of categories and items, contributed to the
-//! `Store` entity (SPEC §2, item section).
+//! `Store` entity.
 //!
+//! - `schema`: GraphQL types, resolvers and dataloaders; input is parsed into `domain` types
+//! - `service`: each use case, with its transaction
 //! - `domain`: names, prices and descriptions
-//! - `db`: the tables, through sea-orm
-//! - `schema`: the GraphQL types, resolvers and dataloaders
+//! - `db`: the tables and their queries, through sea-orm
+//! - `events`: what it consumes
 
-pub mod config;
 pub mod db;
 pub mod domain;
 pub mod events;
 pub mod schema;
+pub mod service;
 
-use anyhow::Context;
 use salesync_common::{
-    app::{Application, Events, Subgraph},
-    config::{Layers, Settings},
+    app::{Application, Builder, Subgraph},
+    config::NoSections,
+    events::topics,
 };
 
-use crate::{config::ItemConfig, schema::ItemState};
+use crate::{schema::ItemState, service::Menu};
 
 /// The item subgraph.
 pub struct Item;
 
 impl Subgraph for Item {
-    type Config = ItemConfig;
+    const NAME: &'static str = "item";
+    const DEFAULT_PORT: u16 = 4102;
+    type Sections = NoSections;
     type Migrator = item_migration::Migrator;
-
-    fn config(layers: &Layers) -> anyhow::Result<ItemConfig> {
-        ItemConfig::from_layers(layers)
-    }
-
-    fn settings(config: &ItemConfig) -> &Settings {
-        &config.settings
-    }
 
     fn sdl() -> String {
         schema::sdl()
     }
 
-    async fn build(config: ItemConfig) -> anyhow::Result<Application> {
-        let settings = &config.settings;
-        let db = Self::database(settings).await.context("item database")?;
-        let events = Events::connect(settings, &db).await?;
-        let schema = schema::build(ItemState::new(db.conn.clone()));
-        let routes = salesync_common::graphql::routes(schema, events.token_verifier(settings));
-        events.bind(settings, routes, events::consumers()).await
+    async fn build(parts: Builder, _: NoSections) -> anyhow::Result<Application> {
+        let schema = schema::build(ItemState::new(Menu::new(parts.db())));
+        let routes = salesync_common::graphql::routes(schema, parts.token_verifier());
+        parts
+            .consume(topics::STORES, events::StoreDeleted)
+            .serve(routes)
+            .await
     }
 }

@@ -1,24 +1,12 @@
-//! The order subgraph's configuration: the shared settings plus where the
-//! subgraphs it asks on the caller's behalf live (`SALESYNC_UPSTREAM__*`).
+//! The order subgraph's own configuration: where the subgraphs it asks on
+//! the caller's behalf live (`[upstream]`, `SALESYNC_UPSTREAM__*`).
 
-use salesync_common::config::{Layers, Settings};
 use serde::Deserialize;
 
-pub const DEFAULT_PORT: u16 = 4103;
-
-#[derive(Debug, Clone)]
-pub struct OrderConfig {
-    pub settings: Settings,
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct OrderSections {
     pub upstream: UpstreamSettings,
-}
-
-impl OrderConfig {
-    pub fn from_layers(layers: &Layers) -> anyhow::Result<Self> {
-        Ok(OrderConfig {
-            settings: layers.service("order", DEFAULT_PORT)?,
-            upstream: layers.section("upstream")?,
-        })
-    }
 }
 
 /// The subgraphs the order subgraph calls directly (not through the router).

@@ -2,8 +2,78 @@
 
 use std::collections::HashMap;
 
-use salesync_common::Error;
+use salesync_common::{Error, input};
+use sea_orm::{DeriveActiveEnum, EnumIter, sea_query::StringLen};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+// One enum from the database column to the GraphQL enum and the events: a
+// stored value outside it fails to load instead of passing as OPEN.
+/// Where a table's order stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum OrderStatus {
+    /// Being served: lines can still change.
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    /// Paid by a sale; closed.
+    #[sea_orm(string_value = "PAID")]
+    Paid,
+    /// Cancelled before payment; closed.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// What happens to an order, and so its new status and the event it
+/// publishes on `salesync.orders`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Opened,
+    Changed,
+    Cancelled,
+    Paid { sale_id: Uuid },
+}
+
+impl Change {
+    pub fn status(self) -> OrderStatus {
+        match self {
+            Change::Opened | Change::Changed => OrderStatus::Open,
+            Change::Cancelled => OrderStatus::Cancelled,
+            Change::Paid { .. } => OrderStatus::Paid,
+        }
+    }
+
+    /// The event type: `OrderOpened`, `OrderChanged`, `OrderCancelled`, `OrderPaid`.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            Change::Opened => "OrderOpened",
+            Change::Changed => "OrderChanged",
+            Change::Cancelled => "OrderCancelled",
+            Change::Paid { .. } => "OrderPaid",
+        }
+    }
+
+    /// The sale that paid the order, once paid.
+    pub fn sale_id(self) -> Option<Uuid> {
+        match self {
+            Change::Paid { sale_id } => Some(sale_id),
+            _ => None,
+        }
+    }
+}
 
 /// Quantities per line.
 pub const MAX_QUANTITY: i32 = 999;
@@ -34,7 +104,7 @@ pub struct Requested {
 pub fn requested_lines(raw: &[(String, i32)]) -> Result<Vec<Requested>, Error> {
     let mut lines: Vec<Requested> = Vec::new();
     for (index, (id, quantity)) in raw.iter().enumerate() {
-        let item_id = Uuid::parse_str(id.trim()).map_err(|_| Error::not_found("no such item"))?;
+        let item_id = input::id(id, "item")?;
         if !(1..=MAX_QUANTITY).contains(quantity) {
             return Err(Error::bad_input(
                 format!("lines[{index}].quantity"),
@@ -208,6 +278,30 @@ pub fn total(lines: &[Line]) -> Result<i64, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_decides_the_status_and_the_event() {
+        let sale_id = Uuid::now_v7();
+        assert_eq!(
+            (Change::Opened.status(), Change::Opened.event_type()),
+            (OrderStatus::Open, "OrderOpened")
+        );
+        assert_eq!(Change::Cancelled.status(), OrderStatus::Cancelled);
+        let paid = Change::Paid { sale_id };
+        assert_eq!(
+            (paid.status(), paid.sale_id()),
+            (OrderStatus::Paid, Some(sale_id))
+        );
+        assert_eq!(Change::Changed.sale_id(), None);
+    }
+
+    #[test]
+    fn statuses_travel_as_upper_case_names() {
+        assert_eq!(
+            serde_json::to_value(OrderStatus::Cancelled).ok(),
+            Some(serde_json::json!("CANCELLED"))
+        );
+    }
 
     fn menu(entries: &[(Uuid, i64, bool)]) -> HashMap<Uuid, MenuItem> {
         entries

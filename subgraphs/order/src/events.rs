@@ -6,21 +6,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use salesync_common::{
-    app::Stop,
     events::{Delivery, Event, EventBus, bus, consumer::Handler, deleted_stores, topics, types},
+    shutdown::Stop,
 };
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::DatabaseTransaction;
 use tokio::sync::broadcast;
 
 use crate::{db::orders, snapshot::OrderSnapshot};
 
-/// The order subgraph's group consumers: (topic, group, handler).
-pub fn consumers() -> Vec<(&'static str, String, Arc<dyn Handler>)> {
-    vec![(topics::STORES, "order".to_string(), Arc::new(StoreDeleted))]
-}
-
-/// `StoreDeleted`: refuses the store's tokens and removes its orders (their
-/// lines go with them).
+/// `StoreDeleted` on `salesync.stores`: refuses the store's tokens and
+/// removes its orders (their lines go with them).
 pub struct StoreDeleted;
 
 #[async_trait]
@@ -30,14 +25,13 @@ impl Handler for StoreDeleted {
     }
 
     async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
-        if event.event_type == types::STORE_DELETED {
-            // Its tokens are refused from now on, so nothing new appears.
-            deleted_stores::record(txn, event.store_id).await?;
-            orders::Entity::delete_many()
-                .filter(orders::Column::StoreId.eq(event.store_id))
-                .exec(txn)
-                .await?;
+        if event.event_type != types::STORE_DELETED {
+            return Ok(());
         }
+        // Its tokens are refused from now on, so nothing new appears.
+        deleted_stores::record(txn, event.store_id).await?;
+        let orders = orders::delete_of_store(txn, event.store_id).await?;
+        tracing::info!(store_id = %event.store_id, orders, "removed a deleted store's orders");
         Ok(())
     }
 }

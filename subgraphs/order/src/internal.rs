@@ -5,17 +5,15 @@
 use axum::{
     Json, Router,
     extract::State,
-    http::{HeaderMap, StatusCode, header::AUTHORIZATION},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, header::AUTHORIZATION},
     routing::post,
 };
-use salesync_common::{Error, auth::TokenVerifier};
+use salesync_common::{Error, Result, auth::TokenVerifier};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
-use crate::service::Orders;
+use crate::{service::Orders, snapshot::OrderSnapshot};
 
 /// The header that carries `SALESYNC_INTERNAL_KEY`.
 pub const INTERNAL_KEY_HEADER: &str = "x-salesync-internal-key";
@@ -49,7 +47,7 @@ async fn pay(
     State(state): State<InternalState>,
     headers: HeaderMap,
     Json(request): Json<PayRequest>,
-) -> Response {
+) -> Result<Json<OrderSnapshot>> {
     let key_matches = headers
         .get(INTERNAL_KEY_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -57,43 +55,17 @@ async fn pay(
             constant_time_eq(given.as_bytes(), state.key.expose_secret().as_bytes())
         });
     if !key_matches {
-        return failure(Error::Forbidden(
-            "this endpoint is for Salesync subgraphs only".into(),
+        return Err(Error::forbidden(
+            "this endpoint is for Salesync subgraphs only",
         ));
     }
     let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let store_id = match state.verifier.caller_from_header(header).await.store_id() {
-        Ok(store_id) => store_id,
-        Err(error) => return failure(error),
-    };
-    match state
+    let store_id = state.verifier.caller_from_header(header).await.store_id()?;
+    let order = state
         .orders
         .pay(store_id, request.table_no, request.sale_id)
-        .await
-    {
-        Ok(order) => Json(order).into_response(),
-        Err(error) => failure(error),
-    }
-}
-
-fn failure(error: Error) -> Response {
-    use salesync_common::error::Code;
-    let status = match error.code() {
-        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-        Code::Forbidden => StatusCode::FORBIDDEN,
-        Code::NotFound => StatusCode::NOT_FOUND,
-        Code::BadUserInput => StatusCode::BAD_REQUEST,
-        Code::Conflict => StatusCode::CONFLICT,
-        Code::Internal => {
-            if let Error::Internal(cause) = &error {
-                tracing::error!(error = ?cause, "internal error");
-            }
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    let body =
-        json!({ "error": { "code": error.code().as_str(), "message": error.client_message() } });
-    (status, Json(body)).into_response()
+        .await?;
+    Ok(Json(order))
 }
 
 /// Compares secrets without leaking, through timing, how much matched.

@@ -1,11 +1,13 @@
 //! The order subgraph: table orders from several terminals, priced from the
-//! menu, live to every terminal (SPEC §2, order section).
+//! menu, live to every terminal.
 //!
-//! - `domain`: lines, quantities, merging and totals
+//! - `schema`: GraphQL types and resolvers; input is parsed into `domain` types
 //! - `service`: every change to an order, in one transaction with its event
+//! - `domain`: lines, quantities, merging, totals, statuses
+//! - `db`: the tables and their queries, through sea-orm
+//! - `events`: what it consumes, and the `tableChanged` feed
 //! - `upstream`: the item and store subgraphs, asked on the caller's behalf
-//! - `schema`: GraphQL; `internal`: the pay endpoint for the sale subgraph
-//! - `events`: the `tableChanged` feed and the `StoreDeleted` consumer
+//! - `internal`: the pay endpoint for the sale subgraph
 
 pub mod config;
 pub mod db;
@@ -17,51 +19,43 @@ pub mod service;
 pub mod snapshot;
 pub mod upstream;
 
-use anyhow::Context;
 use salesync_common::{
-    app::{Application, Events, Subgraph},
-    config::{Layers, Settings},
+    app::{Application, Builder, Subgraph},
+    events::topics,
 };
 
 use crate::{
-    config::OrderConfig, events::OrderFeed, schema::OrderState, service::Orders, upstream::Upstream,
+    config::OrderSections, events::OrderFeed, schema::OrderState, service::Orders,
+    upstream::Upstream,
 };
 
 /// The order subgraph.
 pub struct Order;
 
 impl Subgraph for Order {
-    type Config = OrderConfig;
+    const NAME: &'static str = "order";
+    const DEFAULT_PORT: u16 = 4103;
+    type Sections = OrderSections;
     type Migrator = order_migration::Migrator;
-
-    fn config(layers: &Layers) -> anyhow::Result<OrderConfig> {
-        OrderConfig::from_layers(layers)
-    }
-
-    fn settings(config: &OrderConfig) -> &Settings {
-        &config.settings
-    }
 
     fn sdl() -> String {
         schema::sdl()
     }
 
-    async fn build(config: OrderConfig) -> anyhow::Result<Application> {
-        let settings = &config.settings;
-        let db = Self::database(settings).await.context("order database")?;
-        let events = Events::connect(settings, &db).await?;
-        let upstream = Upstream::new(config.upstream.clone());
-        let orders = Orders::new(db.conn.clone(), upstream.clone(), events.outbox.clone());
+    async fn build(parts: Builder, sections: OrderSections) -> anyhow::Result<Application> {
+        let upstream = Upstream::new(sections.upstream);
+        let orders = Orders::new(parts.db(), upstream.clone(), parts.outbox());
         let feed = OrderFeed::default();
-        let verifier = events.token_verifier(settings);
+        let verifier = parts.token_verifier();
         let schema = schema::build(OrderState::new(orders.clone(), upstream, feed.clone()));
-        let routes = salesync_common::graphql::routes(schema, verifier.clone()).merge(
-            internal::routes(orders, verifier, settings.internal_key.clone()),
-        );
-        let bus = events.bus.clone();
-        Ok(events
-            .bind(settings, routes, events::consumers())
-            .await?
-            .with_task("order-feed", move |stop| feed.run(bus, stop)))
+        let internal_key = parts.settings().internal_key.clone();
+        let routes = salesync_common::graphql::routes(schema, verifier.clone())
+            .merge(internal::routes(orders, verifier, internal_key));
+        let bus = parts.bus();
+        parts
+            .consume(topics::STORES, events::StoreDeleted)
+            .task("order-feed", move |stop| feed.run(bus, stop))
+            .serve(routes)
+            .await
     }
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     db::{order_lines, orders},
-    domain::Line,
+    domain::OrderStatus,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,8 +17,7 @@ pub struct OrderSnapshot {
     pub id: Uuid,
     pub store_id: Uuid,
     pub table_no: i32,
-    /// OPEN, PAID or CANCELLED.
-    pub status: String,
+    pub status: OrderStatus,
     pub lines: Vec<LineSnapshot>,
     pub total: i64,
     pub version: i32,
@@ -63,18 +62,5 @@ impl OrderSnapshot {
             closed_at: order.closed_at,
             sale_id: order.sale_id,
         }
-    }
-
-    /// The lines as the domain sees them.
-    pub fn domain_lines(&self) -> Vec<Line> {
-        self.lines
-            .iter()
-            .map(|l| Line {
-                item_id: l.item_id,
-                name: l.name.clone(),
-                unit_price: l.unit_price,
-                quantity: l.quantity,
-            })
-            .collect()
     }
 }

@@ -1,92 +1,82 @@
-//! Calls to other subgraphs on the caller's behalf, with the caller's own
-//! token, so the other subgraph applies its own store scoping (seed note 3:
-//! references are looked up before anything is written).
+//! The item and store subgraphs, asked on the caller's behalf with the
+//! caller's own token: references are looked up before anything is written,
+//! and the other subgraph scopes them to the caller's store.
 
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 
-use salesync_common::{Error, Result, auth::Acting};
-use serde_json::{Value, json};
+use salesync_common::{Result, auth::Acting, upstream::GraphqlClient};
+use serde::Deserialize;
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::{config::UpstreamSettings, domain::MenuItem};
 
 #[derive(Clone)]
 pub struct Upstream {
-    http: reqwest::Client,
+    client: GraphqlClient,
     settings: UpstreamSettings,
 }
 
 /// What the order subgraph needs to know about the caller's store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StoreFacts {
     pub table_count: i32,
     pub timezone: String,
 }
 
+#[derive(Deserialize)]
+struct Me {
+    me: StoreFacts,
+}
+
+/// One `item(id:)` answer per requested id, by alias `i<index>`: null when
+/// the caller's store has no such item. (`_entities` would not do: one
+/// reference that does not resolve fails the whole list.)
+type ItemsByAlias = HashMap<String, Option<ItemFacts>>;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemFacts {
+    id: Uuid,
+    name: String,
+    price: i64,
+    sold_out: bool,
+    deleted: bool,
+}
+
+const STORE_FACTS: &str = "{ me { tableCount timezone } }";
+/// `query($i0: ID!, ...) { i0: item(id: $i0) { ...Facts } ... }`: every
+/// lookup in one request, which the item subgraph batches into one statement.
+fn items_query(count: usize) -> String {
+    let variables: Vec<String> = (0..count).map(|i| format!("$i{i}: ID!")).collect();
+    let fields: Vec<String> = (0..count)
+        .map(|i| format!("i{i}: item(id: $i{i}) {{ ...Facts }}"))
+        .collect();
+    format!(
+        "query({}) {{ {} }} fragment Facts on Item {{ id name price soldOut deleted }}",
+        variables.join(", "),
+        fields.join(" ")
+    )
+}
+
 impl Upstream {
     pub fn new(settings: UpstreamSettings) -> Self {
         Upstream {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .expect("BUG: a plain HTTP client always builds"),
+            client: GraphqlClient::default(),
             settings,
         }
-    }
-
-    async fn post(
-        &self,
-        url: &str,
-        caller: &Acting,
-        query: &str,
-        variables: Value,
-    ) -> Result<Value> {
-        let response = self
-            .http
-            .post(url)
-            .bearer_auth(&caller.token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .map_err(|e| {
-                Error::internal(anyhow::Error::new(e).context(format!("failed to call {url}")))
-            })?;
-        response.json::<Value>().await.map_err(|e| {
-            Error::internal(anyhow::Error::new(e).context(format!("bad answer from {url}")))
-        })
     }
 
     /// The table count and time zone of the caller's store.
     #[tracing::instrument(skip_all, fields(store_id = %caller.store_id))]
     pub async fn store(&self, caller: &Acting) -> Result<StoreFacts> {
-        let body = self
-            .post(
-                &self.settings.store_url,
-                caller,
-                "{ me { tableCount timezone } }",
-                json!({}),
-            )
+        let url = &self.settings.store_url;
+        let answer = self
+            .client
+            .query::<Me>(url, caller, STORE_FACTS, json!({}))
             .await?;
-        if let Some(error) = body["errors"].as_array().and_then(|e| e.first()) {
-            return Err(match error["extensions"]["code"].as_str() {
-                Some("UNAUTHENTICATED") => Error::unauthenticated(
-                    error["message"]
-                        .as_str()
-                        .unwrap_or("authentication required"),
-                ),
-                _ => Error::internal(anyhow::anyhow!("the store subgraph answered {error}")),
-            });
-        }
-        let me = &body["data"]["me"];
-        match (me["tableCount"].as_i64(), me["timezone"].as_str()) {
-            (Some(table_count), Some(timezone)) => Ok(StoreFacts {
-                table_count: i32::try_from(table_count).unwrap_or(i32::MAX),
-                timezone: timezone.to_string(),
-            }),
-            _ => Err(Error::internal(anyhow::anyhow!(
-                "unexpected answer from the store subgraph: {body}"
-            ))),
-        }
+        Ok(answer.into_data("the store subgraph")?.me)
     }
 
     /// The menu's current view of `ids`, in one call. An id the caller's
@@ -96,59 +86,49 @@ impl Upstream {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let representations: Vec<Value> = ids
+        let variables: serde_json::Map<String, serde_json::Value> = ids
             .iter()
-            .map(|id| json!({ "__typename": "Item", "id": id.to_string() }))
+            .enumerate()
+            .map(|(i, id)| (format!("i{i}"), json!(id)))
             .collect();
-        let body = self
-            .post(
+        let answer = self
+            .client
+            .query::<ItemsByAlias>(
                 &self.settings.item_url,
                 caller,
-                "query($r: [_Any!]!) { _entities(representations: $r) { ... on Item { id name price soldOut deleted } } }",
-                json!({ "r": representations }),
+                &items_query(ids.len()),
+                serde_json::Value::Object(variables),
             )
             .await?;
-        for error in body["errors"].as_array().into_iter().flatten() {
-            match error["extensions"]["code"].as_str() {
-                // That item is not the caller's: it is simply absent below.
-                Some("NOT_FOUND") => {}
-                Some("UNAUTHENTICATED") => {
-                    return Err(Error::unauthenticated("authentication required"));
-                }
-                _ => {
-                    return Err(Error::internal(anyhow::anyhow!(
-                        "the item subgraph answered {error}"
-                    )));
-                }
-            }
-        }
-        let entities = body["data"]["_entities"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let mut menu = HashMap::new();
-        for entity in entities.iter().filter(|e| !e.is_null()) {
-            let (Some(id), Some(name), Some(price)) = (
-                entity["id"]
-                    .as_str()
-                    .and_then(|id| Uuid::parse_str(id).ok()),
-                entity["name"].as_str(),
-                entity["price"].as_i64(),
-            ) else {
-                return Err(Error::internal(anyhow::anyhow!(
-                    "unexpected item from the item subgraph: {entity}"
-                )));
-            };
-            menu.insert(
-                id,
-                MenuItem {
-                    name: name.to_string(),
-                    price,
-                    sold_out: entity["soldOut"].as_bool().unwrap_or(false),
-                    deleted: entity["deleted"].as_bool().unwrap_or(false),
-                },
-            );
-        }
-        Ok(menu)
+        Ok(answer
+            .into_data("the item subgraph")?
+            .into_values()
+            .flatten()
+            .map(|item| {
+                (
+                    item.id,
+                    MenuItem {
+                        name: item.name,
+                        price: item.price,
+                        sold_out: item.sold_out,
+                        deleted: item.deleted,
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::items_query;
+
+    #[test]
+    fn one_aliased_lookup_per_item() {
+        assert_eq!(
+            items_query(2),
+            "query($i0: ID!, $i1: ID!) { i0: item(id: $i0) { ...Facts } i1: item(id: $i1) { ...Facts } } \
+             fragment Facts on Item { id name price soldOut deleted }"
+        );
     }
 }

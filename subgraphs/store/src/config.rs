@@ -1,29 +1,16 @@
-//! The store subgraph's configuration: the shared settings plus its own
-//! `[tokens]` and `[login]` sections (`SALESYNC_TOKENS__*`, `SALESYNC_LOGIN__*`).
+//! The store subgraph's own configuration: `[tokens]` and `[login]`
+//! (`SALESYNC_TOKENS__*`, `SALESYNC_LOGIN__*`), beside the shared settings.
 
 use std::path::PathBuf;
 
-use salesync_common::config::{Layers, Settings};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-pub const DEFAULT_PORT: u16 = 4101;
-
-#[derive(Debug, Clone)]
-pub struct StoreConfig {
-    pub settings: Settings,
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct StoreSections {
     pub tokens: TokenSettings,
     pub login: LoginSettings,
-}
-
-impl StoreConfig {
-    pub fn from_layers(layers: &Layers) -> anyhow::Result<Self> {
-        Ok(StoreConfig {
-            settings: layers.service("store", DEFAULT_PORT)?,
-            tokens: layers.section("tokens")?,
-            login: layers.section("login")?,
-        })
-    }
 }
 
 /// How tokens are signed and how long they last.

@@ -2,7 +2,49 @@
 //! point the value is known to be valid. No I/O here.
 
 use chrono_tz::Tz;
-use salesync_common::Error;
+use salesync_common::{Error, input};
+
+/// A store about to sign up, every field checked.
+#[derive(Debug)]
+pub struct NewStore {
+    pub username: Username,
+    pub password: NewPassword,
+    pub owner_name: String,
+    pub phone: String,
+    pub name: String,
+    pub address: String,
+    pub store_type: String,
+    pub table_count: i32,
+    pub timezone: String,
+    pub currency: String,
+}
+
+/// Changes to a store's profile, every field checked; `None` keeps the value.
+#[derive(Debug, Default)]
+pub struct StoreChanges {
+    pub owner_name: Option<String>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub store_type: Option<String>,
+    pub table_count: Option<i32>,
+    pub timezone: Option<String>,
+}
+
+/// The owner's name and the store's name.
+pub fn name(field: &str, raw: &str) -> Result<String, Error> {
+    input::single_line(field, raw, 100)
+}
+
+/// A street address.
+pub fn address(field: &str, raw: &str) -> Result<String, Error> {
+    input::single_line(field, raw, 200)
+}
+
+/// What kind of business: "restaurant", "cafe".
+pub fn store_type(field: &str, raw: &str) -> Result<String, Error> {
+    input::single_line(field, raw, 50)
+}
 
 /// A login name: 3–32 of `a-z 0-9 . _ -`, compared in lower case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +75,14 @@ impl Username {
 }
 
 /// A new password: 8 to 128 characters. The upper bound keeps Argon2's work
-/// per request bounded.
+/// per request bounded. Never printed.
 pub struct NewPassword(String);
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(..)")
+    }
+}
 
 impl NewPassword {
     pub fn parse(field: &str, raw: &str) -> Result<Self, Error> {
@@ -45,6 +93,12 @@ impl NewPassword {
         if length > 128 {
             return Err(Error::bad_input(field, "must be at most 128 characters"));
         }
+        if raw.chars().any(char::is_control) {
+            return Err(Error::bad_input(
+                field,
+                "must not contain control characters",
+            ));
+        }
         Ok(NewPassword(raw.to_string()))
     }
 
@@ -53,24 +107,9 @@ impl NewPassword {
     }
 }
 
-/// A required text: trimmed, not empty, at most `max` characters.
-pub fn text(field: &str, raw: &str, max: usize) -> Result<String, Error> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Err(Error::bad_input(field, "must not be empty"));
-    }
-    if value.chars().count() > max {
-        return Err(Error::bad_input(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    Ok(value.to_string())
-}
-
 /// A phone number as people write it: digits with optional `+ - ( )` and spaces.
 pub fn phone(field: &str, raw: &str) -> Result<String, Error> {
-    let value = text(field, raw, 30)?;
+    let value = input::single_line(field, raw, 30)?;
     let digits = value.chars().filter(char::is_ascii_digit).count();
     if digits < 3
         || !value
@@ -159,13 +198,20 @@ mod tests {
         assert!(NewPassword::parse("p", "1234567").is_err());
         assert!(NewPassword::parse("p", "12345678").is_ok());
         assert!(NewPassword::parse("p", &"x".repeat(129)).is_err());
+        assert!(NewPassword::parse("p", "1234\u{0}5678").is_err());
     }
 
     #[test]
-    fn texts_are_trimmed_and_required() {
-        assert_eq!(text("n", "  Cafe  ", 100).ok().as_deref(), Some("Cafe"));
-        assert!(text("n", "   ", 100).is_err());
-        assert!(text("n", &"x".repeat(101), 100).is_err());
+    fn names_are_trimmed_required_and_plain_text() {
+        assert_eq!(name("n", "  Cafe  ").ok().as_deref(), Some("Cafe"));
+        assert!(name("n", "   ").is_err());
+        assert!(name("n", &"x".repeat(101)).is_err());
+        assert_eq!(
+            name("input.name", "Caf\0e").err().map(field_of),
+            Some("input.name".to_string())
+        );
+        assert!(address("a", &"x".repeat(200)).is_ok());
+        assert!(store_type("t", &"x".repeat(51)).is_err());
     }
 
     #[test]

@@ -1,31 +1,29 @@
 //! The store subgraph: sign-up, login, the store's profile, and the keys
-//! that sign every Salesync token (SPEC §2, store section).
+//! that sign every Salesync token.
 //!
+//! - `schema`: GraphQL types and resolvers; input is parsed into `domain` types
+//! - `service`: each use case, with its transaction and event
 //! - `domain`: the rules for usernames, passwords and profile fields
-//! - `db`: the tables, through sea-orm
-//! - `schema`: the GraphQL types and resolvers
+//! - `db`: the tables and their queries, through sea-orm
+//! - `events`: what it publishes
 //! - `tokens`, `passwords`: signing keys and Argon2id
 
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod events;
 pub mod passwords;
 pub mod schema;
+pub mod service;
 pub mod tokens;
 
-use anyhow::Context;
 use axum::{Json, Router, routing::get};
-use salesync_common::{
-    app::{Application, Events, Subgraph},
-    config::{Layers, Settings},
-};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use salesync_common::app::{Application, Builder, Subgraph};
 use secrecy::SecretString;
 
 use crate::{
-    config::StoreConfig,
-    db::stores,
-    schema::StoreState,
+    config::StoreSections,
+    service::Accounts,
     tokens::{TokenIssuer, load_or_generate_pem},
 };
 
@@ -33,39 +31,27 @@ use crate::{
 pub struct Store;
 
 impl Subgraph for Store {
-    type Config = StoreConfig;
+    const NAME: &'static str = "store";
+    const DEFAULT_PORT: u16 = 4101;
+    type Sections = StoreSections;
     type Migrator = store_migration::Migrator;
-
-    fn config(layers: &Layers) -> anyhow::Result<StoreConfig> {
-        StoreConfig::from_layers(layers)
-    }
-
-    fn settings(config: &StoreConfig) -> &Settings {
-        &config.settings
-    }
 
     fn sdl() -> String {
         schema::sdl()
     }
 
-    /// Connects and migrates the database, loads the signing key, binds the port.
-    async fn build(config: StoreConfig) -> anyhow::Result<Application> {
-        let settings = &config.settings;
-        let db = Self::database(settings).await.context("store database")?;
+    /// Loads the signing key; serves the schema and the JWKS. Tokens are
+    /// checked against this subgraph's own keys.
+    async fn build(parts: Builder, sections: StoreSections) -> anyhow::Result<Application> {
+        let settings = parts.settings();
         let tokens = TokenIssuer::from_pem(
-            &signing_key(&config)?,
-            chrono::Duration::seconds(config.tokens.ttl_seconds),
+            &signing_key(&sections, &settings.data_dir)?,
+            chrono::Duration::seconds(sections.tokens.ttl_seconds),
             &settings.auth,
         )?;
         let verifier = tokens.verifier(&settings.auth)?;
         let jwks = tokens.jwks().clone();
-        let events = Events::connect(settings, &db).await?;
-        let schema = schema::build(StoreState {
-            db: db.conn.clone(),
-            tokens,
-            login: config.login,
-            outbox: events.outbox.clone(),
-        });
+        let accounts = Accounts::new(parts.db(), tokens, sections.login, parts.outbox());
         let routes = Router::new()
             .route(
                 "/.well-known/jwks.json",
@@ -74,30 +60,26 @@ impl Subgraph for Store {
                     async move { Json(jwks) }
                 }),
             )
-            .merge(salesync_common::graphql::routes(schema, verifier));
-        events.bind(settings, routes, Vec::new()).await
+            .merge(salesync_common::graphql::routes(
+                schema::build(accounts),
+                verifier,
+            ));
+        parts.serve(routes).await
     }
 }
 
 /// The signing key: from configuration, else from (or generated into) a file.
-fn signing_key(config: &StoreConfig) -> anyhow::Result<SecretString> {
-    if let Some(pem) = &config.tokens.signing_key_pem {
+fn signing_key(
+    sections: &StoreSections,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<SecretString> {
+    if let Some(pem) = &sections.tokens.signing_key_pem {
         return Ok(pem.clone());
     }
-    let path = config
+    let path = sections
         .tokens
         .signing_key_file
         .clone()
-        .unwrap_or_else(|| config.settings.data_dir.join("store-signing-key.pem"));
+        .unwrap_or_else(|| data_dir.join("store-signing-key.pem"));
     load_or_generate_pem(&path)
-}
-
-pub(crate) async fn store_by_username(
-    db: &DatabaseConnection,
-    username: &str,
-) -> Result<Option<stores::Model>, DbErr> {
-    stores::Entity::find()
-        .filter(stores::Column::Username.eq(username))
-        .one(db)
-        .await
 }

@@ -1,7 +1,11 @@
-//! The `categories` table.
+//! The `categories` table and its queries.
 
 use chrono::{DateTime, Utc};
-use sea_orm::entity::prelude::*;
+use salesync_common::{Error, Result};
+use sea_orm::{ActiveValue::Set, IntoActiveModel, QueryOrder, entity::prelude::*};
+
+use super::UQ_CATEGORIES_STORE_NAME;
+use crate::domain::Name;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "categories")]
@@ -19,3 +23,87 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// A live category of the store, or NOT_FOUND (another store's id included).
+pub async fn live<C: ConnectionTrait>(db: &C, store_id: Uuid, id: Uuid) -> Result<Model> {
+    Entity::find_by_id(id)
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("no such category"))
+}
+
+/// The store's live categories, in creation order.
+pub async fn live_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::DeletedAt.is_null())
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The store's categories with these ids, deleted ones included.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    ids: Vec<Uuid>,
+) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::Id.is_in(ids))
+        .all(db)
+        .await?)
+}
+
+pub async fn insert<C: ConnectionTrait>(db: &C, store_id: Uuid, name: Name) -> Result<Model> {
+    let now = Utc::now();
+    ActiveModel {
+        id: Set(Uuid::now_v7()),
+        store_id: Set(store_id),
+        name: Set(name.into_inner()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .map_err(name_conflict)
+}
+
+pub async fn rename<C: ConnectionTrait>(db: &C, category: Model, name: Name) -> Result<Model> {
+    let mut row = category.into_active_model();
+    row.name = Set(name.into_inner());
+    row.updated_at = Set(Utc::now());
+    row.update(db).await.map_err(name_conflict)
+}
+
+pub async fn soft_delete<C: ConnectionTrait>(
+    db: &C,
+    category: Model,
+    now: DateTime<Utc>,
+) -> Result<Model> {
+    let mut row = category.into_active_model();
+    row.deleted_at = Set(Some(now));
+    row.updated_at = Set(now);
+    Ok(row.update(db).await?)
+}
+
+/// Removes a deleted store's categories for good.
+pub async fn delete_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<u64> {
+    let deleted = Entity::delete_many()
+        .filter(Column::StoreId.eq(store_id))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
+fn name_conflict(error: DbErr) -> Error {
+    if UQ_CATEGORIES_STORE_NAME.is_violated_by(&error) {
+        Error::conflict("the menu already has a category with this name")
+    } else {
+        error.into()
+    }
+}

@@ -1,7 +1,11 @@
-//! The `items` table.
+//! The `items` table and its queries.
 
 use chrono::{DateTime, Utc};
-use sea_orm::entity::prelude::*;
+use salesync_common::{Error, Result};
+use sea_orm::{ActiveValue::Set, IntoActiveModel, QueryOrder, entity::prelude::*, sea_query::Expr};
+
+use super::UQ_ITEMS_CATEGORY_NAME;
+use crate::domain::{ItemChanges, NewItem};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "items")]
@@ -23,3 +27,141 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// A live item of the store, or NOT_FOUND (another store's id included).
+pub async fn live<C: ConnectionTrait>(db: &C, store_id: Uuid, id: Uuid) -> Result<Model> {
+    Entity::find_by_id(id)
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("no such item"))
+}
+
+/// The store's live items, in creation order.
+pub async fn live_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::DeletedAt.is_null())
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The store's items with these ids, deleted ones included.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    ids: Vec<Uuid>,
+) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::Id.is_in(ids))
+        .all(db)
+        .await?)
+}
+
+/// The live items of these categories of the store, in creation order.
+pub async fn live_in_categories<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    category_ids: Vec<Uuid>,
+) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::CategoryId.is_in(category_ids))
+        .filter(Column::DeletedAt.is_null())
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn insert<C: ConnectionTrait>(db: &C, store_id: Uuid, item: NewItem) -> Result<Model> {
+    let now = Utc::now();
+    ActiveModel {
+        id: Set(Uuid::now_v7()),
+        store_id: Set(store_id),
+        category_id: Set(item.category_id),
+        name: Set(item.name.into_inner()),
+        price: Set(item.price),
+        description: Set(item.description),
+        sold_out: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .map_err(name_conflict)
+}
+
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    item: Model,
+    changes: ItemChanges,
+) -> Result<Model> {
+    let mut row = item.into_active_model();
+    if let Some(name) = changes.name {
+        row.name = Set(name.into_inner());
+    }
+    if let Some(price) = changes.price {
+        row.price = Set(price);
+    }
+    if let Some(description) = changes.description {
+        row.description = Set(description);
+    }
+    if let Some(sold_out) = changes.sold_out {
+        row.sold_out = Set(sold_out);
+    }
+    if let Some(category_id) = changes.category_id {
+        row.category_id = Set(category_id);
+    }
+    row.updated_at = Set(Utc::now());
+    row.update(db).await.map_err(name_conflict)
+}
+
+pub async fn soft_delete<C: ConnectionTrait>(
+    db: &C,
+    item: Model,
+    now: DateTime<Utc>,
+) -> Result<Model> {
+    let mut row = item.into_active_model();
+    row.deleted_at = Set(Some(now));
+    row.updated_at = Set(now);
+    Ok(row.update(db).await?)
+}
+
+/// Marks every live item of a category deleted.
+pub async fn soft_delete_in_category<C: ConnectionTrait>(
+    db: &C,
+    category_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    Entity::update_many()
+        .col_expr(Column::DeletedAt, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::CategoryId.eq(category_id))
+        .filter(Column::DeletedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Removes a deleted store's items for good.
+pub async fn delete_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<u64> {
+    let deleted = Entity::delete_many()
+        .filter(Column::StoreId.eq(store_id))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
+fn name_conflict(error: DbErr) -> Error {
+    if UQ_ITEMS_CATEGORY_NAME.is_violated_by(&error) {
+        Error::conflict("this category already has an item with this name")
+    } else {
+        error.into()
+    }
+}

@@ -1,4 +1,5 @@
-//! The item subgraph's database access, through sea-orm only.
+//! The item subgraph's tables and their queries, through sea-orm only.
+//! Every query is scoped to one store.
 
 pub mod categories;
 pub mod items;

@@ -7,10 +7,12 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use salesync_common::Error;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::db::{categories, items};
+use crate::{
+    db::{categories, items},
+    service::Menu,
+};
 
 /// An id as seen by one store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,77 +30,56 @@ fn by_store(keys: &[Scoped]) -> HashMap<Uuid, Vec<Uuid>> {
     grouped
 }
 
-/// Rows of `E` by id, for the stores in `keys`: one statement per store.
-async fn rows_by_id<E>(
-    db: &DatabaseConnection,
-    keys: &[Scoped],
-    store_column: E::Column,
-    id_column: E::Column,
-    id_of: fn(&E::Model) -> Uuid,
-) -> Result<HashMap<Scoped, E::Model>, Error>
-where
-    E: EntityTrait,
-{
-    let mut found = HashMap::new();
-    for (store_id, ids) in by_store(keys) {
-        let rows = E::find()
-            .filter(store_column.eq(store_id))
-            .filter(id_column.is_in(ids))
-            .all(db)
-            .await?;
-        found.extend(rows.into_iter().map(|row| {
-            (
-                Scoped {
-                    store_id,
-                    id: id_of(&row),
-                },
-                row,
-            )
-        }));
-    }
-    Ok(found)
-}
-
 /// Categories by id, deleted ones included (old orders still resolve them).
-pub struct CategoryLoader(pub DatabaseConnection);
+pub struct CategoryLoader(Menu);
 
 impl Loader<Scoped> for CategoryLoader {
     type Value = categories::Model;
     type Error = Error;
 
     async fn load(&self, keys: &[Scoped]) -> Result<HashMap<Scoped, Self::Value>, Self::Error> {
-        rows_by_id::<categories::Entity>(
-            &self.0,
-            keys,
-            categories::Column::StoreId,
-            categories::Column::Id,
-            |row| row.id,
-        )
-        .await
+        let mut found = HashMap::new();
+        for (store_id, ids) in by_store(keys) {
+            for row in self.0.categories_by_ids(store_id, ids).await? {
+                found.insert(
+                    Scoped {
+                        store_id,
+                        id: row.id,
+                    },
+                    row,
+                );
+            }
+        }
+        Ok(found)
     }
 }
 
 /// Items by id, deleted ones included.
-pub struct ItemLoader(pub DatabaseConnection);
+pub struct ItemLoader(Menu);
 
 impl Loader<Scoped> for ItemLoader {
     type Value = items::Model;
     type Error = Error;
 
     async fn load(&self, keys: &[Scoped]) -> Result<HashMap<Scoped, Self::Value>, Self::Error> {
-        rows_by_id::<items::Entity>(
-            &self.0,
-            keys,
-            items::Column::StoreId,
-            items::Column::Id,
-            |row| row.id,
-        )
-        .await
+        let mut found = HashMap::new();
+        for (store_id, ids) in by_store(keys) {
+            for row in self.0.items_by_ids(store_id, ids).await? {
+                found.insert(
+                    Scoped {
+                        store_id,
+                        id: row.id,
+                    },
+                    row,
+                );
+            }
+        }
+        Ok(found)
     }
 }
 
 /// A category's live items, in creation order, keyed by category id.
-pub struct CategoryItemsLoader(pub DatabaseConnection);
+pub struct CategoryItemsLoader(Menu);
 
 impl Loader<Scoped> for CategoryItemsLoader {
     type Value = Vec<items::Model>;
@@ -108,15 +89,11 @@ impl Loader<Scoped> for CategoryItemsLoader {
         let mut found: HashMap<Scoped, Vec<items::Model>> =
             keys.iter().map(|key| (*key, Vec::new())).collect();
         for (store_id, category_ids) in by_store(keys) {
-            let rows = items::Entity::find()
-                .filter(items::Column::StoreId.eq(store_id))
-                .filter(items::Column::CategoryId.is_in(category_ids))
-                .filter(items::Column::DeletedAt.is_null())
-                .order_by_asc(items::Column::CreatedAt)
-                .order_by_asc(items::Column::Id)
-                .all(&self.0)
-                .await?;
-            for row in rows {
+            for row in self
+                .0
+                .live_items_in_categories(store_id, category_ids)
+                .await?
+            {
                 let key = Scoped {
                     store_id,
                     id: row.category_id,
@@ -137,11 +114,11 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(menu: &Menu) -> Self {
         Loaders {
-            categories: DataLoader::new(CategoryLoader(db.clone()), tokio::spawn),
-            items: DataLoader::new(ItemLoader(db.clone()), tokio::spawn),
-            category_items: DataLoader::new(CategoryItemsLoader(db.clone()), tokio::spawn),
+            categories: DataLoader::new(CategoryLoader(menu.clone()), tokio::spawn),
+            items: DataLoader::new(ItemLoader(menu.clone()), tokio::spawn),
+            category_items: DataLoader::new(CategoryItemsLoader(menu.clone()), tokio::spawn),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The item subgraph's GraphQL schema (SPEC §2, item section).
+//! The item subgraph's GraphQL schema: resolvers parse their input into
+//! domain types, call the service, and map what it returns.
 
 mod loaders;
 mod mutation;
@@ -8,7 +9,8 @@ mod types;
 use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
-use sea_orm::DatabaseConnection;
+
+use crate::service::Menu;
 
 pub use mutation::Mutation;
 pub use query::Query;
@@ -19,15 +21,15 @@ pub type ItemSchema = Schema<Query, Mutation, EmptySubscription>;
 /// What resolvers need, placed in the schema's data.
 #[derive(Clone)]
 pub struct ItemState {
-    pub db: DatabaseConnection,
+    pub menu: Menu,
     pub loaders: Arc<loaders::Loaders>,
 }
 
 impl ItemState {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(menu: Menu) -> Self {
         ItemState {
-            loaders: Arc::new(loaders::Loaders::new(&db)),
-            db,
+            loaders: Arc::new(loaders::Loaders::new(&menu)),
+            menu,
         }
     }
 }

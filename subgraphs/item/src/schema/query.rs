@@ -1,18 +1,13 @@
 use std::collections::HashSet;
 
 use async_graphql::{Context, ID, Object};
-use salesync_common::{Error, Result, auth::CallerExt};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use salesync_common::{Error, Result, auth::CallerExt, input};
 use uuid::Uuid;
 
 use super::{
     ItemState,
     loaders::Scoped,
     types::{Category, Item},
-};
-use crate::{
-    db::{categories, items},
-    domain,
 };
 
 pub struct Query;
@@ -31,7 +26,7 @@ impl Query {
         #[graphql(desc = "The category's id.")] id: ID,
     ) -> Result<Option<Category>> {
         let store_id = ctx.store_id()?;
-        let Ok(id) = Uuid::parse_str(&id) else {
+        let Ok(id) = input::id(&id, "category") else {
             return Ok(None);
         };
         load_category(ctx, Scoped { store_id, id }).await
@@ -49,7 +44,7 @@ impl Query {
         #[graphql(desc = "The item's id.")] id: ID,
     ) -> Result<Option<Item>> {
         let store_id = ctx.store_id()?;
-        let Ok(id) = Uuid::parse_str(&id) else {
+        let Ok(id) = input::id(&id, "item") else {
             return Ok(None);
         };
         load_item(ctx, Scoped { store_id, id }).await
@@ -58,11 +53,9 @@ impl Query {
     /// Resolves a `Store` reference to its menu: only the caller's own store.
     #[graphql(entity)]
     async fn find_store_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<StoreMenu> {
-        let store_id = ctx.store_id()?;
-        match Uuid::parse_str(&id) {
-            Ok(requested) if requested == store_id => Ok(StoreMenu { store_id }),
-            _ => Err(Error::not_found("no such store")),
-        }
+        Ok(StoreMenu {
+            store_id: ctx.own_store(&id)?,
+        })
     }
 
     /// Resolves a `Category` reference of the caller's store.
@@ -70,7 +63,7 @@ impl Query {
     async fn find_category_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Category> {
         let key = Scoped {
             store_id: ctx.store_id()?,
-            id: domain::id(&id, "category")?,
+            id: input::id(&id, "category")?,
         };
         load_category(ctx, key)
             .await?
@@ -83,7 +76,7 @@ impl Query {
     async fn find_item_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Item> {
         let key = Scoped {
             store_id: ctx.store_id()?,
-            id: domain::id(&id, "item")?,
+            id: input::id(&id, "item")?,
         };
         load_item(ctx, key)
             .await?
@@ -117,13 +110,7 @@ impl StoreMenu {
 
 async fn live_categories(ctx: &Context<'_>, store_id: Uuid) -> Result<Vec<Category>> {
     let state = ctx.data_unchecked::<ItemState>();
-    let rows = categories::Entity::find()
-        .filter(categories::Column::StoreId.eq(store_id))
-        .filter(categories::Column::DeletedAt.is_null())
-        .order_by_asc(categories::Column::CreatedAt)
-        .order_by_asc(categories::Column::Id)
-        .all(&state.db)
-        .await?;
+    let rows = state.menu.live_categories(store_id).await?;
     let mut categories: Vec<Category> = rows.into_iter().map(Category::from).collect();
     if ctx.look_ahead().field("items").exists() {
         // One batch for every category's items, however long resolving the
@@ -142,13 +129,7 @@ async fn live_categories(ctx: &Context<'_>, store_id: Uuid) -> Result<Vec<Catego
 
 async fn live_items(ctx: &Context<'_>, store_id: Uuid) -> Result<Vec<Item>> {
     let state = ctx.data_unchecked::<ItemState>();
-    let rows = items::Entity::find()
-        .filter(items::Column::StoreId.eq(store_id))
-        .filter(items::Column::DeletedAt.is_null())
-        .order_by_asc(items::Column::CreatedAt)
-        .order_by_asc(items::Column::Id)
-        .all(&state.db)
-        .await?;
+    let rows = state.menu.live_items(store_id).await?;
     let mut items: Vec<Item> = rows.into_iter().map(Item::from).collect();
     if ctx.look_ahead().field("category").exists() {
         attach_categories(state, store_id, &mut items).await?;

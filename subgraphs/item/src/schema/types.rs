@@ -1,10 +1,13 @@
 use async_graphql::{ComplexObject, Context, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
-use salesync_common::{Error, Result, scalars::Money};
+use salesync_common::{Error, Result, input, scalars::Money};
 use uuid::Uuid;
 
 use super::{ItemState, loaders::Scoped};
-use crate::db::{categories, items};
+use crate::{
+    db::{categories, items},
+    domain::{self, ItemChanges, Name, NewItem},
+};
 
 /// A section of the menu, such as "Drinks".
 #[derive(Debug, Clone, SimpleObject)]
@@ -163,4 +166,46 @@ pub struct UpdateItemInput {
     pub category_id: Option<ID>,
     /// Marks the item sold out (true) or available again (false).
     pub sold_out: Option<bool>,
+}
+
+impl TryFrom<CreateItemInput> for NewItem {
+    type Error = Error;
+
+    fn try_from(input: CreateItemInput) -> Result<Self> {
+        Ok(NewItem {
+            name: Name::parse("input.name", &input.name)?,
+            price: domain::price("input.price", input.price)?,
+            description: match &input.description {
+                Some(raw) => domain::description("input.description", raw)?,
+                None => None,
+            },
+            category_id: input::id(&input.category_id, "category")?,
+        })
+    }
+}
+
+impl TryFrom<UpdateItemInput> for ItemChanges {
+    type Error = Error;
+
+    fn try_from(input: UpdateItemInput) -> Result<Self> {
+        Ok(ItemChanges {
+            name: input
+                .name
+                .map(|name| Name::parse("input.name", &name))
+                .transpose()?,
+            price: input
+                .price
+                .map(|price| domain::price("input.price", price))
+                .transpose()?,
+            description: input
+                .description
+                .map(|raw| domain::description("input.description", &raw))
+                .transpose()?,
+            category_id: input
+                .category_id
+                .map(|id| input::id(&id, "category"))
+                .transpose()?,
+            sold_out: input.sold_out,
+        })
+    }
 }

@@ -1,9 +1,13 @@
-//! The order subgraph's database access, through sea-orm only.
+//! The order subgraph's tables and their queries, through sea-orm only.
+//! Every query is scoped to one store.
 
 pub mod order_lines;
 pub mod orders;
 
-use salesync_common::error::UniqueIndex;
+use salesync_common::{Result, error::UniqueIndex};
+use sea_orm::ConnectionTrait;
+
+use crate::snapshot::OrderSnapshot;
 
 /// One open order per table.
 pub const UQ_ORDERS_OPEN_TABLE: UniqueIndex = UniqueIndex {
@@ -11,3 +15,21 @@ pub const UQ_ORDERS_OPEN_TABLE: UniqueIndex = UniqueIndex {
     table: "orders",
     columns: &["store_id", "table_no"],
 };
+
+/// The orders with their lines: one statement for every order's lines.
+pub async fn snapshots<C: ConnectionTrait>(
+    db: &C,
+    orders: Vec<orders::Model>,
+) -> Result<Vec<OrderSnapshot>> {
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut lines = order_lines::of_orders(db, orders.iter().map(|o| o.id).collect()).await?;
+    Ok(orders
+        .into_iter()
+        .map(|order| {
+            let order_lines = lines.remove(&order.id).unwrap_or_default();
+            OrderSnapshot::from_rows(order, order_lines)
+        })
+        .collect())
+}

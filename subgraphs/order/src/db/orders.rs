@@ -1,7 +1,11 @@
-//! The `orders` table.
+//! The `orders` table and its queries. Every query is scoped to one store.
 
 use chrono::{DateTime, Utc};
-use sea_orm::entity::prelude::*;
+use salesync_common::Result;
+use sea_orm::{QueryOrder, entity::prelude::*, sea_query::Expr};
+
+use super::UQ_ORDERS_OPEN_TABLE;
+use crate::domain::OrderStatus;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
@@ -10,7 +14,7 @@ pub struct Model {
     pub id: Uuid,
     pub store_id: Uuid,
     pub table_no: i32,
-    pub status: String,
+    pub status: OrderStatus,
     pub total: i64,
     pub version: i32,
     pub opened_at: DateTime<Utc>,
@@ -24,6 +28,113 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-pub const OPEN: &str = "OPEN";
-pub const PAID: &str = "PAID";
-pub const CANCELLED: &str = "CANCELLED";
+/// The table's open order, if any.
+pub async fn open_at_table<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    table_no: i32,
+) -> Result<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::TableNo.eq(table_no))
+        .filter(Column::Status.eq(OrderStatus::Open))
+        .one(db)
+        .await?)
+}
+
+/// Every open order of the store, by table number.
+pub async fn open_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::Status.eq(OrderStatus::Open))
+        .order_by_asc(Column::TableNo)
+        .all(db)
+        .await?)
+}
+
+/// Orders opened in `[start, end)`, oldest first, optionally with one status.
+pub async fn opened_between<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    status: Option<OrderStatus>,
+) -> Result<Vec<Model>> {
+    let mut query = Entity::find()
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::OpenedAt.gte(start))
+        .filter(Column::OpenedAt.lt(end));
+    if let Some(status) = status {
+        query = query.filter(Column::Status.eq(status));
+    }
+    Ok(query
+        .order_by_asc(Column::OpenedAt)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    ids: Vec<Uuid>,
+) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::Id.is_in(ids))
+        .all(db)
+        .await?)
+}
+
+/// The order a sale paid, if that sale paid one.
+pub async fn paid_by<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    sale_id: Uuid,
+) -> Result<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::StoreId.eq(store_id))
+        .filter(Column::SaleId.eq(sale_id))
+        .one(db)
+        .await?)
+}
+
+/// Inserts a new open order; false when the table already has one (another
+/// terminal opened it a moment ago: the unique index decides).
+pub async fn insert_open<C: ConnectionTrait>(db: &C, order: &Model) -> Result<bool> {
+    match ActiveModel::from(order.clone()).insert(db).await {
+        Ok(_) => Ok(true),
+        Err(e) if UQ_ORDERS_OPEN_TABLE.is_violated_by(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes `next` over the order if it is still at `expected_version`;
+/// false when another terminal changed it first.
+pub async fn compare_and_set<C: ConnectionTrait>(
+    db: &C,
+    expected_version: i32,
+    next: &Model,
+) -> Result<bool> {
+    let updated = Entity::update_many()
+        .col_expr(Column::Total, Expr::value(next.total))
+        .col_expr(Column::Status, Expr::value(next.status))
+        .col_expr(Column::Version, Expr::value(next.version))
+        .col_expr(Column::UpdatedAt, Expr::value(next.updated_at))
+        .col_expr(Column::ClosedAt, Expr::value(next.closed_at))
+        .col_expr(Column::SaleId, Expr::value(next.sale_id))
+        .filter(Column::Id.eq(next.id))
+        .filter(Column::Version.eq(expected_version))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Removes a deleted store's orders for good (their lines go with them).
+pub async fn delete_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<u64> {
+    let deleted = Entity::delete_many()
+        .filter(Column::StoreId.eq(store_id))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}

@@ -1,4 +1,5 @@
-//! The order subgraph's GraphQL schema (SPEC §2, order section).
+//! The order subgraph's GraphQL schema: resolvers parse their input into
+//! domain types, call the service, and map what it returns.
 
 mod mutation;
 mod query;
@@ -10,7 +11,7 @@ use async_graphql::{Schema, SchemaBuilder, dataloader::DataLoader};
 pub use mutation::Mutation;
 pub use query::Query;
 pub use subscription::Subscription;
-pub use types::{Order, OrderStatus};
+pub use types::Order;
 
 use crate::{events::OrderFeed, service::Orders, upstream::Upstream};
 

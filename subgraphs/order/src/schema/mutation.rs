@@ -5,7 +5,7 @@ use salesync_common::{Result, auth::CallerExt};
 
 use super::{
     OrderState,
-    types::{Order, OrderLineInput, raw_lines},
+    types::{Order, OrderLineInput, requested},
 };
 
 pub struct Mutation;
@@ -21,11 +21,9 @@ impl Mutation {
         #[graphql(desc = "The table, 1 to the store's table count.")] table_no: i32,
         #[graphql(desc = "At least one line.")] lines: Vec<OrderLineInput>,
     ) -> Result<Order> {
+        let lines = requested(&lines)?;
         let state = ctx.data_unchecked::<OrderState>();
-        let order = state
-            .orders
-            .place(&ctx.acting()?, table_no, &raw_lines(&lines))
-            .await?;
+        let order = state.orders.place(&ctx.acting()?, table_no, &lines).await?;
         Ok(Order(Arc::new(order)))
     }
 
@@ -41,15 +39,11 @@ impl Mutation {
         )]
         expected_version: Option<i32>,
     ) -> Result<Order> {
+        let lines = requested(&lines)?;
         let state = ctx.data_unchecked::<OrderState>();
         let order = state
             .orders
-            .set_lines(
-                &ctx.acting()?,
-                table_no,
-                &raw_lines(&lines),
-                expected_version,
-            )
+            .set_lines(&ctx.acting()?, table_no, &lines, expected_version)
             .await?;
         Ok(Order(Arc::new(order)))
     }

@@ -4,14 +4,11 @@ use async_graphql::{
     Context, ID, Object,
     dataloader::{DataLoader, Loader},
 };
-use salesync_common::{Error, Result, auth::CallerExt, scalars::Date, time::day_range};
+use salesync_common::{Error, Result, auth::CallerExt, input, scalars::Date, time::day_range};
 use uuid::Uuid;
 
-use super::{
-    OrderState,
-    types::{Order, OrderStatus},
-};
-use crate::{service::Orders, snapshot::OrderSnapshot};
+use super::{OrderState, types::Order};
+use crate::{domain::OrderStatus, service::Orders, snapshot::OrderSnapshot};
 
 pub struct Query;
 
@@ -48,7 +45,7 @@ impl Query {
         let (start, end) = day_range(&store.timezone, from.0, to.0)?;
         let orders = state
             .orders
-            .between(caller.store_id, start, end, status.map(OrderStatus::as_db))
+            .between(caller.store_id, start, end, status)
             .await?;
         Ok(orders.into_iter().map(|o| Order(Arc::new(o))).collect())
     }
@@ -60,7 +57,7 @@ impl Query {
         #[graphql(desc = "The order's id.")] id: ID,
     ) -> Result<Option<Order>> {
         let store_id = ctx.store_id()?;
-        let Ok(id) = Uuid::parse_str(&id) else {
+        let Ok(id) = input::id(&id, "order") else {
             return Ok(None);
         };
         load_order(ctx, store_id, id).await
@@ -70,7 +67,7 @@ impl Query {
     #[graphql(entity)]
     async fn find_order_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Order> {
         let store_id = ctx.store_id()?;
-        let id = Uuid::parse_str(&id).map_err(|_| Error::not_found("no such order"))?;
+        let id = input::id(&id, "order")?;
         load_order(ctx, store_id, id)
             .await?
             .ok_or_else(|| Error::not_found("no such order"))
@@ -79,11 +76,9 @@ impl Query {
     /// Resolves a `Store` reference to its open orders: only the caller's own store.
     #[graphql(entity)]
     async fn find_store_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<StoreOrders> {
-        let store_id = ctx.store_id()?;
-        match Uuid::parse_str(&id) {
-            Ok(requested) if requested == store_id => Ok(StoreOrders { store_id }),
-            _ => Err(Error::not_found("no such store")),
-        }
+        Ok(StoreOrders {
+            store_id: ctx.own_store(&id)?,
+        })
     }
 }
 

@@ -1,42 +1,15 @@
 use std::sync::Arc;
 
-use async_graphql::{Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use salesync_common::scalars::Money;
 
+use salesync_common::Result;
+
 use crate::{
-    db::orders,
+    domain::{self, OrderStatus, Requested},
     snapshot::{LineSnapshot, OrderSnapshot},
 };
-
-/// Where a table's order stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum OrderStatus {
-    /// Being served: lines can still change.
-    Open,
-    /// Paid by a sale; closed.
-    Paid,
-    /// Cancelled before payment; closed.
-    Cancelled,
-}
-
-impl OrderStatus {
-    pub fn as_db(self) -> &'static str {
-        match self {
-            OrderStatus::Open => orders::OPEN,
-            OrderStatus::Paid => orders::PAID,
-            OrderStatus::Cancelled => orders::CANCELLED,
-        }
-    }
-
-    fn from_db(value: &str) -> Self {
-        match value {
-            orders::PAID => OrderStatus::Paid,
-            orders::CANCELLED => OrderStatus::Cancelled,
-            _ => OrderStatus::Open,
-        }
-    }
-}
 
 /// A table's order: what was ordered, at what price, and where it stands.
 pub struct Order(pub Arc<OrderSnapshot>);
@@ -53,8 +26,9 @@ impl Order {
         self.0.table_no
     }
 
+    /// Where the order stands.
     async fn status(&self) -> OrderStatus {
-        OrderStatus::from_db(&self.0.status)
+        self.0.status
     }
 
     /// The lines, in the order they were first rung up.
@@ -139,10 +113,11 @@ pub struct OrderLineInput {
     pub quantity: i32,
 }
 
-/// The raw lines, for the domain to parse.
-pub fn raw_lines(lines: &[OrderLineInput]) -> Vec<(String, i32)> {
-    lines
+/// The requested lines, parsed: ids, quantities, the same item twice merged.
+pub fn requested(lines: &[OrderLineInput]) -> Result<Vec<Requested>> {
+    let raw: Vec<(String, i32)> = lines
         .iter()
         .map(|l| (l.item_id.to_string(), l.quantity))
-        .collect()
+        .collect();
+    domain::requested_lines(&raw)
 }

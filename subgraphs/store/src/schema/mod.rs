@@ -1,29 +1,18 @@
-//! The store subgraph's GraphQL schema (SPEC §2, store section).
+//! The store subgraph's GraphQL schema: resolvers parse their input into
+//! domain types, call the service, and map what it returns.
 
 mod mutation;
 mod query;
 mod types;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
-use salesync_common::events::outbox::OutboxSignal;
-use sea_orm::DatabaseConnection;
 
-use crate::{config::LoginSettings, tokens::TokenIssuer};
+use crate::service::Accounts;
 pub use mutation::Mutation;
 pub use query::Query;
 pub use types::{AuthPayload, SignUpInput, Store, UpdateStoreInput};
 
 pub type StoreSchema = Schema<Query, Mutation, EmptySubscription>;
-
-/// What resolvers need, placed in the schema's data.
-#[derive(Clone)]
-pub struct StoreState {
-    pub db: DatabaseConnection,
-    pub tokens: TokenIssuer,
-    pub login: LoginSettings,
-    /// Wakes the outbox relay after a commit that wrote events.
-    pub outbox: OutboxSignal,
-}
 
 /// The schema without its data: enough to export the SDL.
 pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
@@ -34,8 +23,8 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// The schema, ready to serve.
-pub fn build(state: StoreState) -> StoreSchema {
-    builder().data(state).finish()
+pub fn build(accounts: Accounts) -> StoreSchema {
+    builder().data(accounts).finish()
 }
 
 /// The federation SDL that `schema/store.graphql` holds.

@@ -1,7 +1,12 @@
 use async_graphql::{ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
+use salesync_common::Error;
 
-use crate::db::stores;
+use crate::{
+    db::stores,
+    domain::{self, NewPassword, NewStore, StoreChanges, Username},
+    service::SignedIn,
+};
 
 /// A shop or restaurant using Salesync: its owner's account and its profile.
 #[derive(Debug, Clone, SimpleObject)]
@@ -59,6 +64,16 @@ pub struct AuthPayload {
     pub store: Store,
 }
 
+impl From<SignedIn> for AuthPayload {
+    fn from(signed_in: SignedIn) -> Self {
+        AuthPayload {
+            token: signed_in.token,
+            expires_at: signed_in.expires_at,
+            store: signed_in.store.into(),
+        }
+    }
+}
+
 /// Everything needed to open a store.
 #[derive(Debug, InputObject)]
 pub struct SignUpInput {
@@ -101,4 +116,61 @@ pub struct UpdateStoreInput {
     pub table_count: Option<i32>,
     /// An IANA time zone.
     pub timezone: Option<String>,
+}
+
+impl TryFrom<SignUpInput> for NewStore {
+    type Error = Error;
+
+    fn try_from(input: SignUpInput) -> Result<Self, Error> {
+        Ok(NewStore {
+            username: Username::parse("input.username", &input.username)?,
+            password: NewPassword::parse("input.password", &input.password)?,
+            owner_name: domain::name("input.ownerName", &input.owner_name)?,
+            phone: domain::phone("input.phone", &input.phone)?,
+            name: domain::name("input.name", &input.name)?,
+            address: domain::address("input.address", &input.address)?,
+            store_type: domain::store_type("input.storeType", &input.store_type)?,
+            table_count: domain::table_count(
+                "input.tableCount",
+                input.table_count.unwrap_or(domain::DEFAULT_TABLE_COUNT),
+            )?,
+            timezone: domain::timezone(
+                "input.timezone",
+                input
+                    .timezone
+                    .as_deref()
+                    .unwrap_or(domain::DEFAULT_TIMEZONE),
+            )?,
+            currency: domain::currency(
+                "input.currency",
+                input
+                    .currency
+                    .as_deref()
+                    .unwrap_or(domain::DEFAULT_CURRENCY),
+            )?,
+        })
+    }
+}
+
+impl TryFrom<UpdateStoreInput> for StoreChanges {
+    type Error = Error;
+
+    fn try_from(input: UpdateStoreInput) -> Result<Self, Error> {
+        let text =
+            |field: &str, value: Option<String>, parse: fn(&str, &str) -> Result<String, Error>| {
+                value.map(|v| parse(field, &v)).transpose()
+            };
+        Ok(StoreChanges {
+            owner_name: text("input.ownerName", input.owner_name, domain::name)?,
+            phone: text("input.phone", input.phone, domain::phone)?,
+            name: text("input.name", input.name, domain::name)?,
+            address: text("input.address", input.address, domain::address)?,
+            store_type: text("input.storeType", input.store_type, domain::store_type)?,
+            table_count: input
+                .table_count
+                .map(|v| domain::table_count("input.tableCount", v))
+                .transpose()?,
+            timezone: text("input.timezone", input.timezone, domain::timezone)?,
+        })
+    }
 }

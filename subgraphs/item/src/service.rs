@@ -1,0 +1,110 @@
+//! What a store does with its menu: each use case with its transaction.
+//! The item subgraph publishes no events yet.
+
+use chrono::Utc;
+use salesync_common::Result;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use crate::{
+    db::{categories, items},
+    domain::{ItemChanges, Name, NewItem},
+};
+
+/// The menus of every store, each change scoped to one store.
+#[derive(Clone)]
+pub struct Menu {
+    db: DatabaseConnection,
+}
+
+impl Menu {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Menu { db }
+    }
+
+    #[tracing::instrument(skip_all, fields(%store_id))]
+    pub async fn create_category(&self, store_id: Uuid, name: Name) -> Result<categories::Model> {
+        categories::insert(&self.db, store_id, name).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%store_id, %id))]
+    pub async fn rename_category(
+        &self,
+        store_id: Uuid,
+        id: Uuid,
+        name: Name,
+    ) -> Result<categories::Model> {
+        let category = categories::live(&self.db, store_id, id).await?;
+        categories::rename(&self.db, category, name).await
+    }
+
+    /// Deletes a category and its items together. Both stay resolvable for
+    /// past orders and reports.
+    #[tracing::instrument(skip_all, fields(%store_id, %id))]
+    pub async fn delete_category(&self, store_id: Uuid, id: Uuid) -> Result<categories::Model> {
+        let category = categories::live(&self.db, store_id, id).await?;
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        items::soft_delete_in_category(&txn, category.id, now).await?;
+        let category = categories::soft_delete(&txn, category, now).await?;
+        txn.commit().await?;
+        Ok(category)
+    }
+
+    /// Adds an item to one of the store's live categories.
+    #[tracing::instrument(skip_all, fields(%store_id))]
+    pub async fn create_item(&self, store_id: Uuid, item: NewItem) -> Result<items::Model> {
+        categories::live(&self.db, store_id, item.category_id).await?;
+        items::insert(&self.db, store_id, item).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%store_id, %id))]
+    pub async fn update_item(
+        &self,
+        store_id: Uuid,
+        id: Uuid,
+        changes: ItemChanges,
+    ) -> Result<items::Model> {
+        let item = items::live(&self.db, store_id, id).await?;
+        if let Some(category_id) = changes.category_id {
+            categories::live(&self.db, store_id, category_id).await?;
+        }
+        items::update(&self.db, item, changes).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%store_id, %id))]
+    pub async fn delete_item(&self, store_id: Uuid, id: Uuid) -> Result<items::Model> {
+        let item = items::live(&self.db, store_id, id).await?;
+        items::soft_delete(&self.db, item, Utc::now()).await
+    }
+
+    // ---- reads ----
+
+    pub async fn live_categories(&self, store_id: Uuid) -> Result<Vec<categories::Model>> {
+        categories::live_of_store(&self.db, store_id).await
+    }
+
+    pub async fn live_items(&self, store_id: Uuid) -> Result<Vec<items::Model>> {
+        items::live_of_store(&self.db, store_id).await
+    }
+
+    pub async fn categories_by_ids(
+        &self,
+        store_id: Uuid,
+        ids: Vec<Uuid>,
+    ) -> Result<Vec<categories::Model>> {
+        categories::by_ids(&self.db, store_id, ids).await
+    }
+
+    pub async fn items_by_ids(&self, store_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<items::Model>> {
+        items::by_ids(&self.db, store_id, ids).await
+    }
+
+    pub async fn live_items_in_categories(
+        &self,
+        store_id: Uuid,
+        category_ids: Vec<Uuid>,
+    ) -> Result<Vec<items::Model>> {
+        items::live_in_categories(&self.db, store_id, category_ids).await
+    }
+}

@@ -1,0 +1,186 @@
+//! What a store can do with its account: each use case, with its
+//! transaction and the event it publishes.
+
+use chrono::{DateTime, Utc};
+use salesync_common::{
+    Error, Result,
+    events::{Event, outbox, outbox::OutboxSignal, topics, types},
+};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use crate::{
+    config::LoginSettings,
+    db::{login_throttle, stores},
+    domain::{NewPassword, NewStore, StoreChanges, Username},
+    events::StoreDeleted,
+    passwords,
+    tokens::TokenIssuer,
+};
+
+/// Sign-up, sign-in and the store's profile.
+#[derive(Clone)]
+pub struct Accounts {
+    db: DatabaseConnection,
+    tokens: TokenIssuer,
+    login: LoginSettings,
+    outbox: OutboxSignal,
+}
+
+/// A store and a token that acts for it.
+pub struct SignedIn {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub store: stores::Model,
+}
+
+impl Accounts {
+    pub fn new(
+        db: DatabaseConnection,
+        tokens: TokenIssuer,
+        login: LoginSettings,
+        outbox: OutboxSignal,
+    ) -> Self {
+        Accounts {
+            db,
+            tokens,
+            login,
+            outbox,
+        }
+    }
+
+    /// Opens the store and signs it in.
+    #[tracing::instrument(skip_all, fields(username = store.username.as_str()))]
+    pub async fn sign_up(&self, store: NewStore) -> Result<SignedIn> {
+        // Every other rule passed before: Argon2 is the costly part.
+        let hash = passwords::hash(store.password.expose().to_string()).await?;
+        let store = stores::insert(&self.db, store, hash).await?;
+        tracing::info!(store_id = %store.id, "store signed up");
+        self.sign_in(store)
+    }
+
+    /// Signs in with a username and password. A wrong username and a wrong
+    /// password are the same error; a locked username is refused.
+    #[tracing::instrument(skip_all)]
+    pub async fn login(&self, username: &str, password: String) -> Result<SignedIn> {
+        let Ok(username) = Username::parse("username", username) else {
+            return Err(wrong_credentials());
+        };
+        let store = self.check_password(&username, password).await?;
+        self.sign_in(store)
+    }
+
+    /// The caller's store. A valid token whose store was deleted no longer
+    /// authenticates anyone.
+    pub async fn me(&self, store_id: Uuid) -> Result<stores::Model> {
+        stores::by_id(&self.db, store_id)
+            .await?
+            .ok_or_else(|| Error::unauthenticated("this store no longer exists; sign up again"))
+    }
+
+    pub async fn username_available(&self, username: &Username) -> Result<bool> {
+        Ok(stores::by_username(&self.db, username.as_str())
+            .await?
+            .is_none())
+    }
+
+    #[tracing::instrument(skip_all, fields(%store_id))]
+    pub async fn update(&self, store_id: Uuid, changes: StoreChanges) -> Result<stores::Model> {
+        let store = self.me(store_id).await?;
+        stores::update(&self.db, store, changes).await
+    }
+
+    /// Changes the password after checking the current one. Tokens already
+    /// issued stay valid until they expire.
+    #[tracing::instrument(skip_all, fields(%store_id))]
+    pub async fn change_password(
+        &self,
+        store_id: Uuid,
+        current: String,
+        new: NewPassword,
+    ) -> Result<()> {
+        let store = self.reconfirm(store_id, current).await?;
+        let hash = passwords::hash(new.expose().to_string()).await?;
+        stores::set_password_hash(&self.db, store, hash).await?;
+        Ok(())
+    }
+
+    /// Whether `password` is the caller's. Failures count towards the lock.
+    #[tracing::instrument(skip_all, fields(%store_id))]
+    pub async fn verify_password(&self, store_id: Uuid, password: String) -> Result<bool> {
+        match self.reconfirm(store_id, password).await {
+            Ok(_) => Ok(true),
+            Err(Error::Forbidden(_)) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Closes the store for good after checking its password. The deletion
+    /// and its `StoreDeleted` event commit together: every other subgraph
+    /// learns of it (through the outbox) exactly when it happened.
+    #[tracing::instrument(skip_all, fields(%store_id))]
+    pub async fn delete(&self, store_id: Uuid, password: String) -> Result<()> {
+        let store = self.reconfirm(store_id, password).await?;
+        let txn = self.db.begin().await?;
+        stores::delete(&txn, store.id).await?;
+        let event = Event::new(
+            types::STORE_DELETED,
+            store.id,
+            StoreDeleted {
+                username: store.username,
+            },
+        );
+        outbox::enqueue(&txn, topics::STORES, &event).await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        tracing::info!("store deleted");
+        Ok(())
+    }
+
+    fn sign_in(&self, store: stores::Model) -> Result<SignedIn> {
+        let issued = self.tokens.issue(store.id, &store.username)?;
+        Ok(SignedIn {
+            token: issued.token,
+            expires_at: issued.expires_at,
+            store,
+        })
+    }
+
+    /// Checks `password` for `username` under the throttle: a locked username
+    /// is refused before any check, and a failure counts towards the lock.
+    async fn check_password(&self, username: &Username, password: String) -> Result<stores::Model> {
+        let username = username.as_str();
+        if let Some(retry_after_secs) = login_throttle::locked_for(&self.db, username).await? {
+            return Err(Error::Throttled {
+                message: "too many failed attempts; try again later".to_string(),
+                retry_after_secs,
+            });
+        }
+        let store = stores::by_username(&self.db, username).await?;
+        let stored_hash = store.as_ref().map(|s| s.password_hash.clone());
+        if passwords::verify(password, stored_hash).await? {
+            login_throttle::clear(&self.db, username).await?;
+            store.ok_or_else(wrong_credentials)
+        } else {
+            login_throttle::record_failure(&self.db, username, self.login).await?;
+            Err(wrong_credentials())
+        }
+    }
+
+    /// The caller's store, after its password was checked again. A wrong
+    /// password is `FORBIDDEN`: the caller is signed in, but not allowed.
+    async fn reconfirm(&self, store_id: Uuid, password: String) -> Result<stores::Model> {
+        let store = self.me(store_id).await?;
+        let username = Username::parse("username", &store.username)
+            .map_err(|_| Error::internal(anyhow::anyhow!("stored username is invalid")))?;
+        match self.check_password(&username, password).await {
+            Ok(checked) => Ok(checked),
+            Err(Error::Unauthenticated(_)) => Err(Error::forbidden("the password is not correct")),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+fn wrong_credentials() -> Error {
+    Error::unauthenticated("wrong username or password")
+}
