@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 pub struct Client {
     url: String,
     token: Option<String>,
+    accept: Option<String>,
     http: reqwest::Client,
 }
 
@@ -21,6 +22,7 @@ impl Client {
         Client {
             url: url.to_string(),
             token: None,
+            accept: None,
             http: reqwest::Client::new(),
         }
     }
@@ -28,6 +30,15 @@ impl Client {
     pub fn with_token(&self, token: &str) -> Self {
         Client {
             token: Some(token.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// Sends `Accept: <media type>` (GraphQL over HTTP's
+    /// `application/graphql-response+json`, say).
+    pub fn accepting(&self, media_type: &str) -> Self {
+        Client {
+            accept: Some(media_type.to_string()),
             ..self.clone()
         }
     }
@@ -43,6 +54,9 @@ impl Client {
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
+        }
+        if let Some(accept) = &self.accept {
+            request = request.header("accept", accept);
         }
         let response = request.send().await?;
         let status = response.status().as_u16();

@@ -1,11 +1,15 @@
 //! Maps the router's own error codes onto the ones clients know.
 //!
 //! - Where the router rejects a bearer token (with authentication required),
-//!   its codes such as `INVALID_JWT` or `MISSING_JWT` become the contract's
-//!   `UNAUTHENTICATED` with HTTP 401.
+//!   its codes such as `INVALID_JWT` or `MISSING_JWT` become `UNAUTHENTICATED`
+//!   with HTTP 401 and a message that says to sign in.
 //! - A query that fails validation carries the name of the rule it broke
-//!   (`FieldsOnCorrectType`); Apollo Client and GraphQL tooling expect
-//!   `GRAPHQL_VALIDATION_FAILED`.
+//!   (`FieldsOnCorrectType`), and one over a limit the limit's code
+//!   (`MAX_DEPTH_EXCEEDED`); Apollo Client and GraphQL tooling expect
+//!   `GRAPHQL_VALIDATION_FAILED`. Their message (which names the field or the
+//!   limit) and their HTTP status (what GraphQL over HTTP gives them: 200 for
+//!   `application/json`, 400 for `application/graphql-response+json`) stay
+//!   as the router wrote them.
 //!
 //! The router's precise code stays in `extensions.reason` for whoever debugs it.
 
@@ -61,12 +65,38 @@ const VALIDATION_RULES: &[&str] = &[
     "VariablesInAllowedPosition",
 ];
 
-/// Returns the code clients know for one of the router's codes, if it differs.
-pub fn contract_code(router_code: &str) -> Option<&'static str> {
+/// The router's own limits, checked as validation rules.
+const LIMIT_CODES: &[&str] = &[
+    "MAX_DEPTH_EXCEEDED",
+    "MAX_ALIASES_EXCEEDED",
+    "MAX_DIRECTIVES_EXCEEDED",
+    "TOKEN_LIMIT_EXCEEDED",
+];
+
+/// What a router code means to a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Meaning {
+    /// The caller did not prove who it is.
+    Unauthenticated,
+    /// The operation does not fit the schema or the limits.
+    ValidationFailed,
+}
+
+impl Meaning {
+    pub fn code(self) -> &'static str {
+        match self {
+            Meaning::Unauthenticated => "UNAUTHENTICATED",
+            Meaning::ValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+        }
+    }
+}
+
+/// What one of the router's codes means, where clients know it by another code.
+pub fn meaning(router_code: &str) -> Option<Meaning> {
     if AUTHENTICATION_CODES.contains(&router_code) {
-        Some("UNAUTHENTICATED")
-    } else if VALIDATION_RULES.contains(&router_code) {
-        Some("GRAPHQL_VALIDATION_FAILED")
+        Some(Meaning::Unauthenticated)
+    } else if VALIDATION_RULES.contains(&router_code) || LIMIT_CODES.contains(&router_code) {
+        Some(Meaning::ValidationFailed)
     } else {
         None
     }
@@ -94,14 +124,16 @@ impl RouterPlugin for ErrorCodesPlugin {
         mut payload: OnGraphQLErrorHookPayload<'req>,
     ) -> OnGraphQLErrorHookResult<'req> {
         let extensions = &mut payload.error.extensions;
-        if let Some(mapped) = extensions.code.as_deref().and_then(contract_code) {
-            let original = extensions.code.replace(mapped.to_string());
-            if let Some(original) = original {
-                extensions.extensions.insert(
-                    "reason".to_string(),
-                    sonic_rs::Value::from(original.as_str()),
-                );
-            }
+        let Some(meaning) = extensions.code.as_deref().and_then(meaning) else {
+            return payload.proceed();
+        };
+        if let Some(original) = extensions.code.replace(meaning.code().to_string()) {
+            extensions.extensions.insert(
+                "reason".to_string(),
+                sonic_rs::Value::from(original.as_str()),
+            );
+        }
+        if meaning == Meaning::Unauthenticated {
             payload.error.message =
                 "authentication required: the token is missing, expired or invalid".to_string();
             payload.status_code = StatusCode::UNAUTHORIZED;
@@ -112,34 +144,32 @@ impl RouterPlugin for ErrorCodesPlugin {
 
 #[cfg(test)]
 mod tests {
-    use super::contract_code;
+    use super::{Meaning, meaning};
 
     #[test]
-    fn jwt_failures_become_unauthenticated() {
+    fn jwt_failures_mean_unauthenticated() {
         for code in ["MISSING_JWT", "INVALID_JWT", "JWT_NOT_SUPPORTED"] {
-            assert_eq!(contract_code(code), Some("UNAUTHENTICATED"), "{code}");
+            assert_eq!(meaning(code), Some(Meaning::Unauthenticated), "{code}");
         }
     }
 
     #[test]
-    fn validation_rules_become_graphql_validation_failed() {
+    fn validation_rules_and_limits_mean_validation_failed() {
         for code in [
             "FieldsOnCorrectType",
             "KnownArgumentNames",
             "ValuesOfCorrectType",
+            "MAX_DEPTH_EXCEEDED",
+            "TOKEN_LIMIT_EXCEEDED",
         ] {
-            assert_eq!(
-                contract_code(code),
-                Some("GRAPHQL_VALIDATION_FAILED"),
-                "{code}"
-            );
+            assert_eq!(meaning(code), Some(Meaning::ValidationFailed), "{code}");
         }
     }
 
     #[test]
     fn other_codes_are_left_alone() {
         for code in ["BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "NOT_FOUND"] {
-            assert_eq!(contract_code(code), None, "{code}");
+            assert_eq!(meaning(code), None, "{code}");
         }
     }
 }
