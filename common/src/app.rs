@@ -18,6 +18,7 @@ use crate::{
     events::{
         self, EventBus,
         consumer::{self, Handler},
+        deleted_stores::{OnStoreDeleted, StoreRows},
         outbox::{self, OutboxSignal, Relay},
     },
     server::{Readiness, Server},
@@ -124,6 +125,13 @@ impl Builder {
     pub fn consume(mut self, topic: &'static str, handler: impl Handler) -> Self {
         self.consumers.push((topic, Arc::new(handler)));
         self
+    }
+
+    /// When a store is deleted, lists it (its tokens are refused from then
+    /// on) and removes its `rows`: what every subgraph but the store's does.
+    pub fn forget_deleted_stores(self, rows: impl StoreRows) -> Self {
+        let handler = OnStoreDeleted::new(self.settings.service, rows);
+        self.consume(events::topics::STORES, handler)
     }
 
     /// A task that runs beside the server (a feed for subscriptions) and

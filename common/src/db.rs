@@ -1,4 +1,6 @@
 //! Each subgraph owns its database and reaches it through sea-orm only.
+//! Tables whose rows belong to a store are [`StoreScoped`]: their queries
+//! start from [`of_store`].
 //!
 //! [`connect_and_migrate`] creates the database when it does not exist yet
 //! (a PostgreSQL database, or a SQLite file and its folder) and applies the
@@ -13,9 +15,13 @@ use std::{
 };
 
 use anyhow::Context;
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, Select, Statement,
+};
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
 
 /// A service's database connection pool, and a count of the SQL statements
 /// it ran: the dataloader tests assert on it, and slow statements are logged.
@@ -171,4 +177,40 @@ async fn create_postgres_database_if_missing(raw: &str) -> anyhow::Result<()> {
 /// Whether the database answers: the readiness probe.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
     db.ping().await.map_err(|e| format!("database: {e}"))
+}
+
+/// A table whose rows each belong to one store. Every query on it starts
+/// from [`of_store`], so no query can forget the store.
+pub trait StoreScoped: EntityTrait {
+    fn store_column() -> Self::Column;
+    fn id_column() -> Self::Column;
+}
+
+/// The rows of `store_id`: the start of every query on a store-scoped table.
+pub fn of_store<E: StoreScoped>(store_id: Uuid) -> Select<E> {
+    E::find().filter(E::store_column().eq(store_id))
+}
+
+/// The store's rows with these ids (others' ids find nothing).
+pub async fn by_ids<E: StoreScoped, C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    ids: Vec<Uuid>,
+) -> crate::Result<Vec<E::Model>> {
+    Ok(of_store::<E>(store_id)
+        .filter(E::id_column().is_in(ids))
+        .all(db)
+        .await?)
+}
+
+/// Removes every row of a deleted store; returns how many.
+pub async fn delete_of_store<E: StoreScoped, C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+) -> crate::Result<u64> {
+    let deleted = E::delete_many()
+        .filter(E::store_column().eq(store_id))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
 }

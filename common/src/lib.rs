@@ -3,7 +3,8 @@
 //! A subgraph is a small program built from these parts: [`app`] reads its
 //! [`config`], opens its database through [`db`] and its [`events`] bus, and
 //! hands them to the subgraph's own `build`; callers are verified with
-//! [`auth`], input is parsed with [`input`], answers are [`error::Error`]s,
+//! [`auth`], input is parsed with [`input`], rows are batched by [`loader`],
+//! answers are [`error::Error`]s,
 //! other subgraphs are asked through [`upstream`], and [`server`] serves it
 //! until [`shutdown`]. Test support lives in [`testing`] behind the
 //! `test-support` feature.
@@ -16,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod input;
+pub mod loader;
 pub mod scalars;
 pub mod server;
 pub mod shutdown;

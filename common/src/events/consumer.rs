@@ -41,7 +41,7 @@ pub mod entity {
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
     /// Unique per consumer within the subgraph's database, e.g. `item.store-deleted`.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
     async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()>;
 }
 

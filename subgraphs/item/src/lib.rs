@@ -5,18 +5,16 @@
 //! - `service`: each use case, with its transaction
 //! - `domain`: names, prices and descriptions
 //! - `db`: the tables and their queries, through sea-orm
-//! - `events`: what it consumes
+//! - events: it publishes none yet; a deleted store's menu goes with it
 
 pub mod db;
 pub mod domain;
-pub mod events;
 pub mod schema;
 pub mod service;
 
 use salesync_common::{
     app::{Application, Builder, Subgraph},
     config::NoSections,
-    events::topics,
 };
 
 use crate::{schema::ItemState, service::Menu};
@@ -35,11 +33,9 @@ impl Subgraph for Item {
     }
 
     async fn build(parts: Builder, _: NoSections) -> anyhow::Result<Application> {
-        let schema = schema::build(ItemState::new(Menu::new(parts.db())));
+        let menu = Menu::new(parts.db());
+        let schema = schema::build(ItemState::new(menu.clone()));
         let routes = salesync_common::graphql::routes(schema, parts.token_verifier());
-        parts
-            .consume(topics::STORES, events::StoreDeleted)
-            .serve(routes)
-            .await
+        parts.forget_deleted_stores(menu).serve(routes).await
     }
 }

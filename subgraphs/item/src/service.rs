@@ -1,9 +1,10 @@
 //! What a store does with its menu: each use case with its transaction.
 //! The item subgraph publishes no events yet.
 
+use async_trait::async_trait;
 use chrono::Utc;
-use salesync_common::Result;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use salesync_common::{Result, db, events::deleted_stores::StoreRows};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use crate::{
@@ -88,16 +89,18 @@ impl Menu {
         items::live_of_store(&self.db, store_id).await
     }
 
+    /// The store's categories with these ids, deleted ones included.
     pub async fn categories_by_ids(
         &self,
         store_id: Uuid,
         ids: Vec<Uuid>,
     ) -> Result<Vec<categories::Model>> {
-        categories::by_ids(&self.db, store_id, ids).await
+        db::by_ids::<categories::Entity, _>(&self.db, store_id, ids).await
     }
 
+    /// The store's items with these ids, deleted ones included.
     pub async fn items_by_ids(&self, store_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<items::Model>> {
-        items::by_ids(&self.db, store_id, ids).await
+        db::by_ids::<items::Entity, _>(&self.db, store_id, ids).await
     }
 
     pub async fn live_items_in_categories(
@@ -106,5 +109,15 @@ impl Menu {
         category_ids: Vec<Uuid>,
     ) -> Result<Vec<items::Model>> {
         items::live_in_categories(&self.db, store_id, category_ids).await
+    }
+}
+
+/// A deleted store's menu goes with it, for good.
+#[async_trait]
+impl StoreRows for Menu {
+    async fn remove(&self, txn: &DatabaseTransaction, store_id: Uuid) -> Result<u64> {
+        let items = db::delete_of_store::<items::Entity, _>(txn, store_id).await?;
+        let categories = db::delete_of_store::<categories::Entity, _>(txn, store_id).await?;
+        Ok(items + categories)
     }
 }

@@ -1,40 +1,16 @@
-//! What the order subgraph consumes: its own order events, broadcast to
-//! every replica for `tableChanged`; and `StoreDeleted`, which removes a
-//! deleted store's orders.
+//! What the order subgraph consumes beyond a deleted store (see
+//! `service`): its own order events, broadcast to every replica for
+//! `tableChanged`.
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use salesync_common::{
-    events::{Delivery, Event, EventBus, bus, consumer::Handler, deleted_stores, topics, types},
+    events::{Delivery, Event, EventBus, bus, topics},
     shutdown::Stop,
 };
-use sea_orm::DatabaseTransaction;
 use tokio::sync::broadcast;
 
-use crate::{db::orders, snapshot::OrderSnapshot};
-
-/// `StoreDeleted` on `salesync.stores`: refuses the store's tokens and
-/// removes its orders (their lines go with them).
-pub struct StoreDeleted;
-
-#[async_trait]
-impl Handler for StoreDeleted {
-    fn name(&self) -> &'static str {
-        "order.store-deleted"
-    }
-
-    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
-        if event.event_type != types::STORE_DELETED {
-            return Ok(());
-        }
-        // Its tokens are refused from now on, so nothing new appears.
-        deleted_stores::record(txn, event.store_id).await?;
-        let orders = orders::delete_of_store(txn, event.store_id).await?;
-        tracing::info!(store_id = %event.store_id, orders, "removed a deleted store's orders");
-        Ok(())
-    }
-}
+use crate::snapshot::OrderSnapshot;
 
 /// Every order change seen on the bus, for this replica's subscribers.
 #[derive(Clone)]

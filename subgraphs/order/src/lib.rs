@@ -5,7 +5,7 @@
 //! - `service`: every change to an order, in one transaction with its event
 //! - `domain`: lines, quantities, merging, totals, statuses
 //! - `db`: the tables and their queries, through sea-orm
-//! - `events`: what it consumes, and the `tableChanged` feed
+//! - `events`: the `tableChanged` feed; a deleted store's orders go with it
 //! - `upstream`: the item and store subgraphs, asked on the caller's behalf
 //! - `internal`: the pay endpoint for the sale subgraph
 
@@ -19,10 +19,7 @@ pub mod service;
 pub mod snapshot;
 pub mod upstream;
 
-use salesync_common::{
-    app::{Application, Builder, Subgraph},
-    events::topics,
-};
+use salesync_common::app::{Application, Builder, Subgraph};
 
 use crate::{
     config::OrderSections, events::OrderFeed, schema::OrderState, service::Orders,
@@ -50,10 +47,10 @@ impl Subgraph for Order {
         let schema = schema::build(OrderState::new(orders.clone(), upstream, feed.clone()));
         let internal_key = parts.settings().internal_key.clone();
         let routes = salesync_common::graphql::routes(schema, verifier.clone())
-            .merge(internal::routes(orders, verifier, internal_key));
+            .merge(internal::routes(orders.clone(), verifier, internal_key));
         let bus = parts.bus();
         parts
-            .consume(topics::STORES, events::StoreDeleted)
+            .forget_deleted_stores(orders)
             .task("order-feed", move |stop| feed.run(bus, stop))
             .serve(routes)
             .await

@@ -5,11 +5,13 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use salesync_common::{
     Error, Result,
     auth::Acting,
-    events::{Event, outbox, outbox::OutboxSignal, topics},
+    db::{by_ids, delete_of_store},
+    events::{Event, deleted_stores::StoreRows, outbox, outbox::OutboxSignal, topics},
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
@@ -297,8 +299,16 @@ impl Orders {
 
     /// Orders of `store_id` by id, with their lines: two statements.
     pub async fn by_ids(&self, store_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<OrderSnapshot>> {
-        let rows = orders::by_ids(&self.db, store_id, ids).await?;
+        let rows = by_ids::<orders::Entity, _>(&self.db, store_id, ids).await?;
         db::snapshots(&self.db, rows).await
+    }
+}
+
+/// A deleted store's orders go with it, for good (their lines with them).
+#[async_trait]
+impl StoreRows for Orders {
+    async fn remove(&self, txn: &DatabaseTransaction, store_id: Uuid) -> Result<u64> {
+        delete_of_store::<orders::Entity, _>(txn, store_id).await
     }
 }
 

@@ -1,7 +1,10 @@
 //! The `categories` table and its queries.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{Error, Result};
+use salesync_common::{
+    Error, Result,
+    db::{StoreScoped, of_store},
+};
 use sea_orm::{ActiveValue::Set, IntoActiveModel, QueryOrder, entity::prelude::*};
 
 use super::UQ_CATEGORIES_STORE_NAME;
@@ -24,10 +27,19 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+impl StoreScoped for Entity {
+    fn store_column() -> Column {
+        Column::StoreId
+    }
+    fn id_column() -> Column {
+        Column::Id
+    }
+}
+
 /// A live category of the store, or NOT_FOUND (another store's id included).
 pub async fn live<C: ConnectionTrait>(db: &C, store_id: Uuid, id: Uuid) -> Result<Model> {
-    Entity::find_by_id(id)
-        .filter(Column::StoreId.eq(store_id))
+    of_store::<Entity>(store_id)
+        .filter(Column::Id.eq(id))
         .filter(Column::DeletedAt.is_null())
         .one(db)
         .await?
@@ -36,24 +48,10 @@ pub async fn live<C: ConnectionTrait>(db: &C, store_id: Uuid, id: Uuid) -> Resul
 
 /// The store's live categories, in creation order.
 pub async fn live_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::StoreId.eq(store_id))
+    Ok(of_store::<Entity>(store_id)
         .filter(Column::DeletedAt.is_null())
         .order_by_asc(Column::CreatedAt)
         .order_by_asc(Column::Id)
-        .all(db)
-        .await?)
-}
-
-/// The store's categories with these ids, deleted ones included.
-pub async fn by_ids<C: ConnectionTrait>(
-    db: &C,
-    store_id: Uuid,
-    ids: Vec<Uuid>,
-) -> Result<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::StoreId.eq(store_id))
-        .filter(Column::Id.is_in(ids))
         .all(db)
         .await?)
 }
@@ -89,15 +87,6 @@ pub async fn soft_delete<C: ConnectionTrait>(
     row.deleted_at = Set(Some(now));
     row.updated_at = Set(now);
     Ok(row.update(db).await?)
-}
-
-/// Removes a deleted store's categories for good.
-pub async fn delete_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<u64> {
-    let deleted = Entity::delete_many()
-        .filter(Column::StoreId.eq(store_id))
-        .exec(db)
-        .await?;
-    Ok(deleted.rows_affected)
 }
 
 fn name_conflict(error: DbErr) -> Error {

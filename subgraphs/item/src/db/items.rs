@@ -1,7 +1,10 @@
 //! The `items` table and its queries.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{Error, Result};
+use salesync_common::{
+    Error, Result,
+    db::{StoreScoped, of_store},
+};
 use sea_orm::{ActiveValue::Set, IntoActiveModel, QueryOrder, entity::prelude::*, sea_query::Expr};
 
 use super::UQ_ITEMS_CATEGORY_NAME;
@@ -28,10 +31,19 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+impl StoreScoped for Entity {
+    fn store_column() -> Column {
+        Column::StoreId
+    }
+    fn id_column() -> Column {
+        Column::Id
+    }
+}
+
 /// A live item of the store, or NOT_FOUND (another store's id included).
 pub async fn live<C: ConnectionTrait>(db: &C, store_id: Uuid, id: Uuid) -> Result<Model> {
-    Entity::find_by_id(id)
-        .filter(Column::StoreId.eq(store_id))
+    of_store::<Entity>(store_id)
+        .filter(Column::Id.eq(id))
         .filter(Column::DeletedAt.is_null())
         .one(db)
         .await?
@@ -40,24 +52,10 @@ pub async fn live<C: ConnectionTrait>(db: &C, store_id: Uuid, id: Uuid) -> Resul
 
 /// The store's live items, in creation order.
 pub async fn live_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::StoreId.eq(store_id))
+    Ok(of_store::<Entity>(store_id)
         .filter(Column::DeletedAt.is_null())
         .order_by_asc(Column::CreatedAt)
         .order_by_asc(Column::Id)
-        .all(db)
-        .await?)
-}
-
-/// The store's items with these ids, deleted ones included.
-pub async fn by_ids<C: ConnectionTrait>(
-    db: &C,
-    store_id: Uuid,
-    ids: Vec<Uuid>,
-) -> Result<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::StoreId.eq(store_id))
-        .filter(Column::Id.is_in(ids))
         .all(db)
         .await?)
 }
@@ -68,8 +66,7 @@ pub async fn live_in_categories<C: ConnectionTrait>(
     store_id: Uuid,
     category_ids: Vec<Uuid>,
 ) -> Result<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::StoreId.eq(store_id))
+    Ok(of_store::<Entity>(store_id)
         .filter(Column::CategoryId.is_in(category_ids))
         .filter(Column::DeletedAt.is_null())
         .order_by_asc(Column::CreatedAt)
@@ -147,15 +144,6 @@ pub async fn soft_delete_in_category<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// Removes a deleted store's items for good.
-pub async fn delete_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<u64> {
-    let deleted = Entity::delete_many()
-        .filter(Column::StoreId.eq(store_id))
-        .exec(db)
-        .await?;
-    Ok(deleted.rows_affected)
 }
 
 fn name_conflict(error: DbErr) -> Error {

@@ -1,12 +1,14 @@
 //! Dataloaders: every lookup by id in one request (entity resolution, an
 //! item's category, a category's items) is gathered into one SQL statement
-//! per kind. Keys carry the caller's store, so a batch can never return
-//! another store's rows.
+//! per kind, scoped to the caller's store.
 
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use salesync_common::Error;
+use salesync_common::{
+    Error, Result,
+    loader::{ByIds, FetchByIds, Scoped, by_ids, by_store},
+};
 use uuid::Uuid;
 
 use crate::{
@@ -14,67 +16,33 @@ use crate::{
     service::Menu,
 };
 
-/// An id as seen by one store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Scoped {
-    pub store_id: Uuid,
-    pub id: Uuid,
-}
-
-/// Groups keys by store: one statement per store in the batch (in practice one).
-fn by_store(keys: &[Scoped]) -> HashMap<Uuid, Vec<Uuid>> {
-    let mut grouped: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for key in keys {
-        grouped.entry(key.store_id).or_default().push(key.id);
-    }
-    grouped
-}
-
 /// Categories by id, deleted ones included (old orders still resolve them).
-pub struct CategoryLoader(Menu);
+pub struct Categories(Menu);
 
-impl Loader<Scoped> for CategoryLoader {
+impl FetchByIds for Categories {
     type Value = categories::Model;
-    type Error = Error;
 
-    async fn load(&self, keys: &[Scoped]) -> Result<HashMap<Scoped, Self::Value>, Self::Error> {
-        let mut found = HashMap::new();
-        for (store_id, ids) in by_store(keys) {
-            for row in self.0.categories_by_ids(store_id, ids).await? {
-                found.insert(
-                    Scoped {
-                        store_id,
-                        id: row.id,
-                    },
-                    row,
-                );
-            }
-        }
-        Ok(found)
+    async fn fetch(&self, store_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<categories::Model>> {
+        self.0.categories_by_ids(store_id, ids).await
+    }
+
+    fn id_of(row: &categories::Model) -> Uuid {
+        row.id
     }
 }
 
 /// Items by id, deleted ones included.
-pub struct ItemLoader(Menu);
+pub struct Items(Menu);
 
-impl Loader<Scoped> for ItemLoader {
+impl FetchByIds for Items {
     type Value = items::Model;
-    type Error = Error;
 
-    async fn load(&self, keys: &[Scoped]) -> Result<HashMap<Scoped, Self::Value>, Self::Error> {
-        let mut found = HashMap::new();
-        for (store_id, ids) in by_store(keys) {
-            for row in self.0.items_by_ids(store_id, ids).await? {
-                found.insert(
-                    Scoped {
-                        store_id,
-                        id: row.id,
-                    },
-                    row,
-                );
-            }
-        }
-        Ok(found)
+    async fn fetch(&self, store_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<items::Model>> {
+        self.0.items_by_ids(store_id, ids).await
+    }
+
+    fn id_of(row: &items::Model) -> Uuid {
+        row.id
     }
 }
 
@@ -85,7 +53,7 @@ impl Loader<Scoped> for CategoryItemsLoader {
     type Value = Vec<items::Model>;
     type Error = Error;
 
-    async fn load(&self, keys: &[Scoped]) -> Result<HashMap<Scoped, Self::Value>, Self::Error> {
+    async fn load(&self, keys: &[Scoped]) -> Result<HashMap<Scoped, Self::Value>> {
         let mut found: HashMap<Scoped, Vec<items::Model>> =
             keys.iter().map(|key| (*key, Vec::new())).collect();
         for (store_id, category_ids) in by_store(keys) {
@@ -108,16 +76,16 @@ impl Loader<Scoped> for CategoryItemsLoader {
 /// The loaders of one schema, shared by all its requests. No cache: each
 /// load reads current rows; batching happens within the short delay.
 pub struct Loaders {
-    pub categories: DataLoader<CategoryLoader>,
-    pub items: DataLoader<ItemLoader>,
+    pub categories: DataLoader<ByIds<Categories>>,
+    pub items: DataLoader<ByIds<Items>>,
     pub category_items: DataLoader<CategoryItemsLoader>,
 }
 
 impl Loaders {
     pub fn new(menu: &Menu) -> Self {
         Loaders {
-            categories: DataLoader::new(CategoryLoader(menu.clone()), tokio::spawn),
-            items: DataLoader::new(ItemLoader(menu.clone()), tokio::spawn),
+            categories: by_ids(Categories(menu.clone())),
+            items: by_ids(Items(menu.clone())),
             category_items: DataLoader::new(CategoryItemsLoader(menu.clone()), tokio::spawn),
         }
     }

@@ -1,12 +1,11 @@
 use std::collections::HashSet;
 
 use async_graphql::{Context, ID, Object};
-use salesync_common::{Error, Result, auth::CallerExt, input};
+use salesync_common::{Error, Result, auth::CallerExt, input, loader::Scoped};
 use uuid::Uuid;
 
 use super::{
     ItemState,
-    loaders::Scoped,
     types::{Category, Item},
 };
 

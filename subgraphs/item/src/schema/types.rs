@@ -1,9 +1,9 @@
 use async_graphql::{ComplexObject, Context, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
-use salesync_common::{Error, Result, input, scalars::Money};
+use salesync_common::{Error, Result, input, loader::Scoped, scalars::Money};
 use uuid::Uuid;
 
-use super::{ItemState, loaders::Scoped};
+use super::ItemState;
 use crate::{
     db::{categories, items},
     domain::{self, ItemChanges, Name, NewItem},

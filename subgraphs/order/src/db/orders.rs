@@ -1,7 +1,10 @@
 //! The `orders` table and its queries. Every query is scoped to one store.
 
 use chrono::{DateTime, Utc};
-use salesync_common::Result;
+use salesync_common::{
+    Result,
+    db::{StoreScoped, of_store},
+};
 use sea_orm::{QueryOrder, entity::prelude::*, sea_query::Expr};
 
 use super::UQ_ORDERS_OPEN_TABLE;
@@ -28,14 +31,22 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+impl StoreScoped for Entity {
+    fn store_column() -> Column {
+        Column::StoreId
+    }
+    fn id_column() -> Column {
+        Column::Id
+    }
+}
+
 /// The table's open order, if any.
 pub async fn open_at_table<C: ConnectionTrait>(
     db: &C,
     store_id: Uuid,
     table_no: i32,
 ) -> Result<Option<Model>> {
-    Ok(Entity::find()
-        .filter(Column::StoreId.eq(store_id))
+    Ok(of_store::<Entity>(store_id)
         .filter(Column::TableNo.eq(table_no))
         .filter(Column::Status.eq(OrderStatus::Open))
         .one(db)
@@ -44,8 +55,7 @@ pub async fn open_at_table<C: ConnectionTrait>(
 
 /// Every open order of the store, by table number.
 pub async fn open_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::StoreId.eq(store_id))
+    Ok(of_store::<Entity>(store_id)
         .filter(Column::Status.eq(OrderStatus::Open))
         .order_by_asc(Column::TableNo)
         .all(db)
@@ -60,8 +70,7 @@ pub async fn opened_between<C: ConnectionTrait>(
     end: DateTime<Utc>,
     status: Option<OrderStatus>,
 ) -> Result<Vec<Model>> {
-    let mut query = Entity::find()
-        .filter(Column::StoreId.eq(store_id))
+    let mut query = of_store::<Entity>(store_id)
         .filter(Column::OpenedAt.gte(start))
         .filter(Column::OpenedAt.lt(end));
     if let Some(status) = status {
@@ -74,26 +83,13 @@ pub async fn opened_between<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn by_ids<C: ConnectionTrait>(
-    db: &C,
-    store_id: Uuid,
-    ids: Vec<Uuid>,
-) -> Result<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::StoreId.eq(store_id))
-        .filter(Column::Id.is_in(ids))
-        .all(db)
-        .await?)
-}
-
 /// The order a sale paid, if that sale paid one.
 pub async fn paid_by<C: ConnectionTrait>(
     db: &C,
     store_id: Uuid,
     sale_id: Uuid,
 ) -> Result<Option<Model>> {
-    Ok(Entity::find()
-        .filter(Column::StoreId.eq(store_id))
+    Ok(of_store::<Entity>(store_id)
         .filter(Column::SaleId.eq(sale_id))
         .one(db)
         .await?)
@@ -128,13 +124,4 @@ pub async fn compare_and_set<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(updated.rows_affected == 1)
-}
-
-/// Removes a deleted store's orders for good (their lines go with them).
-pub async fn delete_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<u64> {
-    let deleted = Entity::delete_many()
-        .filter(Column::StoreId.eq(store_id))
-        .exec(db)
-        .await?;
-    Ok(deleted.rows_affected)
 }

@@ -7,6 +7,7 @@ mod subscription;
 mod types;
 
 use async_graphql::{Schema, SchemaBuilder, dataloader::DataLoader};
+use salesync_common::loader::{ByIds, by_ids};
 
 pub use mutation::Mutation;
 pub use query::Query;
@@ -22,13 +23,13 @@ pub struct OrderState {
     pub orders: Orders,
     pub upstream: Upstream,
     pub feed: OrderFeed,
-    pub loader: DataLoader<query::OrderLoader>,
+    pub loader: DataLoader<ByIds<query::OrdersById>>,
 }
 
 impl OrderState {
     pub fn new(orders: Orders, upstream: Upstream, feed: OrderFeed) -> Self {
         OrderState {
-            loader: query::loader(orders.clone()),
+            loader: by_ids(query::OrdersById(orders.clone())),
             orders,
             upstream,
             feed,

@@ -1,10 +1,14 @@
-use std::{collections::HashMap, sync::Arc};
+use std::sync::Arc;
 
-use async_graphql::{
-    Context, ID, Object,
-    dataloader::{DataLoader, Loader},
+use async_graphql::{Context, ID, Object};
+use salesync_common::{
+    Error, Result,
+    auth::CallerExt,
+    input,
+    loader::{FetchByIds, Scoped},
+    scalars::Date,
+    time::day_range,
 };
-use salesync_common::{Error, Result, auth::CallerExt, input, scalars::Date, time::day_range};
 use uuid::Uuid;
 
 use super::{OrderState, types::Order};
@@ -108,32 +112,22 @@ async fn open_orders(ctx: &Context<'_>, store_id: Uuid) -> Result<Vec<Order>> {
 
 async fn load_order(ctx: &Context<'_>, store_id: Uuid, id: Uuid) -> Result<Option<Order>> {
     let state = ctx.data_unchecked::<OrderState>();
-    let order = state.loader.load_one((store_id, id)).await?;
+    let order = state.loader.load_one(Scoped { store_id, id }).await?;
     Ok(order.map(Order))
 }
 
-/// Orders by (store, id): entity resolution for many orders is two statements.
-pub struct OrderLoader(pub Orders);
+/// Orders by id: entity resolution for many orders is two statements.
+pub struct OrdersById(pub Orders);
 
-impl Loader<(Uuid, Uuid)> for OrderLoader {
+impl FetchByIds for OrdersById {
     type Value = Arc<OrderSnapshot>;
-    type Error = Error;
 
-    async fn load(&self, keys: &[(Uuid, Uuid)]) -> Result<HashMap<(Uuid, Uuid), Self::Value>> {
-        let mut by_store: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for (store_id, id) in keys {
-            by_store.entry(*store_id).or_default().push(*id);
-        }
-        let mut found = HashMap::new();
-        for (store_id, ids) in by_store {
-            for order in self.0.by_ids(store_id, ids).await? {
-                found.insert((store_id, order.id), Arc::new(order));
-            }
-        }
-        Ok(found)
+    async fn fetch(&self, store_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<Arc<OrderSnapshot>>> {
+        let orders = self.0.by_ids(store_id, ids).await?;
+        Ok(orders.into_iter().map(Arc::new).collect())
     }
-}
 
-pub fn loader(orders: Orders) -> DataLoader<OrderLoader> {
-    DataLoader::new(OrderLoader(orders), tokio::spawn)
+    fn id_of(order: &Arc<OrderSnapshot>) -> Uuid {
+        order.id
+    }
 }
