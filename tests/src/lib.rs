@@ -218,6 +218,17 @@ impl TestSystem {
             .token
     }
 
+    /// A token for `store_id` with the right claims, signed by a key nobody
+    /// published: what a forger would send.
+    pub fn forged_token_for(&self, store_id: Uuid) -> String {
+        let other = generate_pem().expect("a signing key");
+        TokenIssuer::from_pem(&other, chrono::Duration::hours(1), &self.auth)
+            .expect("issuer")
+            .issue(store_id, "forger")
+            .expect("token")
+            .token
+    }
+
     /// The router is ready once its supergraph is loaded and it has fetched
     /// the store's JWKS: a signed token then gets past it.
     async fn wait_for_router(&self) {

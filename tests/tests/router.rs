@@ -112,19 +112,7 @@ async fn a_forged_or_expired_token_is_unauthenticated() {
         .sign_up(&unique_username("router"), "the-password")
         .await;
     let store_id: Uuid = store_id.parse().expect("uuid");
-    let forged = {
-        // Same claims, signed by a key nobody published.
-        let other = salesync_store::tokens::generate_pem().expect("key");
-        salesync_store::tokens::TokenIssuer::from_pem(
-            &other,
-            chrono::Duration::hours(1),
-            &system.auth,
-        )
-        .expect("issuer")
-        .issue(store_id, "router")
-        .expect("token")
-        .token
-    };
+    let forged = system.forged_token_for(store_id);
     let expired = system.token_for(store_id, chrono::Duration::minutes(-10));
     for (case, token) in [("forged", forged), ("expired", expired)] {
         let response = system

@@ -98,19 +98,7 @@ async fn me_needs_a_valid_token_through_the_router_and_at_the_subgraph() {
         .await;
     let store_id: Uuid = store_id.parse().expect("uuid");
 
-    let forged = {
-        // Same claims, signed by a key nobody published.
-        let other = salesync_store::tokens::generate_pem().expect("key");
-        salesync_store::tokens::TokenIssuer::from_pem(
-            &other,
-            chrono::Duration::hours(1),
-            &system.auth,
-        )
-        .expect("issuer")
-        .issue(store_id, "choi")
-        .expect("token")
-        .token
-    };
+    let forged = system.forged_token_for(store_id);
     let expired = system.token_for(store_id, chrono::Duration::minutes(-10));
     let cases: [(&str, Option<&str>); 4] = [
         ("no token", None),
@@ -160,7 +148,7 @@ async fn each_input_rule_is_bad_user_input_naming_the_field() {
         ("name", json!("Minji\u{0}s Kitchen"), "input.name"),
         ("ownerName", json!("Kim\u{7}"), "input.ownerName"),
         ("address", json!("12 Sejong\u{0}"), "input.address"),
-        ("storeType", json!("cafe\n"), "input.storeType"),
+        ("storeType", json!("ca\nfe"), "input.storeType"),
         ("password", json!("s3cret-\u{0}pass"), "input.password"),
     ];
     for (key, value, field) in cases {

@@ -3,12 +3,12 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use salesync_common::{Result, db, events::deleted_stores::StoreRows};
+use salesync_common::{Result, events::deleted_stores::StoreRows};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use crate::{
-    db::{categories, items},
+    db::{self, categories, items},
     domain::{ItemChanges, Name, NewItem},
 };
 
@@ -35,7 +35,7 @@ impl Menu {
         id: Uuid,
         name: Name,
     ) -> Result<categories::Model> {
-        let category = categories::live(&self.db, store_id, id).await?;
+        let category = db::live::<categories::Entity, _>(&self.db, store_id, id).await?;
         categories::rename(&self.db, category, name).await
     }
 
@@ -43,7 +43,7 @@ impl Menu {
     /// past orders and reports.
     #[tracing::instrument(skip_all, fields(%store_id, %id))]
     pub async fn delete_category(&self, store_id: Uuid, id: Uuid) -> Result<categories::Model> {
-        let category = categories::live(&self.db, store_id, id).await?;
+        let category = db::live::<categories::Entity, _>(&self.db, store_id, id).await?;
         let now = Utc::now();
         let txn = self.db.begin().await?;
         items::soft_delete_in_category(&txn, category.id, now).await?;
@@ -55,7 +55,7 @@ impl Menu {
     /// Adds an item to one of the store's live categories.
     #[tracing::instrument(skip_all, fields(%store_id))]
     pub async fn create_item(&self, store_id: Uuid, item: NewItem) -> Result<items::Model> {
-        categories::live(&self.db, store_id, item.category_id).await?;
+        db::live::<categories::Entity, _>(&self.db, store_id, item.category_id).await?;
         items::insert(&self.db, store_id, item).await
     }
 
@@ -66,27 +66,31 @@ impl Menu {
         id: Uuid,
         changes: ItemChanges,
     ) -> Result<items::Model> {
-        let item = items::live(&self.db, store_id, id).await?;
+        let item = db::live::<items::Entity, _>(&self.db, store_id, id).await?;
         if let Some(category_id) = changes.category_id {
-            categories::live(&self.db, store_id, category_id).await?;
+            db::live::<categories::Entity, _>(&self.db, store_id, category_id).await?;
         }
         items::update(&self.db, item, changes).await
     }
 
     #[tracing::instrument(skip_all, fields(%store_id, %id))]
     pub async fn delete_item(&self, store_id: Uuid, id: Uuid) -> Result<items::Model> {
-        let item = items::live(&self.db, store_id, id).await?;
+        let item = db::live::<items::Entity, _>(&self.db, store_id, id).await?;
         items::soft_delete(&self.db, item, Utc::now()).await
     }
 
     // ---- reads ----
 
     pub async fn live_categories(&self, store_id: Uuid) -> Result<Vec<categories::Model>> {
-        categories::live_of_store(&self.db, store_id).await
+        Ok(db::live_of_store::<categories::Entity>(store_id)
+            .all(&self.db)
+            .await?)
     }
 
     pub async fn live_items(&self, store_id: Uuid) -> Result<Vec<items::Model>> {
-        items::live_of_store(&self.db, store_id).await
+        Ok(db::live_of_store::<items::Entity>(store_id)
+            .all(&self.db)
+            .await?)
     }
 
     /// The store's categories with these ids, deleted ones included.
@@ -95,12 +99,12 @@ impl Menu {
         store_id: Uuid,
         ids: Vec<Uuid>,
     ) -> Result<Vec<categories::Model>> {
-        db::by_ids::<categories::Entity, _>(&self.db, store_id, ids).await
+        salesync_common::db::by_ids::<categories::Entity, _>(&self.db, store_id, ids).await
     }
 
     /// The store's items with these ids, deleted ones included.
     pub async fn items_by_ids(&self, store_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<items::Model>> {
-        db::by_ids::<items::Entity, _>(&self.db, store_id, ids).await
+        salesync_common::db::by_ids::<items::Entity, _>(&self.db, store_id, ids).await
     }
 
     pub async fn live_items_in_categories(
@@ -116,8 +120,9 @@ impl Menu {
 #[async_trait]
 impl StoreRows for Menu {
     async fn remove(&self, txn: &DatabaseTransaction, store_id: Uuid) -> Result<u64> {
-        let items = db::delete_of_store::<items::Entity, _>(txn, store_id).await?;
-        let categories = db::delete_of_store::<categories::Entity, _>(txn, store_id).await?;
+        let items = salesync_common::db::delete_of_store::<items::Entity, _>(txn, store_id).await?;
+        let categories =
+            salesync_common::db::delete_of_store::<categories::Entity, _>(txn, store_id).await?;
         Ok(items + categories)
     }
 }

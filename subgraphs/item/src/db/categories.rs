@@ -1,13 +1,10 @@
 //! The `categories` table and its queries.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{
-    Error, Result,
-    db::{StoreScoped, of_store},
-};
-use sea_orm::{ActiveValue::Set, IntoActiveModel, QueryOrder, entity::prelude::*};
+use salesync_common::{Error, Result, db::StoreScoped};
+use sea_orm::{ActiveValue::Set, IntoActiveModel, entity::prelude::*};
 
-use super::UQ_CATEGORIES_STORE_NAME;
+use super::{MenuTable, UQ_CATEGORIES_STORE_NAME};
 use crate::domain::Name;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -36,24 +33,14 @@ impl StoreScoped for Entity {
     }
 }
 
-/// A live category of the store, or NOT_FOUND (another store's id included).
-pub async fn live<C: ConnectionTrait>(db: &C, store_id: Uuid, id: Uuid) -> Result<Model> {
-    of_store::<Entity>(store_id)
-        .filter(Column::Id.eq(id))
-        .filter(Column::DeletedAt.is_null())
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::not_found("no such category"))
-}
-
-/// The store's live categories, in creation order.
-pub async fn live_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<Model>> {
-    Ok(of_store::<Entity>(store_id)
-        .filter(Column::DeletedAt.is_null())
-        .order_by_asc(Column::CreatedAt)
-        .order_by_asc(Column::Id)
-        .all(db)
-        .await?)
+impl MenuTable for Entity {
+    const WHAT: &'static str = "category";
+    fn deleted_at() -> Column {
+        Column::DeletedAt
+    }
+    fn created_at() -> Column {
+        Column::CreatedAt
+    }
 }
 
 pub async fn insert<C: ConnectionTrait>(db: &C, store_id: Uuid, name: Name) -> Result<Model> {

@@ -1,13 +1,10 @@
 //! The `items` table and its queries.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{
-    Error, Result,
-    db::{StoreScoped, of_store},
-};
-use sea_orm::{ActiveValue::Set, IntoActiveModel, QueryOrder, entity::prelude::*, sea_query::Expr};
+use salesync_common::{Error, Result, db::StoreScoped};
+use sea_orm::{ActiveValue::Set, IntoActiveModel, entity::prelude::*, sea_query::Expr};
 
-use super::UQ_ITEMS_CATEGORY_NAME;
+use super::{MenuTable, UQ_ITEMS_CATEGORY_NAME, live_of_store};
 use crate::domain::{ItemChanges, NewItem};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -40,24 +37,14 @@ impl StoreScoped for Entity {
     }
 }
 
-/// A live item of the store, or NOT_FOUND (another store's id included).
-pub async fn live<C: ConnectionTrait>(db: &C, store_id: Uuid, id: Uuid) -> Result<Model> {
-    of_store::<Entity>(store_id)
-        .filter(Column::Id.eq(id))
-        .filter(Column::DeletedAt.is_null())
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::not_found("no such item"))
-}
-
-/// The store's live items, in creation order.
-pub async fn live_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<Model>> {
-    Ok(of_store::<Entity>(store_id)
-        .filter(Column::DeletedAt.is_null())
-        .order_by_asc(Column::CreatedAt)
-        .order_by_asc(Column::Id)
-        .all(db)
-        .await?)
+impl MenuTable for Entity {
+    const WHAT: &'static str = "item";
+    fn deleted_at() -> Column {
+        Column::DeletedAt
+    }
+    fn created_at() -> Column {
+        Column::CreatedAt
+    }
 }
 
 /// The live items of these categories of the store, in creation order.
@@ -66,11 +53,8 @@ pub async fn live_in_categories<C: ConnectionTrait>(
     store_id: Uuid,
     category_ids: Vec<Uuid>,
 ) -> Result<Vec<Model>> {
-    Ok(of_store::<Entity>(store_id)
+    Ok(live_of_store::<Entity>(store_id)
         .filter(Column::CategoryId.is_in(category_ids))
-        .filter(Column::DeletedAt.is_null())
-        .order_by_asc(Column::CreatedAt)
-        .order_by_asc(Column::Id)
         .all(db)
         .await?)
 }
