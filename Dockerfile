@@ -6,8 +6,7 @@ WORKDIR /src
 COPY . .
 RUN cargo build --release --bins \
  && mkdir /out \
- && cp target/release/salesync-store target/release/salesync-item target/release/salesync-order \
-       target/release/salesync-router target/release/salesync /out/
+ && find target/release -maxdepth 1 -type f -executable -name 'salesync*' -exec cp {} /out/ \;
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
