@@ -580,3 +580,78 @@ async fn the_sale_subgraph_pays_a_table_through_an_endpoint_clients_cannot_reach
         json!([{ "id": paid["id"], "total": 6000, "status": "PAID" }])
     );
 }
+
+#[tokio::test]
+async fn orders_are_listed_by_business_day_which_turns_at_the_closeout_hour() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    let placed = shop
+        .client
+        .query(PLACE, json!({ "t": 5, "l": [line(&shop.tea, 1)] }))
+        .await;
+    let id = placed.data_or_panic()["placeOrder"]["id"].clone();
+    let opened: chrono::DateTime<chrono::Utc> = shop
+        .client
+        .query(
+            "query($t: Int!) { openOrder(tableNo: $t) { openedAt } }",
+            json!({ "t": 5 }),
+        )
+        .await
+        .data_or_panic()["openOrder"]["openedAt"]
+        .as_str()
+        .expect("openedAt")
+        .parse()
+        .expect("RFC 3339");
+    // A time zone in which the order was opened before 23:00, so a closeout
+    // one hour later puts it on the day before.
+    let (timezone, local) = [chrono_tz::Asia::Seoul, chrono_tz::UTC]
+        .into_iter()
+        .map(|tz| (tz, opened.with_timezone(&tz)))
+        .find(|(_, local)| chrono::Timelike::hour(local) < 23)
+        .expect("one of two zones nine hours apart is before 23:00");
+    let closeout = chrono::Timelike::hour(&local) + 1;
+    let today = local.date_naive();
+    let yesterday = today.pred_opt().expect("a day before");
+    let listed = |from: chrono::NaiveDate, to: chrono::NaiveDate| {
+        let client = shop.client.clone();
+        async move {
+            let response = client
+                .query(
+                    "query($f: Date!, $t: Date!) { orders(from: $f, to: $t) { id } }",
+                    json!({ "f": from.to_string(), "t": to.to_string() }),
+                )
+                .await;
+            response.data_or_panic()["orders"].clone()
+        }
+    };
+    shop.client
+        .query(
+            "mutation($z: String!) { updateStore(input: { timezone: $z }) { timezone } }",
+            json!({ "z": timezone.name() }),
+        )
+        .await
+        .data_or_panic();
+    assert_eq!(
+        listed(today, today).await,
+        json!([{ "id": id }]),
+        "midnight closeout"
+    );
+
+    shop.client
+        .query(
+            "mutation($h: Int!) { updateStore(input: { closeoutHour: $h }) { closeoutHour } }",
+            json!({ "h": closeout }),
+        )
+        .await
+        .data_or_panic();
+    assert_eq!(
+        listed(today, today).await,
+        json!([]),
+        "before the closeout hour"
+    );
+    assert_eq!(
+        listed(yesterday, yesterday).await,
+        json!([{ "id": id }]),
+        "it belongs to the business day before"
+    );
+}

@@ -2,6 +2,7 @@
 
 use salesync_store::config::LoginSettings;
 use salesync_tests::{Client, Options, TestSystem, sign_up_input, unique_username};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -335,4 +336,55 @@ async fn another_stores_reference_does_not_resolve() {
         "{}",
         response.body
     );
+}
+
+#[tokio::test]
+async fn the_closeout_hour_is_validated_and_other_subgraphs_learn_the_profile_from_events() {
+    let system = TestSystem::start().await;
+    let (token, store_id) = system
+        .sign_up(&unique_username("bar"), "the-password")
+        .await;
+    let client = system.client().with_token(&token);
+    let me = client.query("{ me { closeoutHour } }", json!({})).await;
+    assert_eq!(
+        me.data_or_panic()["me"]["closeoutHour"],
+        0,
+        "midnight by default"
+    );
+
+    let update = "mutation($h: Int!) { updateStore(input: { closeoutHour: $h }) { closeoutHour } }";
+    for bad in [-1, 24] {
+        let refused = client.query(update, json!({ "h": bad })).await;
+        assert_eq!(
+            refused.expect_error("BAD_USER_INPUT")["extensions"]["field"],
+            "input.closeoutHour",
+            "{bad}"
+        );
+    }
+    let updated = client.query(update, json!({ "h": 4 })).await;
+    assert_eq!(updated.data_or_panic()["updateStore"]["closeoutHour"], 4);
+
+    // Sign-up and the change each wrote their event with the change itself.
+    let db = system.database("store").await;
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT payload FROM outbox WHERE key = $1 ORDER BY seq",
+            [store_id.clone().into()],
+        ))
+        .await
+        .expect("outbox rows");
+    let events: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let payload: String = row.try_get("", "payload").expect("payload");
+            serde_json::from_str(&payload).expect("an event")
+        })
+        .collect();
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds, ["StoreOpened", "StoreUpdated"]);
+    assert_eq!(events[0]["payload"]["closeoutHour"], 0);
+    assert_eq!(events[1]["payload"]["closeoutHour"], 4);
+    assert_eq!(events[1]["payload"]["timezone"], "Asia/Seoul");
+    assert_eq!(events[1]["storeId"], store_id.as_str());
 }

@@ -34,14 +34,18 @@ pub mod topics {
     pub const SALES: &str = "salesync.sales";
     /// Consulting finished or failed (the seed's topic name).
     pub const CONSULTING: &str = "consulting";
-    /// Store deleted.
+    /// Store opened, updated, deleted.
     pub const STORES: &str = "salesync.stores";
 
     pub const ALL: [&str; 4] = [ORDERS, SALES, CONSULTING, STORES];
 }
 
-/// Event types.
+/// Event types on `salesync.stores`, which several subgraphs consume.
 pub mod types {
+    /// A store signed up; the payload is its profile (time zone, closeout hour, ...).
+    pub const STORE_OPENED: &str = "StoreOpened";
+    /// A store's profile changed; the payload is the whole new profile.
+    pub const STORE_UPDATED: &str = "StoreUpdated";
     /// A store was deleted: every subgraph removes its data.
     pub const STORE_DELETED: &str = "StoreDeleted";
 }

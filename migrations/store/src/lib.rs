@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_stores;
 mod m20261124_000002_create_login_throttle;
+mod m20261124_000003_add_closeout_hour;
 
 pub struct Migrator;
 
@@ -17,6 +18,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_login_throttle::Migration),
             // Shared: the events this subgraph publishes.
             Box::new(salesync_common::events::migration::CreateOutbox),
+            // After the shared one: databases that applied the list above
+            // apply only this.
+            Box::new(m20261124_000003_add_closeout_hour::Migration),
         ]
     }
 }

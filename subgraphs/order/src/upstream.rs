@@ -23,6 +23,7 @@ pub struct Upstream {
 pub struct StoreFacts {
     pub table_count: i32,
     pub timezone: String,
+    pub closeout_hour: i32,
 }
 
 #[derive(Deserialize)]
@@ -45,7 +46,7 @@ struct ItemFacts {
     deleted: bool,
 }
 
-const STORE_FACTS: &str = "{ me { tableCount timezone } }";
+const STORE_FACTS: &str = "{ me { tableCount timezone closeoutHour } }";
 /// `query($i0: ID!, ...) { i0: item(id: $i0) { ...Facts } ... }`: every
 /// lookup in one request, which the item subgraph batches into one statement.
 fn items_query(count: usize) -> String {
@@ -68,7 +69,7 @@ impl Upstream {
         }
     }
 
-    /// The table count and time zone of the caller's store.
+    /// The table count and business calendar of the caller's store.
     #[tracing::instrument(skip_all, fields(store_id = %caller.store_id))]
     pub async fn store(&self, caller: &Acting) -> Result<StoreFacts> {
         let url = &self.settings.store_url;

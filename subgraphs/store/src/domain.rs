@@ -29,6 +29,7 @@ pub struct StoreChanges {
     pub store_type: Option<String>,
     pub table_count: Option<i32>,
     pub timezone: Option<String>,
+    pub closeout_hour: Option<i32>,
 }
 
 /// The owner's name and the store's name.
@@ -137,6 +138,15 @@ pub fn table_count(field: &str, value: i32) -> Result<i32, Error> {
     }
 }
 
+/// The local hour at which the business day turns: 0 (midnight) to 23.
+pub fn closeout_hour(field: &str, value: i32) -> Result<i32, Error> {
+    if (0..=23).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::bad_input(field, "must be an hour from 0 to 23"))
+    }
+}
+
 /// An IANA time zone name such as `Asia/Seoul`.
 pub fn timezone(field: &str, raw: &str) -> Result<String, Error> {
     raw.trim()
@@ -226,6 +236,14 @@ mod tests {
         assert!(table_count("t", 1).is_ok());
         assert!(table_count("t", 500).is_ok());
         assert!(table_count("t", 501).is_err());
+    }
+
+    #[test]
+    fn closeout_hours_are_zero_to_twenty_three() {
+        assert!(closeout_hour("h", -1).is_err());
+        assert_eq!(closeout_hour("h", 0).ok(), Some(0));
+        assert_eq!(closeout_hour("h", 23).ok(), Some(23));
+        assert!(closeout_hour("h", 24).is_err());
     }
 
     #[test]

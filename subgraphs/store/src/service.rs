@@ -13,7 +13,7 @@ use crate::{
     config::LoginSettings,
     db::{login_throttle, stores},
     domain::{NewPassword, NewStore, StoreChanges, Username},
-    events::StoreDeleted,
+    events::{StoreDeleted, StoreProfile},
     passwords,
     tokens::TokenIssuer,
 };
@@ -54,7 +54,12 @@ impl Accounts {
     pub async fn sign_up(&self, store: NewStore) -> Result<SignedIn> {
         // Every other rule passed before: Argon2 is the costly part.
         let hash = passwords::hash(store.password.expose().to_string()).await?;
-        let store = stores::insert(&self.db, store, hash).await?;
+        let txn = self.db.begin().await?;
+        let store = stores::insert(&txn, store, hash).await?;
+        let event = Event::new(types::STORE_OPENED, store.id, StoreProfile::from(&store));
+        outbox::enqueue(&txn, topics::STORES, &event).await?;
+        txn.commit().await?;
+        self.outbox.notify();
         tracing::info!(store_id = %store.id, "store signed up");
         self.sign_in(store)
     }
@@ -84,10 +89,17 @@ impl Accounts {
             .is_none())
     }
 
+    /// Changes the profile; other subgraphs learn the new one from `StoreUpdated`.
     #[tracing::instrument(skip_all, fields(%store_id))]
     pub async fn update(&self, store_id: Uuid, changes: StoreChanges) -> Result<stores::Model> {
         let store = self.me(store_id).await?;
-        stores::update(&self.db, store, changes).await
+        let txn = self.db.begin().await?;
+        let store = stores::update(&txn, store, changes).await?;
+        let event = Event::new(types::STORE_UPDATED, store.id, StoreProfile::from(&store));
+        outbox::enqueue(&txn, topics::STORES, &event).await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        Ok(store)
     }
 
     /// Changes the password after checking the current one. Tokens already

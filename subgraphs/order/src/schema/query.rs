@@ -7,7 +7,7 @@ use salesync_common::{
     input,
     loader::{FetchByIds, Scoped},
     scalars::Date,
-    time::day_range,
+    time::BusinessCalendar,
 };
 use uuid::Uuid;
 
@@ -34,19 +34,21 @@ impl Query {
         Ok(order.map(|o| Order(Arc::new(o))))
     }
 
-    /// Orders opened on the store's days `from` to `to` (inclusive, at most
-    /// 366 days), oldest first, optionally only those with `status`.
+    /// Orders opened on the store's business days `from` to `to` (inclusive,
+    /// at most 366 days; a day turns at the store's closeout hour), oldest
+    /// first, optionally only those with `status`.
     async fn orders(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The first day, in the store's time zone.")] from: Date,
-        #[graphql(desc = "The last day, in the store's time zone.")] to: Date,
+        #[graphql(desc = "The first business day, in the store's calendar.")] from: Date,
+        #[graphql(desc = "The last business day, in the store's calendar.")] to: Date,
         #[graphql(desc = "Only orders with this status.")] status: Option<OrderStatus>,
     ) -> Result<Vec<Order>> {
         let state = ctx.data_unchecked::<OrderState>();
         let caller = ctx.acting()?;
         let store = state.upstream.store(&caller).await?;
-        let (start, end) = day_range(&store.timezone, from.0, to.0)?;
+        let calendar = BusinessCalendar::new(&store.timezone, store.closeout_hour)?;
+        let (start, end) = calendar.range(from.0, to.0)?;
         let orders = state
             .orders
             .between(caller.store_id, start, end, status)

@@ -22,6 +22,8 @@ pub struct Model {
     pub table_count: i32,
     pub timezone: String,
     pub currency: String,
+    /// The local hour at which the business day turns, 0-23.
+    pub closeout_hour: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -62,6 +64,7 @@ pub async fn insert<C: ConnectionTrait>(
         table_count: Set(store.table_count),
         timezone: Set(store.timezone),
         currency: Set(store.currency),
+        closeout_hour: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -91,6 +94,7 @@ pub async fn update<C: ConnectionTrait>(
         store_type,
         table_count,
         timezone,
+        closeout_hour,
     } = changes;
     if let Some(v) = owner_name {
         row.owner_name = Set(v);
@@ -112,6 +116,9 @@ pub async fn update<C: ConnectionTrait>(
     }
     if let Some(v) = timezone {
         row.timezone = Set(v);
+    }
+    if let Some(v) = closeout_hour {
+        row.closeout_hour = Set(v);
     }
     row.updated_at = Set(Utc::now());
     Ok(row.update(db).await?)

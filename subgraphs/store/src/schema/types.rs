@@ -31,6 +31,9 @@ pub struct Store {
     pub timezone: String,
     /// The ISO 4217 currency of every Money amount of this store. Fixed at sign-up.
     pub currency: String,
+    /// The local hour (0-23) at which the business day turns: with 4, a sale
+    /// at 01:30 counts for the day before. Default 0 (midnight).
+    pub closeout_hour: i32,
     /// When the store signed up.
     pub created_at: DateTime<Utc>,
 }
@@ -48,6 +51,7 @@ impl From<stores::Model> for Store {
             table_count: row.table_count,
             timezone: row.timezone,
             currency: row.currency,
+            closeout_hour: row.closeout_hour,
             created_at: row.created_at,
         }
     }
@@ -116,6 +120,8 @@ pub struct UpdateStoreInput {
     pub table_count: Option<i32>,
     /// An IANA time zone.
     pub timezone: Option<String>,
+    /// The local hour (0-23) at which the business day turns.
+    pub closeout_hour: Option<i32>,
 }
 
 impl TryFrom<SignUpInput> for NewStore {
@@ -171,6 +177,10 @@ impl TryFrom<UpdateStoreInput> for StoreChanges {
                 .map(|v| domain::table_count("input.tableCount", v))
                 .transpose()?,
             timezone: text("input.timezone", input.timezone, domain::timezone)?,
+            closeout_hour: input
+                .closeout_hour
+                .map(|v| domain::closeout_hour("input.closeoutHour", v))
+                .transpose()?,
         })
     }
 }
