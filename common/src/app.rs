@@ -120,8 +120,8 @@ impl Builder {
         TokenVerifier::remote(&self.settings.auth).refusing_deleted_stores(self.db())
     }
 
-    /// Applies every event on `topic` once, as a member of this subgraph's
-    /// consumer group (the replicas share the events).
+    /// Applies every event on `topic` once, as a member of the consumer
+    /// group named after the handler (the subgraph's replicas share them).
     pub fn consume(mut self, topic: &'static str, handler: impl Handler) -> Self {
         self.consumers.push((topic, Arc::new(handler)));
         self
@@ -194,7 +194,9 @@ impl Builder {
         tasks.push(background("outbox-relay", move |stop| relay.run(stop)));
         for (topic, handler) in consumers {
             let (bus, conn) = (bus.clone(), conn.clone());
-            let group = settings.service.to_string();
+            // A group per consumer: two consumers of one topic in one
+            // subgraph each see every event; replicas of one consumer share.
+            let group = handler.name().to_string();
             tasks.push(background("consumer", move |stop| {
                 consumer::run(bus, conn, topic, group, handler, stop)
             }));

@@ -137,6 +137,7 @@ impl RawSettings {
             auth: self.auth,
             bus,
             log_format: self.log_format,
+            clock: crate::clock::Clock::system(),
         }
     }
 }
@@ -160,6 +161,8 @@ pub struct Settings {
     /// a random one: enough when every subgraph runs in one process.
     pub internal_key: SecretString,
     pub log_format: LogFormat,
+    /// The system clock, except in tests that must stand at a given hour.
+    pub clock: crate::clock::Clock,
 }
 
 /// A random internal key shared by the subgraphs of this process.

@@ -11,6 +11,21 @@ use crate::{Error, Result};
 /// The longest range a report or listing may cover.
 pub const MAX_RANGE_DAYS: i64 = 366;
 
+/// A range of days `from..=to` as clients may ask for it: in order, and at
+/// most 366 days (`BAD_USER_INPUT` otherwise).
+pub fn check_range(from: NaiveDate, to: NaiveDate) -> Result<()> {
+    if from > to {
+        return Err(Error::bad_input("from", "must not be after `to`"));
+    }
+    if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
+        return Err(Error::bad_input(
+            "to",
+            format!("the range may cover at most {MAX_RANGE_DAYS} days"),
+        ));
+    }
+    Ok(())
+}
+
 /// Where a store's days are counted: its time zone and closeout hour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BusinessCalendar {
@@ -47,15 +62,7 @@ impl BusinessCalendar {
     /// The instants `[start, end)` of the business days `from..=to`.
     /// `from` after `to`, or more than 366 days, is `BAD_USER_INPUT`.
     pub fn range(&self, from: NaiveDate, to: NaiveDate) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
-        if from > to {
-            return Err(Error::bad_input("from", "must not be after `to`"));
-        }
-        if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
-            return Err(Error::bad_input(
-                "to",
-                format!("the range may cover at most {MAX_RANGE_DAYS} days"),
-            ));
-        }
+        check_range(from, to)?;
         let end_day = to
             .checked_add_days(Days::new(1))
             .ok_or_else(|| Error::bad_input("to", "is out of range"))?;
