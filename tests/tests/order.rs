@@ -525,16 +525,20 @@ async fn the_sale_subgraph_pays_a_table_through_an_endpoint_clients_cannot_reach
         .await
         .expect_error("GRAPHQL_VALIDATION_FAILED");
 
+    let open = shop
+        .client
+        .query("{ openOrder(tableNo: 3) { id version } }", json!({}))
+        .await;
+    let read = open.data_or_panic()["openOrder"].clone();
     let pay_url = system
         .url("order")
         .replace("/graphql", "/internal/orders/pay");
     let http = reqwest::Client::new();
     let sale = uuid::Uuid::new_v4();
     let pay = |key: Option<&'static str>, sale: uuid::Uuid| {
-        let mut request = http
-            .post(&pay_url)
-            .bearer_auth(&shop.token)
-            .json(&json!({ "tableNo": 3, "saleId": sale }));
+        let mut request = http.post(&pay_url).bearer_auth(&shop.token).json(
+            &json!({ "tableNo": 3, "saleId": sale, "orderId": read["id"], "version": read["version"] }),
+        );
         if let Some(key) = key {
             request = request.header("x-salesync-internal-key", key);
         }
@@ -544,6 +548,16 @@ async fn the_sale_subgraph_pays_a_table_through_an_endpoint_clients_cannot_reach
     assert_eq!(refused.status(), 403);
     let wrong = pay(Some("guess"), sale).await.expect("response");
     assert_eq!(wrong.status(), 403);
+    // Only the order at the version the sale read is paid.
+    let stale = http
+        .post(&pay_url)
+        .bearer_auth(&shop.token)
+        .header("x-salesync-internal-key", INTERNAL_KEY)
+        .json(&json!({ "tableNo": 3, "saleId": sale, "orderId": read["id"], "version": 99 }))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(stale.status(), 409);
 
     let paid = pay(Some(INTERNAL_KEY), sale).await.expect("response");
     assert_eq!(paid.status(), 200);

@@ -1,6 +1,8 @@
 //! Endpoints for other subgraphs, outside the public API: not in the GraphQL
 //! schema (so the router cannot reach them), and refused without the
-//! internal key. The caller's token still scopes the store.
+//! internal key. A call on a client's behalf carries the client's token,
+//! which scopes the store; a subgraph acting on its own (the sale
+//! subgraph's recovery) names the store instead, the key vouching for it.
 
 use axum::{
     Json, Router,
@@ -35,12 +37,17 @@ pub fn routes(orders: Orders, verifier: TokenVerifier, key: SecretString) -> Rou
         })
 }
 
-/// Closes a table's open order as paid by a sale.
+/// Closes a table's open order as paid by a sale: only the order the sale
+/// read, at the version it read, so a sale given up on can never pay later.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PayRequest {
+    /// Required without a token; must match the token's store with one.
+    store_id: Option<Uuid>,
     table_no: i32,
     sale_id: Uuid,
+    order_id: Uuid,
+    version: i32,
 }
 
 async fn pay(
@@ -59,11 +66,27 @@ async fn pay(
             "this endpoint is for Salesync subgraphs only",
         ));
     }
-    let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let store_id = state.verifier.caller_from_header(header).await.store_id()?;
+    let store_id = match headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        Some(header) => {
+            let caller = state.verifier.caller_from_header(Some(header)).await;
+            let store_id = caller.store_id()?;
+            if request.store_id.is_some_and(|named| named != store_id) {
+                return Err(Error::forbidden("the token is another store's"));
+            }
+            store_id
+        }
+        None => request
+            .store_id
+            .ok_or_else(|| Error::unauthenticated("name the store or send its token"))?,
+    };
     let order = state
         .orders
-        .pay(store_id, request.table_no, request.sale_id)
+        .pay(
+            store_id,
+            request.table_no,
+            request.sale_id,
+            (request.order_id, request.version),
+        )
         .await?;
     Ok(Json(order))
 }

@@ -41,7 +41,8 @@ impl Subgraph for Order {
 
     async fn build(parts: Builder, sections: OrderSections) -> anyhow::Result<Application> {
         let upstream = Upstream::new(sections.upstream);
-        let orders = Orders::new(parts.db(), upstream.clone(), parts.outbox());
+        let clock = parts.settings().clock.clone();
+        let orders = Orders::new(parts.db(), upstream.clone(), parts.outbox(), clock);
         let feed = OrderFeed::default();
         let verifier = parts.token_verifier();
         let schema = schema::build(OrderState::new(orders.clone(), upstream, feed.clone()));

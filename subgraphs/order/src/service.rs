@@ -10,6 +10,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use salesync_common::{
     Error, Result,
     auth::Acting,
+    clock::Clock,
     db::{by_ids, delete_of_store},
     events::{Event, deleted_stores::StoreRows, outbox, outbox::OutboxSignal, topics},
 };
@@ -31,6 +32,7 @@ pub struct Orders {
     db: DatabaseConnection,
     upstream: Upstream,
     outbox: OutboxSignal,
+    clock: Clock,
 }
 
 /// The result of one optimistic attempt.
@@ -41,12 +43,24 @@ enum Attempt {
 }
 
 impl Orders {
-    pub fn new(db: DatabaseConnection, upstream: Upstream, outbox: OutboxSignal) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        upstream: Upstream,
+        outbox: OutboxSignal,
+        clock: Clock,
+    ) -> Self {
         Orders {
             db,
             upstream,
             outbox,
+            clock,
         }
+    }
+
+    /// The current time at the database's precision (microseconds), so the
+    /// order a change returns, its event and a later read all agree.
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now().trunc_subsecs(6)
     }
 
     /// Opens the table's order, or adds to it.
@@ -126,10 +140,18 @@ impl Orders {
     }
 
     /// Closes the table's open order as paid by `sale_id` and returns the
-    /// authoritative order. Idempotent: paying again with the same sale
-    /// returns the order that sale paid.
+    /// authoritative order. Only the order `(id, version)` the sale read is
+    /// paid: a change since is `CONFLICT`, and since versions only grow, a
+    /// sale that failed so can never pay later. Idempotent: paying again
+    /// with the same sale returns the order that sale paid.
     #[tracing::instrument(skip(self))]
-    pub async fn pay(&self, store_id: Uuid, table_no: i32, sale_id: Uuid) -> Result<OrderSnapshot> {
+    pub async fn pay(
+        &self,
+        store_id: Uuid,
+        table_no: i32,
+        sale_id: Uuid,
+        (order_id, version): (Uuid, i32),
+    ) -> Result<OrderSnapshot> {
         self.retrying(|| async {
             let txn = self.db.begin().await?;
             if let Some(paid) = orders::paid_by(&txn, store_id, sale_id).await? {
@@ -137,6 +159,11 @@ impl Orders {
                 return Ok(Attempt::Done(paid.remove(0)));
             }
             let order = open_or_not_found(&txn, store_id, table_no).await?;
+            if order.id != order_id || order.version != version {
+                return Err(Error::conflict(
+                    "the table's order changed since it was read; check out again",
+                ));
+            }
             let lines = lines_of(&txn, order.id).await?;
             self.update(txn, order, &lines, Change::Paid { sale_id })
                 .await
@@ -189,7 +216,7 @@ impl Orders {
         table_no: i32,
         lines: &[Line],
     ) -> Result<Attempt> {
-        let now = now();
+        let now = self.now();
         let order = orders::Model {
             id: Uuid::now_v7(),
             store_id,
@@ -219,7 +246,7 @@ impl Orders {
         lines: &[Line],
         change: Change,
     ) -> Result<Attempt> {
-        let now = now();
+        let now = self.now();
         let status = change.status();
         let next = orders::Model {
             total: domain::total(lines)?,
@@ -310,12 +337,6 @@ impl StoreRows for Orders {
     async fn remove(&self, txn: &DatabaseTransaction, store_id: Uuid) -> Result<u64> {
         delete_of_store::<orders::Entity, _>(txn, store_id).await
     }
-}
-
-/// The current time at the database's precision (microseconds), so the
-/// order a change returns, its event and a later read all agree.
-fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
 }
 
 async fn open_or_not_found(
