@@ -40,6 +40,7 @@ pub fn subgraphs() -> Vec<Entry> {
         entry::<salesync_store::Store>(),
         entry::<salesync_item::Item>(),
         entry::<salesync_order::Order>(),
+        entry::<salesync_sale::Sale>(),
     ]
 }
 

@@ -11,6 +11,7 @@ use std::{collections::HashMap, path::PathBuf, process::Stdio, sync::Once, time:
 
 use anyhow::Context;
 use salesync_common::{
+    clock::Clock,
     config::{AuthSettings, DatabaseTarget, Layers, LogFormat},
     db::StatementCounter,
     events::{BusTarget, KafkaSettings, memory::MemoryBus},
@@ -39,6 +40,11 @@ pub struct Options {
     pub login: LoginSettings,
     pub token_ttl_seconds: i64,
     pub bus: TestBus,
+    /// The clock every subgraph reads (a manual one stands at a given hour).
+    pub clock: Clock,
+    /// More configuration, as `SALESYNC_<KEY>` would give it (dotted keys:
+    /// `faults.checkout_stop_after`).
+    pub config: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -47,6 +53,8 @@ impl Default for Options {
             login: LoginSettings::default(),
             token_ttl_seconds: 3600,
             bus: TestBus::InProcess,
+            clock: Clock::system(),
+            config: Vec::new(),
         }
     }
 }
@@ -122,6 +130,7 @@ impl TestSystem {
                 if let Some(bus) = &bus {
                     settings.bus = bus.clone();
                 }
+                settings.clock = options.clock.clone();
             })
             .await
             .unwrap_or_else(|e| panic!("the {} subgraph starts: {e:?}", subgraph.name));
@@ -277,7 +286,11 @@ fn test_layers(
     let DatabaseTarget::PerService(server) = database else {
         anyhow::bail!("test databases are per service");
     };
-    Layers::empty()
+    let mut layers = Layers::empty();
+    for (key, value) in &options.config {
+        layers = layers.with(key, value.as_str())?;
+    }
+    layers
         .with("port", 0)?
         .with("server_database_url", server.expose_secret())?
         .with("data_dir", data_dir.0.display().to_string())?

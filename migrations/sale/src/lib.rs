@@ -1,0 +1,21 @@
+//! The sale subgraph's database schema: sales with their payments and
+//! lines, refunds, day closes, and a copy of each store's business calendar.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_sales;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_sales::Migration),
+            // Shared: the events this subgraph publishes and consumes.
+            Box::new(salesync_common::events::migration::CreateOutbox),
+            Box::new(salesync_common::events::migration::CreateProcessedEvents),
+            Box::new(salesync_common::events::migration::CreateDeletedStores),
+        ]
+    }
+}

@@ -1,0 +1,61 @@
+//! The `store_calendars` table: each store's time zone and closeout hour,
+//! copied from the store subgraph's events.
+
+use chrono::{DateTime, Utc};
+use salesync_common::{
+    Result,
+    db::{StoreScoped, of_store},
+};
+use sea_orm::{ActiveValue::Set, entity::prelude::*, sea_query::OnConflict};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "store_calendars")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub store_id: Uuid,
+    pub timezone: String,
+    pub closeout_hour: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl StoreScoped for Entity {
+    fn store_column() -> Column {
+        Column::StoreId
+    }
+    fn id_column() -> Column {
+        Column::StoreId
+    }
+}
+
+pub async fn find<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Option<Model>> {
+    Ok(of_store::<Entity>(store_id).one(db).await?)
+}
+
+/// Keeps the newest calendar of a store.
+pub async fn upsert<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    timezone: &str,
+    closeout_hour: i32,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    Entity::insert(ActiveModel {
+        store_id: Set(store_id),
+        timezone: Set(timezone.to_string()),
+        closeout_hour: Set(closeout_hour),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(Column::StoreId)
+            .update_columns([Column::Timezone, Column::CloseoutHour, Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(())
+}

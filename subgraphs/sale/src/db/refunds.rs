@@ -1,0 +1,85 @@
+//! The `refunds` table: what was given back, when and how.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use salesync_common::{
+    Result,
+    db::{StoreScoped, of_store},
+};
+use sea_orm::{QueryOrder, entity::prelude::*};
+
+use super::UQ_REFUNDS_STORE_KEY;
+use crate::domain::PaymentMethod;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "refunds")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub sale_id: Uuid,
+    pub store_id: Uuid,
+    pub idempotency_key: String,
+    pub request_hash: String,
+    pub amount: i64,
+    pub method: PaymentMethod,
+    pub reason: Option<String>,
+    /// `Vec<RefundedLine>` as JSON.
+    pub lines: String,
+    pub business_date: NaiveDate,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl StoreScoped for Entity {
+    fn store_column() -> Column {
+        Column::StoreId
+    }
+    fn id_column() -> Column {
+        Column::Id
+    }
+}
+
+pub async fn by_key<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    key: &str,
+) -> Result<Option<Model>> {
+    Ok(of_store::<Entity>(store_id)
+        .filter(Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// Inserts a refund; false when another request took its key first.
+pub async fn insert<C: ConnectionTrait>(db: &C, refund: &Model) -> Result<bool> {
+    match ActiveModel::from(refund.clone()).insert(db).await {
+        Ok(_) => Ok(true),
+        Err(e) if UQ_REFUNDS_STORE_KEY.is_violated_by(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn of_sales<C: ConnectionTrait>(db: &C, sale_ids: Vec<Uuid>) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::SaleId.is_in(sale_ids))
+        .order_by_asc(Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// The store's refunds of business days `from..=to`.
+pub async fn on_days<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Model>> {
+    Ok(of_store::<Entity>(store_id)
+        .filter(Column::BusinessDate.between(from, to))
+        .order_by_asc(Column::CreatedAt)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,168 @@
+//! The `sales` table and its queries.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use salesync_common::{
+    Result,
+    db::{StoreScoped, of_store},
+};
+use sea_orm::{
+    QueryOrder,
+    entity::prelude::*,
+    sea_query::{Expr, ExprTrait},
+};
+
+use super::{UQ_SALES_ORDER_LIVE, UQ_SALES_STORE_KEY};
+use crate::domain::SaleState;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sales")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub store_id: Uuid,
+    pub idempotency_key: String,
+    pub request_hash: String,
+    pub table_no: i32,
+    pub order_id: Uuid,
+    pub order_version: i32,
+    pub amount: i64,
+    pub refunded_amount: i64,
+    pub status: SaleState,
+    pub version: i32,
+    pub business_date: Option<NaiveDate>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl StoreScoped for Entity {
+    fn store_column() -> Column {
+        Column::StoreId
+    }
+    fn id_column() -> Column {
+        Column::Id
+    }
+}
+
+/// What inserting a pending sale found.
+pub enum Inserted {
+    Yes,
+    /// Another checkout holds this key or this order (the unique indexes decide).
+    Taken,
+}
+
+pub async fn insert_pending<C: ConnectionTrait>(db: &C, sale: &Model) -> Result<Inserted> {
+    match ActiveModel::from(sale.clone()).insert(db).await {
+        Ok(_) => Ok(Inserted::Yes),
+        Err(e)
+            if UQ_SALES_STORE_KEY.is_violated_by(&e) || UQ_SALES_ORDER_LIVE.is_violated_by(&e) =>
+        {
+            Ok(Inserted::Taken)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn by_key<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    key: &str,
+) -> Result<Option<Model>> {
+    Ok(of_store::<Entity>(store_id)
+        .filter(Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+pub async fn by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Model>> {
+    Ok(Entity::find_by_id(id).one(db).await?)
+}
+
+/// Moves a pending sale on: to COMPLETED once paid, or ABANDONED. False
+/// when it was no longer pending (another request or recovery got there first).
+pub async fn settle<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    state: SaleState,
+    paid: Option<(NaiveDate, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let updated = Entity::update_many()
+        .col_expr(Column::Status, Expr::value(state))
+        .col_expr(Column::BusinessDate, Expr::value(paid.map(|p| p.0)))
+        .col_expr(Column::PaidAt, Expr::value(paid.map(|p| p.1)))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(SaleState::Pending))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Records a refund on the sale if it is still at `version`.
+pub async fn refunded<C: ConnectionTrait>(
+    db: &C,
+    sale: &Model,
+    refunded_amount: i64,
+    state: SaleState,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let updated = Entity::update_many()
+        .col_expr(Column::RefundedAmount, Expr::value(refunded_amount))
+        .col_expr(Column::Status, Expr::value(state))
+        .col_expr(Column::Version, Expr::value(sale.version + 1))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(sale.id))
+        .filter(Column::Version.eq(sale.version))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Every store's sales still pending since before `cutoff`: recovery's work.
+pub async fn pending_before<C: ConnectionTrait>(
+    db: &C,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::Status.eq(SaleState::Pending))
+        .filter(Column::CreatedAt.lt(cutoff))
+        .order_by_asc(Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// The store's paid sales of business days `from..=to`, oldest first.
+pub async fn paid_on_days<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Model>> {
+    Ok(of_store::<Entity>(store_id)
+        .filter(Column::Status.is_in(SaleState::PAID))
+        .filter(Column::BusinessDate.between(from, to))
+        .order_by_asc(Column::PaidAt)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The store's paid sales of these orders.
+pub async fn paid_for_orders<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    order_ids: Vec<Uuid>,
+) -> Result<Vec<Model>> {
+    Ok(of_store::<Entity>(store_id)
+        .filter(Column::Status.is_in(SaleState::PAID))
+        .filter(Column::OrderId.is_in(order_ids))
+        .all(db)
+        .await?)
+}
