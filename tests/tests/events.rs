@@ -530,6 +530,20 @@ async fn deleting_a_store_removes_its_data_everywhere(bus: TestBus) {
         )
         .await
         .data_or_panic();
+    client
+        .query(
+            "mutation { checkout(input: { tableNo: 1, idempotencyKey: \"gone\", payments: [{ method: CARD, amount: 6000 }] }) { id } }",
+            json!({}),
+        )
+        .await
+        .data_or_panic();
+    client
+        .query(
+            "mutation($i: ID!) { placeOrder(tableNo: 2, lines: [{ itemId: $i, quantity: 1 }]) { id } }",
+            json!({ "i": tea }),
+        )
+        .await
+        .data_or_panic();
     // Another store's data must survive.
     let (other_token, other_id) = system
         .sign_up(&unique_username("stays"), "the-password")
@@ -553,31 +567,23 @@ async fn deleting_a_store_removes_its_data_everywhere(bus: TestBus) {
 
     // Once each subgraph has applied StoreDeleted, the store's (unexpired)
     // token is refused there, and its rows are gone.
-    for (service, tables) in [
-        ("item", vec!["categories", "items"]),
-        ("order", vec!["orders"]),
+    for (service, probe, tables) in [
+        ("item", "{ categories { id } }", vec!["categories", "items"]),
+        ("order", "{ openOrders { id } }", vec!["orders"]),
+        (
+            "sale",
+            "{ salesSummary(from: \"2026-01-01\", to: \"2026-01-02\") { saleCount } }",
+            vec!["sales", "refunds", "store_calendars"],
+        ),
     ] {
         let mut refused = false;
         for _ in 0..150 {
-            let direct = match service {
-                "item" => system.direct("item"),
-                _ => system.direct("order"),
-            };
+            let direct = system.direct(service);
             let response = direct
                 .with_token(&token)
                 .query("{ __typename }", json!({}))
                 .await;
-            let probe = direct
-                .with_token(&token)
-                .query(
-                    if service == "item" {
-                        "{ categories { id } }"
-                    } else {
-                        "{ openOrders { id } }"
-                    },
-                    json!({}),
-                )
-                .await;
+            let probe = direct.with_token(&token).query(probe, json!({})).await;
             if response.errors().is_empty()
                 && probe.error_code().as_deref() == Some("UNAUTHENTICATED")
             {

@@ -142,6 +142,25 @@ async fn wait_for_calendar(
     }
 }
 
+/// The events the sale subgraph wrote to its outbox, in order.
+async fn sale_events(system: &TestSystem) -> Vec<Value> {
+    use sea_orm::ConnectionTrait;
+    let db = system.database("sale").await;
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT payload FROM outbox ORDER BY seq",
+        ))
+        .await
+        .expect("outbox rows");
+    rows.iter()
+        .map(|row| {
+            let payload: String = row.try_get("", "payload").expect("payload");
+            serde_json::from_str(&payload).expect("an event")
+        })
+        .collect()
+}
+
 fn card(amount: i64) -> Value {
     json!({ "method": "CARD", "amount": amount })
 }
@@ -375,6 +394,19 @@ async fn refunds_give_back_once_never_more_and_net_out_of_the_summary() {
     assert_eq!(rest["status"], "REFUNDED");
     assert_eq!(rest["refundedAmount"], total);
     refund("r-4", Value::Null).await.expect_error("CONFLICT");
+
+    // The dashboard's read model is fed from these events alone.
+    let events = sale_events(&system).await;
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds, ["SaleCompleted", "RefundMade", "RefundMade"]);
+    assert_eq!(events[0]["payload"]["amount"], total);
+    assert_eq!(events[0]["payload"]["businessDate"], today());
+    assert_eq!(events[0]["payload"]["lines"][0]["quantity"], 3);
+    assert_eq!(events[0]["payload"]["lines"][0]["unitPrice"], 3000);
+    assert_eq!(events[0]["payload"]["payments"][0]["method"], "CASH");
+    assert_eq!(events[1]["payload"]["amount"], 3000);
+    assert_eq!(events[1]["payload"]["method"], "CARD");
+    assert_eq!(events[1]["payload"]["lines"][0]["quantity"], 1);
 
     let summary = shop
         .client
