@@ -186,6 +186,22 @@ pub trait StoreScoped: EntityTrait {
     fn id_column() -> Self::Column;
 }
 
+/// Declares the `Entity` of a sea-orm entity module [`StoreScoped`], by the
+/// names of its store and id columns: `store_scoped!(StoreId, Id);`
+#[macro_export]
+macro_rules! store_scoped {
+    ($store:ident, $id:ident) => {
+        impl $crate::db::StoreScoped for Entity {
+            fn store_column() -> Column {
+                Column::$store
+            }
+            fn id_column() -> Column {
+                Column::$id
+            }
+        }
+    };
+}
+
 /// The rows of `store_id`: the start of every query on a store-scoped table.
 pub fn of_store<E: StoreScoped>(store_id: Uuid) -> Select<E> {
     E::find().filter(E::store_column().eq(store_id))

@@ -274,6 +274,51 @@ impl TestSystem {
     }
 }
 
+/// A signed-up store with a one-category menu.
+pub struct Shop {
+    /// A client of the router with the store's token.
+    pub client: Client,
+    pub token: String,
+    pub store_id: String,
+    /// The ids of the menu's items, in the order they were given.
+    pub items: Vec<String>,
+}
+
+impl TestSystem {
+    /// Signs up a store and puts `menu` (name, price) on it in one category.
+    pub async fn shop(&self, menu: &[(&str, i64)]) -> Shop {
+        let (token, store_id) = self.sign_up(&unique_username("shop"), "the-password").await;
+        let client = self.client().with_token(&token);
+        let category = client
+            .query(
+                "mutation { createCategory(name: \"All\") { id } }",
+                json!({}),
+            )
+            .await
+            .data_or_panic()["createCategory"]["id"]
+            .clone();
+        let mut items = Vec::new();
+        for (name, price) in menu {
+            let item = client
+                .query(
+                    "mutation($c: ID!, $n: String!, $p: Money!) { createItem(input: { categoryId: $c, name: $n, price: $p }) { id } }",
+                    json!({ "c": category, "n": name, "p": price }),
+                )
+                .await;
+            let id = item.data_or_panic()["createItem"]["id"]
+                .as_str()
+                .expect("id");
+            items.push(id.to_string());
+        }
+        Shop {
+            client,
+            token,
+            store_id,
+            items,
+        }
+    }
+}
+
 /// The configuration of one test system, as environment variables would
 /// give it: every subgraph on a free port, its own databases and folder,
 /// the test's signing key and knobs.

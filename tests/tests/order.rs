@@ -21,41 +21,15 @@ struct Shop {
 
 /// A store with a small menu: tea 3000, cake 5500, soup 7000.
 async fn shop(system: &TestSystem) -> Shop {
-    let (token, _) = system
-        .sign_up(&unique_username("shop"), "the-password")
+    let shop = system
+        .shop(&[("Tea", 3000), ("Cake", 5500), ("Soup", 7000)])
         .await;
-    let client = system.client().with_token(&token);
-    let menu = client
-        .query(
-            "mutation { c: createCategory(name: \"All\") { id } }",
-            json!({}),
-        )
-        .await;
-    let category = menu.data_or_panic()["c"]["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    let mut ids = Vec::new();
-    for (name, price) in [("Tea", 3000), ("Cake", 5500), ("Soup", 7000)] {
-        let item = client
-            .query(
-                "mutation($c: ID!, $n: String!, $p: Money!) { createItem(input: { categoryId: $c, name: $n, price: $p }) { id } }",
-                json!({ "c": category, "n": name, "p": price }),
-            )
-            .await;
-        ids.push(
-            item.data_or_panic()["createItem"]["id"]
-                .as_str()
-                .expect("id")
-                .to_string(),
-        );
-    }
     Shop {
-        client,
-        token,
-        tea: ids[0].clone(),
-        cake: ids[1].clone(),
-        soup: ids[2].clone(),
+        tea: shop.items[0].clone(),
+        cake: shop.items[1].clone(),
+        soup: shop.items[2].clone(),
+        client: shop.client,
+        token: shop.token,
     }
 }
 

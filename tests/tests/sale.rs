@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use salesync_common::clock::Clock;
-use salesync_tests::{Client, Options, TestSystem, unique_username};
+use salesync_tests::{Client, Options, TestSystem};
 use serde_json::{Value, json};
 
 const PLACE: &str = "mutation($t: Int!, $l: [OrderLineInput!]!) { placeOrder(tableNo: $t, lines: $l) { id total } }";
@@ -24,39 +24,13 @@ struct Shop {
 
 /// A store with tea at 3000 and cake at 5500.
 async fn shop(system: &TestSystem) -> Shop {
-    let (token, store_id) = system
-        .sign_up(&unique_username("till"), "the-password")
-        .await;
-    let client = system.client().with_token(&token);
-    let category = client
-        .query(
-            "mutation { createCategory(name: \"All\") { id } }",
-            json!({}),
-        )
-        .await
-        .data_or_panic()["createCategory"]["id"]
-        .clone();
-    let mut items = Vec::new();
-    for (name, price) in [("Tea", 3000), ("Cake", 5500)] {
-        let item = client
-            .query(
-                "mutation($c: ID!, $n: String!, $p: Money!) { createItem(input: { categoryId: $c, name: $n, price: $p }) { id } }",
-                json!({ "c": category, "n": name, "p": price }),
-            )
-            .await;
-        items.push(
-            item.data_or_panic()["createItem"]["id"]
-                .as_str()
-                .expect("id")
-                .to_string(),
-        );
-    }
+    let shop = system.shop(&[("Tea", 3000), ("Cake", 5500)]).await;
     Shop {
-        client,
-        token,
-        store_id,
-        tea: items[0].clone(),
-        cake: items[1].clone(),
+        tea: shop.items[0].clone(),
+        cake: shop.items[1].clone(),
+        client: shop.client,
+        token: shop.token,
+        store_id: shop.store_id,
     }
 }
 

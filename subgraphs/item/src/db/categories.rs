@@ -1,7 +1,7 @@
 //! The `categories` table and its queries.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{Error, Result, db::StoreScoped};
+use salesync_common::{Error, Result};
 use sea_orm::{ActiveValue::Set, IntoActiveModel, entity::prelude::*};
 
 use super::{MenuTable, UQ_CATEGORIES_STORE_NAME};
@@ -24,14 +24,7 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl StoreScoped for Entity {
-    fn store_column() -> Column {
-        Column::StoreId
-    }
-    fn id_column() -> Column {
-        Column::Id
-    }
-}
+salesync_common::store_scoped!(StoreId, Id);
 
 impl MenuTable for Entity {
     const WHAT: &'static str = "category";

@@ -1,7 +1,7 @@
 //! The `items` table and its queries.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{Error, Result, db::StoreScoped};
+use salesync_common::{Error, Result};
 use sea_orm::{ActiveValue::Set, IntoActiveModel, entity::prelude::*, sea_query::Expr};
 
 use super::{MenuTable, UQ_ITEMS_CATEGORY_NAME, live_of_store};
@@ -28,14 +28,7 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl StoreScoped for Entity {
-    fn store_column() -> Column {
-        Column::StoreId
-    }
-    fn id_column() -> Column {
-        Column::Id
-    }
-}
+salesync_common::store_scoped!(StoreId, Id);
 
 impl MenuTable for Entity {
     const WHAT: &'static str = "item";

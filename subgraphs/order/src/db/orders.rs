@@ -1,10 +1,7 @@
 //! The `orders` table and its queries. Every query is scoped to one store.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{
-    Result,
-    db::{StoreScoped, of_store},
-};
+use salesync_common::{Result, db::of_store};
 use sea_orm::{QueryOrder, entity::prelude::*, sea_query::Expr};
 
 use super::UQ_ORDERS_OPEN_TABLE;
@@ -31,14 +28,7 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl StoreScoped for Entity {
-    fn store_column() -> Column {
-        Column::StoreId
-    }
-    fn id_column() -> Column {
-        Column::Id
-    }
-}
+salesync_common::store_scoped!(StoreId, Id);
 
 /// The table's open order, if any.
 pub async fn open_at_table<C: ConnectionTrait>(

@@ -2,10 +2,7 @@
 //! copied from the store subgraph's events.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{
-    Result,
-    db::{StoreScoped, of_store},
-};
+use salesync_common::{Result, db::of_store};
 use sea_orm::{ActiveValue::Set, entity::prelude::*, sea_query::OnConflict};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -23,14 +20,7 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl StoreScoped for Entity {
-    fn store_column() -> Column {
-        Column::StoreId
-    }
-    fn id_column() -> Column {
-        Column::StoreId
-    }
-}
+salesync_common::store_scoped!(StoreId, StoreId);
 
 pub async fn find<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Option<Model>> {
     Ok(of_store::<Entity>(store_id).one(db).await?)

@@ -1,10 +1,7 @@
 //! The `day_closes` table: one Z-report per store and business day.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use salesync_common::{
-    Error, Result,
-    db::{StoreScoped, of_store},
-};
+use salesync_common::{Error, Result, db::of_store};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -26,14 +23,7 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl StoreScoped for Entity {
-    fn store_column() -> Column {
-        Column::StoreId
-    }
-    fn id_column() -> Column {
-        Column::BusinessDate
-    }
-}
+salesync_common::store_scoped!(StoreId, BusinessDate);
 
 pub async fn find<C: ConnectionTrait>(
     db: &C,

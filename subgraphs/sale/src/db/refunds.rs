@@ -1,10 +1,7 @@
 //! The `refunds` table: what was given back, when and how.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use salesync_common::{
-    Result,
-    db::{StoreScoped, of_store},
-};
+use salesync_common::{Result, db::of_store};
 use sea_orm::{QueryOrder, entity::prelude::*};
 
 use super::UQ_REFUNDS_STORE_KEY;
@@ -33,14 +30,7 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl StoreScoped for Entity {
-    fn store_column() -> Column {
-        Column::StoreId
-    }
-    fn id_column() -> Column {
-        Column::Id
-    }
-}
+salesync_common::store_scoped!(StoreId, Id);
 
 pub async fn by_key<C: ConnectionTrait>(
     db: &C,

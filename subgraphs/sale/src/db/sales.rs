@@ -1,10 +1,7 @@
 //! The `sales` table and its queries.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use salesync_common::{
-    Result,
-    db::{StoreScoped, of_store},
-};
+use salesync_common::{Result, db::of_store};
 use sea_orm::{
     QueryOrder,
     entity::prelude::*,
@@ -40,14 +37,7 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl StoreScoped for Entity {
-    fn store_column() -> Column {
-        Column::StoreId
-    }
-    fn id_column() -> Column {
-        Column::Id
-    }
-}
+salesync_common::store_scoped!(StoreId, Id);
 
 /// What inserting a pending sale found.
 pub enum Inserted {
