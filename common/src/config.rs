@@ -13,6 +13,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 use crate::events::{BusTarget, KafkaSettings};
 
 /// The raw layers, from which each part of a service reads its own section.
+#[derive(Clone)]
 pub struct Layers(config::Config);
 
 impl Layers {

@@ -15,6 +15,7 @@ use salesync_common::{
     config::{AuthSettings, DatabaseTarget, Layers, LogFormat},
     db::StatementCounter,
     events::{BusTarget, KafkaSettings, memory::MemoryBus},
+    shutdown::{self, Trigger},
     testing::fresh_server_database,
 };
 use salesync_store::{
@@ -95,8 +96,49 @@ pub struct TestSystem {
     pub signing_key: SecretString,
     pub auth: AuthSettings,
     database: DatabaseTarget,
+    /// The configuration every subgraph was started with.
+    layers: Layers,
+    bus: Option<BusTarget>,
+    clock: Clock,
+    running: HashMap<&'static str, Running>,
     _router: Child,
     _data_dir: TempDir,
+}
+
+/// A subgraph running in this process, and how to stop it.
+struct Running {
+    port: u16,
+    trigger: Trigger,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Builds `subgraph` from `layers` with the system's bus and clock, and runs it.
+async fn launch(
+    subgraph: &salesync::Entry,
+    layers: &Layers,
+    bus: &Option<BusTarget>,
+    clock: &Clock,
+) -> (Running, StatementCounter) {
+    let app = (subgraph.build)(layers, &|settings| {
+        if let Some(bus) = bus {
+            settings.bus = bus.clone();
+        }
+        settings.clock = clock.clone();
+    })
+    .await
+    .unwrap_or_else(|e| panic!("the {} subgraph starts: {e:?}", subgraph.name));
+    let (trigger, mut stop) = shutdown::channel();
+    let port = app.port();
+    let statements = app.statements();
+    let task = tokio::spawn(app.run_until_stopped(async move { stop.wait().await }));
+    (
+        Running {
+            port,
+            trigger,
+            task,
+        },
+        statements,
+    )
 }
 
 impl TestSystem {
@@ -125,18 +167,12 @@ impl TestSystem {
 
         let mut urls = HashMap::new();
         let mut statements = HashMap::new();
+        let mut running = HashMap::new();
         for subgraph in salesync::subgraphs() {
-            let app = (subgraph.build)(&layers, &|settings| {
-                if let Some(bus) = &bus {
-                    settings.bus = bus.clone();
-                }
-                settings.clock = options.clock.clone();
-            })
-            .await
-            .unwrap_or_else(|e| panic!("the {} subgraph starts: {e:?}", subgraph.name));
-            let url = subgraph.url(app.port());
-            statements.insert(subgraph.name, app.statements());
-            tokio::spawn(app.run_until_stopped(std::future::pending()));
+            let (started, counter) = launch(&subgraph, &layers, &bus, &options.clock).await;
+            let url = subgraph.url(started.port);
+            statements.insert(subgraph.name, counter);
+            running.insert(subgraph.name, started);
             // Later subgraphs reach this one where it really listens.
             layers = layers
                 .with(&format!("upstream.{}_url", subgraph.name), url.clone())
@@ -175,11 +211,41 @@ impl TestSystem {
             signing_key,
             auth: AuthSettings::default(),
             database,
+            layers,
+            bus,
+            clock: options.clock,
+            running,
             _router: router,
             _data_dir: data_dir,
         };
         system.wait_for_router().await;
         system
+    }
+
+    /// Stops one subgraph (gracefully, as Kubernetes would) and starts it
+    /// again on the same port, with `config` set on top of what it had.
+    pub async fn restart(&mut self, subgraph: &str, config: &[(&str, &str)]) {
+        let entry = salesync::subgraphs()
+            .into_iter()
+            .find(|e| e.name == subgraph)
+            .unwrap_or_else(|| panic!("no subgraph named {subgraph}"));
+        let old = self
+            .running
+            .remove(entry.name)
+            .unwrap_or_else(|| panic!("{subgraph} is not running"));
+        old.trigger.stop();
+        let _ = old.task.await;
+        let mut layers = self
+            .layers
+            .clone()
+            .with("port", i64::from(old.port))
+            .expect("the port");
+        for (key, value) in config {
+            layers = layers.with(key, *value).expect("the configuration");
+        }
+        let (started, counter) = launch(&entry, &layers, &self.bus, &self.clock).await;
+        self.statements.insert(entry.name, counter);
+        self.running.insert(entry.name, started);
     }
 
     /// A client of the router, as a front end would be.

@@ -56,13 +56,16 @@ impl Default for RecoverySettings {
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(default)]
 pub struct FaultSettings {
-    pub checkout_stop_after: Option<CheckoutStep>,
+    pub checkout_stop_after: CheckoutStep,
 }
 
-/// A step of a checkout.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+/// A step of a checkout after which the fault switch stops it.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckoutStep {
+    /// No step: the switch is off.
+    #[default]
+    Never,
     /// The pending sale is written; the order is not paid yet.
     Pending,
     /// The order is paid; the sale is not completed yet.

@@ -332,7 +332,7 @@ impl Sales {
 
     /// Stops here when the fault switch names this step, as a crash would.
     fn fault(&self, step: CheckoutStep) -> Result<()> {
-        if self.faults.checkout_stop_after == Some(step) {
+        if step != CheckoutStep::Never && self.faults.checkout_stop_after == step {
             return Err(Error::internal(anyhow::anyhow!(
                 "fault injected after the {step:?} step"
             )));
@@ -363,10 +363,11 @@ impl Sales {
         BusinessCalendar::new(&asked.timezone, asked.closeout_hour)
     }
 
-    /// Finishes or abandons what crashes left pending; how many it settled.
-    pub async fn recover(&self) -> Result<usize> {
+    /// Finishes or abandons what crashes left pending: how many it
+    /// settled, and how many are left for the next round.
+    pub async fn recover(&self) -> Result<(usize, usize)> {
         let cutoff = self.clock.now() - Duration::seconds(self.recovery.grace_seconds);
-        let mut settled = 0;
+        let (mut settled, mut left) = (0, 0);
         for sale in sales::pending_before(&self.db, cutoff).await? {
             let sale_id = sale.id;
             match self
@@ -375,25 +376,35 @@ impl Sales {
             {
                 Ok(_) | Err(Error::NotFound(_) | Error::Conflict(_)) => settled += 1,
                 Err(error) => {
-                    tracing::warn!(%sale_id, ?error, "could not settle a pending sale yet")
+                    left += 1;
+                    tracing::warn!(%sale_id, ?error, "could not settle a pending sale yet");
                 }
             }
         }
-        Ok(settled)
+        Ok((settled, left))
     }
 
-    /// Recovers at start-up, then every interval, until `stop`.
+    /// Recovers at start-up, then every interval, until `stop`; sooner
+    /// while something could not be settled yet.
     pub async fn run_recovery(self, mut stop: Stop) {
         let interval = std::time::Duration::from_secs(self.recovery.interval_seconds.max(1));
+        let soon = interval.min(std::time::Duration::from_secs(5));
         loop {
-            match self.recover().await {
-                Ok(0) => {}
-                Ok(settled) => tracing::info!(settled, "recovered pending sales"),
-                Err(error) => tracing::warn!(?error, "sale recovery failed; will retry"),
-            }
+            let pause = match self.recover().await {
+                Ok((settled, left)) => {
+                    if settled > 0 {
+                        tracing::info!(settled, "recovered pending sales");
+                    }
+                    if left > 0 { soon } else { interval }
+                }
+                Err(error) => {
+                    tracing::warn!(?error, "sale recovery failed; will retry");
+                    soon
+                }
+            };
             tokio::select! {
                 _ = stop.wait() => return,
-                _ = tokio::time::sleep(interval) => {}
+                _ = tokio::time::sleep(pause) => {}
             }
         }
     }
