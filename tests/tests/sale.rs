@@ -572,3 +572,33 @@ async fn another_store_can_neither_pay_refund_read_nor_resolve_the_sales() {
         entities.body
     );
 }
+
+#[tokio::test]
+async fn an_older_calendar_never_overwrites_a_newer_one() {
+    use salesync_sale::db::calendars;
+    let system = TestSystem::start().await;
+    let db = system.database("sale").await;
+    let store = uuid::Uuid::now_v7();
+    let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().expect("instant");
+    let kept = |db| async move {
+        calendars::find(db, store)
+            .await
+            .expect("find")
+            .map(|c| (c.timezone, c.closeout_hour))
+    };
+
+    // Asked of the store subgraph at 10:00...
+    calendars::upsert(&db, store, "Asia/Seoul", 4, at("2026-11-24T10:00:00Z"))
+        .await
+        .expect("upsert");
+    // ...then an event from 09:00 arrives: it is older, and ignored.
+    calendars::upsert(&db, store, "Asia/Seoul", 0, at("2026-11-24T09:00:00Z"))
+        .await
+        .expect("an older value is no error");
+    assert_eq!(kept(&db).await, Some(("Asia/Seoul".to_string(), 4)));
+    // A newer change wins.
+    calendars::upsert(&db, store, "UTC", 2, at("2026-11-24T11:00:00Z"))
+        .await
+        .expect("upsert");
+    assert_eq!(kept(&db).await, Some(("UTC".to_string(), 2)));
+}

@@ -3,7 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use salesync_common::{Result, db::of_store};
-use sea_orm::{ActiveValue::Set, entity::prelude::*, sea_query::OnConflict};
+use sea_orm::{
+    ActiveValue::Set,
+    entity::prelude::*,
+    sea_query::{Alias, Expr, ExprTrait, OnConflict},
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "store_calendars")]
@@ -26,7 +30,9 @@ pub async fn find<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Option<M
     Ok(of_store::<Entity>(store_id).one(db).await?)
 }
 
-/// Keeps the newest calendar of a store.
+/// Keeps the newest calendar of a store: a value older than the one kept
+/// (an event that arrives after the calendar was asked for directly) is
+/// ignored.
 pub async fn upsert<C: ConnectionTrait>(
     db: &C,
     store_id: Uuid,
@@ -43,9 +49,14 @@ pub async fn upsert<C: ConnectionTrait>(
     .on_conflict(
         OnConflict::column(Column::StoreId)
             .update_columns([Column::Timezone, Column::CloseoutHour, Column::UpdatedAt])
+            .action_and_where(
+                Expr::col((Alias::new("excluded"), Column::UpdatedAt))
+                    .gt(Expr::col((Entity, Column::UpdatedAt))),
+            )
             .to_owned(),
     )
-    .exec(db)
+    // Nothing is written when the kept value is newer: not an error.
+    .exec_without_returning(db)
     .await?;
     Ok(())
 }
