@@ -1,7 +1,7 @@
 //! What makes a crate a runnable subgraph: the [`Subgraph`] trait, the
 //! [`Builder`] that hands its parts what they need, the bound
 //! [`Application`] it builds, and the [`main`] every subgraph binary runs
-//! (`salesync-<name> [serve|migrate|sdl]`).
+//! (`salesync-<name> [serve|migrate|sdl|<its own commands>]`).
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
@@ -46,6 +46,23 @@ pub trait Subgraph: 'static {
         parts: Builder,
         sections: Self::Sections,
     ) -> impl Future<Output = anyhow::Result<Application>> + Send;
+
+    /// Its own commands beside `serve`, `migrate` and `sdl` (the dashboard's
+    /// `rebuild`), as `(name, what it does)`.
+    const COMMANDS: &'static [(&'static str, &'static str)] = &[];
+
+    /// Runs one of [`Subgraph::COMMANDS`] with the arguments after its name,
+    /// from the same opened parts `build` gets.
+    fn command(
+        name: &str,
+        args: Vec<String>,
+        parts: Builder,
+        sections: Self::Sections,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        let _ = (args, parts, sections);
+        let name = name.to_string();
+        async move { anyhow::bail!("{} has no command {name:?}", Self::NAME) }
+    }
 }
 
 /// Reads `S`'s configuration from `layers`.
@@ -56,23 +73,22 @@ pub fn config<S: Subgraph>(layers: &Layers) -> anyhow::Result<Config<S::Sections
 /// Opens `S`'s database (created and migrated if needed) and its event bus,
 /// then lets `S` put its parts together and bind its port.
 pub async fn build<S: Subgraph>(config: Config<S::Sections>) -> anyhow::Result<Application> {
-    let settings = config.settings;
+    S::build(open::<S>(config.settings).await?, config.sections).await
+}
+
+async fn open<S: Subgraph>(settings: Settings) -> anyhow::Result<Builder> {
     let db = open_database::<S>(&settings)
         .await
         .with_context(|| format!("{} database", S::NAME))?;
     let bus = events::connect(&settings.bus, S::NAME).await?;
-    S::build(
-        Builder {
-            settings,
-            db,
-            bus,
-            outbox: OutboxSignal::default(),
-            consumers: Vec::new(),
-            tasks: Vec::new(),
-        },
-        config.sections,
-    )
-    .await
+    Ok(Builder {
+        settings,
+        db,
+        bus,
+        outbox: OutboxSignal::default(),
+        consumers: Vec::new(),
+        tasks: Vec::new(),
+    })
 }
 
 async fn open_database<S: Subgraph>(settings: &Settings) -> anyhow::Result<Database> {
@@ -269,7 +285,8 @@ impl Application {
 
 /// The `main` of every subgraph binary.
 pub async fn main<S: Subgraph>() -> anyhow::Result<()> {
-    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_else(|| "serve".into());
     if command == "sdl" {
         print!("{}", S::sdl());
         return Ok(());
@@ -284,6 +301,14 @@ pub async fn main<S: Subgraph>() -> anyhow::Result<()> {
                 .await
         }
         "migrate" => open_database::<S>(&config.settings).await.map(|_| ()),
-        other => anyhow::bail!("unknown command {other:?}: use serve, migrate or sdl"),
+        own if S::COMMANDS.iter().any(|(name, _)| *name == own) => {
+            let parts = open::<S>(config.settings).await?;
+            S::command(own, args.collect(), parts, config.sections).await
+        }
+        other => {
+            let mut known = vec!["serve", "migrate", "sdl"];
+            known.extend(S::COMMANDS.iter().map(|(name, _)| *name));
+            anyhow::bail!("unknown command {other:?}: use one of {}", known.join(", "))
+        }
     }
 }

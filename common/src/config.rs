@@ -126,7 +126,7 @@ impl RawSettings {
         };
         let internal_key = match self.internal_key.filter(|k| !k.trim().is_empty()) {
             Some(key) => SecretString::from(key),
-            None => process_internal_key(),
+            None => local_internal_key(&data_dir),
         };
         Settings {
             service,
@@ -158,27 +158,62 @@ pub struct Settings {
     /// Kafka when `KAFKA_BROKERS` is set, else the in-process bus.
     pub bus: BusTarget,
     /// The shared secret of subgraph-to-subgraph endpoints that are not part
-    /// of the public API (`SALESYNC_INTERNAL_KEY`). Unset, each process makes
-    /// a random one: enough when every subgraph runs in one process.
+    /// of the public API (`SALESYNC_INTERNAL_KEY`). Unset, the local run's
+    /// own, kept in the data folder: enough on one machine; set the same
+    /// value for every subgraph anywhere else.
     pub internal_key: SecretString,
     pub log_format: LogFormat,
     /// The system clock, except in tests that must stand at a given hour.
     pub clock: crate::clock::Clock,
 }
 
-/// A random internal key shared by the subgraphs of this process.
-fn process_internal_key() -> SecretString {
+/// The internal key of this machine's local run: `<data_dir>/internal-key`,
+/// made on first use, so every process of the run (the one-command run and
+/// a command beside it, such as the dashboard's rebuild) shares it. Where the
+/// folder cannot be written, a random key for this process alone.
+fn local_internal_key(data_dir: &std::path::Path) -> SecretString {
     static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SecretString::from(
-        KEY.get_or_init(|| {
-            format!(
-                "{}{}",
-                uuid::Uuid::new_v4().simple(),
-                uuid::Uuid::new_v4().simple()
-            )
-        })
-        .clone(),
-    )
+    let random = || {
+        format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )
+    };
+    let path = data_dir.join("internal-key");
+    let from_file = || -> std::io::Result<String> {
+        if let Ok(key) = std::fs::read_to_string(&path)
+            && !key.trim().is_empty()
+        {
+            return Ok(key.trim().to_string());
+        }
+        std::fs::create_dir_all(data_dir)?;
+        write_private(&path, &random())?;
+        // Ours, or the one another process of the run wrote a moment before.
+        Ok(std::fs::read_to_string(&path)?.trim().to_string())
+    };
+    match from_file() {
+        Ok(key) => SecretString::from(key),
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "cannot keep the internal key; using one for this process");
+            SecretString::from(KEY.get_or_init(random).clone())
+        }
+    }
+}
+
+/// Writes a secret readable by its owner only.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => file.write_all(contents.as_bytes()),
+        // Another process of the run wrote it first: use theirs.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 /// Which database a service uses.

@@ -5,7 +5,8 @@
 //! hands them to the subgraph's own `build`; callers are verified with
 //! [`auth`], input is parsed with [`input`], rows are batched by [`loader`],
 //! answers are [`error::Error`]s,
-//! other subgraphs are asked through [`upstream`], and [`server`] serves it
+//! other subgraphs are asked through [`upstream`] (GraphQL) and [`internal`]
+//! (endpoints outside the public API), and [`server`] serves it
 //! until [`shutdown`]. Test support lives in [`testing`] behind the
 //! `test-support` feature.
 
@@ -18,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod input;
+pub mod internal;
 pub mod loader;
 pub mod scalars;
 pub mod server;

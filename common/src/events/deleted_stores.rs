@@ -8,9 +8,7 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait};
 use uuid::Uuid;
 
 use super::{Event, consumer::Handler, types};
@@ -88,7 +86,7 @@ pub async fn record<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<(), Db
 }
 
 /// Whether `store_id` was deleted.
-pub async fn contains(db: &DatabaseConnection, store_id: Uuid) -> Result<bool, DbErr> {
+pub async fn contains<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<bool, DbErr> {
     Ok(entity::Entity::find_by_id(store_id)
         .one(db)
         .await?

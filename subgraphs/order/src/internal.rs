@@ -4,21 +4,17 @@
 //! which scopes the store; a subgraph acting on its own (the sale
 //! subgraph's recovery) names the store instead, the key vouching for it.
 
-use axum::{
-    Json, Router,
-    extract::State,
-    http::{HeaderMap, header::AUTHORIZATION},
-    routing::post,
+use axum::{Json, Router, extract::State, http::HeaderMap, routing::post};
+use salesync_common::{
+    Result,
+    auth::TokenVerifier,
+    internal::{require_key, store_of},
 };
-use salesync_common::{Error, Result, auth::TokenVerifier};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{service::Orders, snapshot::OrderSnapshot};
-
-/// The header that carries `SALESYNC_INTERNAL_KEY`.
-pub const INTERNAL_KEY_HEADER: &str = "x-salesync-internal-key";
 
 #[derive(Clone)]
 struct InternalState {
@@ -55,30 +51,8 @@ async fn pay(
     headers: HeaderMap,
     Json(request): Json<PayRequest>,
 ) -> Result<Json<OrderSnapshot>> {
-    let key_matches = headers
-        .get(INTERNAL_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|given| {
-            constant_time_eq(given.as_bytes(), state.key.expose_secret().as_bytes())
-        });
-    if !key_matches {
-        return Err(Error::forbidden(
-            "this endpoint is for Salesync subgraphs only",
-        ));
-    }
-    let store_id = match headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        Some(header) => {
-            let caller = state.verifier.caller_from_header(Some(header)).await;
-            let store_id = caller.store_id()?;
-            if request.store_id.is_some_and(|named| named != store_id) {
-                return Err(Error::forbidden("the token is another store's"));
-            }
-            store_id
-        }
-        None => request
-            .store_id
-            .ok_or_else(|| Error::unauthenticated("name the store or send its token"))?,
-    };
+    require_key(&headers, &state.key)?;
+    let store_id = store_of(&headers, &state.verifier, request.store_id).await?;
     let order = state
         .orders
         .pay(
@@ -89,21 +63,4 @@ async fn pay(
         )
         .await?;
     Ok(Json(order))
-}
-
-/// Compares secrets without leaking, through timing, how much matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn keys_must_match_exactly() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret2"));
-    }
 }

@@ -4,7 +4,11 @@
 
 use std::collections::HashMap;
 
-use salesync_common::{Result, auth::Acting, upstream::GraphqlClient};
+use salesync_common::{
+    Result,
+    auth::Acting,
+    upstream::{GraphqlClient, lookups_by_id},
+};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -31,9 +35,8 @@ struct Me {
     me: StoreFacts,
 }
 
-/// One `item(id:)` answer per requested id, by alias `i<index>`: null when
-/// the caller's store has no such item. (`_entities` would not do: one
-/// reference that does not resolve fails the whole list.)
+/// One `item(id:)` answer per requested id, by alias: null when the
+/// caller's store has no such item.
 type ItemsByAlias = HashMap<String, Option<ItemFacts>>;
 
 #[derive(Deserialize)]
@@ -47,20 +50,7 @@ struct ItemFacts {
 }
 
 const STORE_FACTS: &str = "{ me { tableCount timezone closeoutHour } }";
-/// `query($i0: ID!, ...) { i0: item(id: $i0) { ...Facts } ... }`: every
-/// lookup in one request, which the item subgraph batches into one statement.
-fn items_query(count: usize) -> String {
-    let variables: Vec<String> = (0..count).map(|i| format!("$i{i}: ID!")).collect();
-    let fields: Vec<String> = (0..count)
-        .map(|i| format!("i{i}: item(id: $i{i}) {{ ...Facts }}"))
-        .collect();
-    format!(
-        "query({}) {{ {} }} fragment Facts on Item {{ id name price soldOut deleted }}",
-        variables.join(", "),
-        fields.join(" ")
-    )
-}
-
+const ITEM_FACTS: &str = "id name price soldOut deleted";
 impl Upstream {
     pub fn new(settings: UpstreamSettings) -> Self {
         Upstream {
@@ -87,19 +77,10 @@ impl Upstream {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let variables: serde_json::Map<String, serde_json::Value> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (format!("i{i}"), json!(id)))
-            .collect();
+        let (query, variables) = lookups_by_id("item", "Item", ITEM_FACTS, ids);
         let answer = self
             .client
-            .query::<ItemsByAlias>(
-                &self.settings.item_url,
-                caller,
-                &items_query(ids.len()),
-                serde_json::Value::Object(variables),
-            )
+            .query::<ItemsByAlias>(&self.settings.item_url, caller, &query, variables)
             .await?;
         Ok(answer
             .into_data("the item subgraph")?
@@ -117,19 +98,5 @@ impl Upstream {
                 )
             })
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::items_query;
-
-    #[test]
-    fn one_aliased_lookup_per_item() {
-        assert_eq!(
-            items_query(2),
-            "query($i0: ID!, $i1: ID!) { i0: item(id: $i0) { ...Facts } i1: item(id: $i1) { ...Facts } } \
-             fragment Facts on Item { id name price soldOut deleted }"
-        );
     }
 }

@@ -3,8 +3,12 @@
 //! own, names the store and proves itself with the internal key.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{Error, Result, auth::Acting, upstream::GraphqlClient};
-use secrecy::{ExposeSecret, SecretString};
+use std::time::Duration;
+
+use salesync_common::{
+    Error, Result, auth::Acting, internal::InternalClient, upstream::GraphqlClient,
+};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -14,9 +18,8 @@ use crate::config::UpstreamSettings;
 #[derive(Clone)]
 pub struct Upstream {
     graphql: GraphqlClient,
-    http: reqwest::Client,
+    internal: InternalClient,
     settings: UpstreamSettings,
-    internal_key: SecretString,
 }
 
 /// The table's open order as the sale reads it before paying.
@@ -66,17 +69,6 @@ struct Me {
     me: Calendar,
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    code: String,
-    message: String,
-}
-
 /// Who asks the order subgraph to pay.
 pub enum Payer<'a> {
     /// A client checking out: its token scopes the store.
@@ -89,12 +81,8 @@ impl Upstream {
     pub fn new(settings: UpstreamSettings, internal_key: SecretString) -> Self {
         Upstream {
             graphql: GraphqlClient::default(),
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .build()
-                .expect("BUG: a plain HTTP client always builds"),
+            internal: InternalClient::new(internal_key, Duration::from_secs(10)),
             settings,
-            internal_key,
         }
     }
 
@@ -145,35 +133,13 @@ impl Upstream {
             self.settings.order_url.trim_end_matches("/graphql")
         );
         let mut body = json!({ "tableNo": table_no, "saleId": sale_id, "orderId": order_id, "version": version });
-        let mut request = self
-            .http
-            .post(&url)
-            .header("x-salesync-internal-key", self.internal_key.expose_secret());
-        match payer {
-            Payer::Client(caller) => request = request.bearer_auth(&caller.token),
-            Payer::Recovery(store_id) => body["storeId"] = json!(store_id),
-        }
-        let response = request.json(&body).send().await.map_err(|e| {
-            Error::internal(anyhow::Error::new(e).context(format!("failed to call {url}")))
-        })?;
-        if response.status().is_success() {
-            return response.json::<PaidOrder>().await.map_err(|e| {
-                Error::internal(anyhow::Error::new(e).context("unexpected paid order"))
-            });
-        }
-        let status = response.status();
-        let error = response.json::<ErrorBody>().await.map_err(|e| {
-            Error::internal(anyhow::Error::new(e).context(format!("{url} answered {status}")))
-        })?;
-        Err(match error.error.code.as_str() {
-            "NOT_FOUND" => Error::not_found(error.error.message),
-            "CONFLICT" => Error::conflict(error.error.message),
-            "UNAUTHENTICATED" => Error::unauthenticated(error.error.message),
-            _ => Error::internal(anyhow::anyhow!(
-                "{url} answered {status}: {} {}",
-                error.error.code,
-                error.error.message
-            )),
-        })
+        let token = match payer {
+            Payer::Client(caller) => Some(caller.token.as_str()),
+            Payer::Recovery(store_id) => {
+                body["storeId"] = json!(store_id);
+                None
+            }
+        };
+        self.internal.post(&url, token, &body).await
     }
 }
