@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    db::calendars,
+    db::{calendars, payments, refunds, sale_lines, sales},
     domain::{PaymentMethod, RefundedLine},
 };
 
@@ -57,6 +57,62 @@ pub struct RefundMade {
     pub method: PaymentMethod,
     pub business_date: NaiveDate,
     pub lines: Vec<RefundedLine>,
+}
+
+impl SaleCompleted {
+    /// The event of a sale paid at `paid_at`, on `business_date`.
+    pub fn of(
+        sale: &sales::Model,
+        (business_date, paid_at): (NaiveDate, DateTime<Utc>),
+        lines: &[sale_lines::Model],
+        payments: &[payments::Model],
+    ) -> Self {
+        SaleCompleted {
+            sale_id: sale.id,
+            order_id: sale.order_id,
+            amount: sale.amount,
+            business_date,
+            paid_at,
+            lines: lines
+                .iter()
+                .map(|l| SoldItem {
+                    item_id: l.item_id,
+                    name: l.name.clone(),
+                    unit_price: l.unit_price,
+                    quantity: l.quantity,
+                    amount: l.amount,
+                })
+                .collect(),
+            payments: payments
+                .iter()
+                .map(|p| Paid {
+                    method: p.method,
+                    amount: p.amount,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl RefundMade {
+    pub fn of(refund: &refunds::Model, lines: Vec<RefundedLine>) -> Self {
+        RefundMade {
+            sale_id: refund.sale_id,
+            refund_id: refund.id,
+            amount: refund.amount,
+            method: refund.method,
+            business_date: refund.business_date,
+            lines,
+        }
+    }
+}
+
+/// A paid sale as its events told it: what the dashboard's rebuild reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SaleHistory {
+    pub completed: SaleCompleted,
+    pub refunds: Vec<RefundMade>,
 }
 
 /// The part of the store subgraph's `StoreOpened` / `StoreUpdated` this

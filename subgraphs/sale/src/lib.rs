@@ -7,12 +7,14 @@
 //! - `domain`: payments, refunds, statuses, totals
 //! - `db`: the tables and their queries, through sea-orm
 //! - `events`: what it publishes, and the store calendars it consumes
+//! - `internal`: the paid sales' history, for the dashboard's rebuild
 //! - `upstream`: the order and store subgraphs
 
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod events;
+pub mod internal;
 pub mod schema;
 pub mod service;
 pub mod upstream;
@@ -49,7 +51,10 @@ impl Subgraph for Sale {
             sections.recovery,
         );
         let schema = schema::build(SaleState::new(sales.clone()));
-        let routes = salesync_common::graphql::routes(schema, parts.token_verifier());
+        let verifier = parts.token_verifier();
+        let routes = salesync_common::graphql::routes(schema, verifier.clone()).merge(
+            internal::routes(sales.clone(), verifier, settings.internal_key.clone()),
+        );
         let recovery = sales.clone();
         parts
             .consume(topics::STORES, events::StoreCalendars)

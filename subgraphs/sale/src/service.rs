@@ -45,7 +45,7 @@ use crate::{
         self, Checkout, MethodTotals, PaymentMethod, RefundRequest, RefundedLine, SaleState,
         SoldLine,
     },
-    events::{Paid, REFUND_MADE, RefundMade, SALE_COMPLETED, SaleCompleted, SoldItem},
+    events::{REFUND_MADE, RefundMade, SALE_COMPLETED, SaleCompleted, SaleHistory},
     upstream::{PaidOrder, Payer, Upstream},
 };
 
@@ -298,30 +298,7 @@ impl Sales {
         let event = Event::new(
             SALE_COMPLETED,
             sale.store_id,
-            SaleCompleted {
-                sale_id: sale.id,
-                order_id: sale.order_id,
-                amount: sale.amount,
-                business_date,
-                paid_at,
-                lines: lines
-                    .iter()
-                    .map(|l| SoldItem {
-                        item_id: l.item_id,
-                        name: l.name.clone(),
-                        unit_price: l.unit_price,
-                        quantity: l.quantity,
-                        amount: l.amount,
-                    })
-                    .collect(),
-                payments: payments
-                    .iter()
-                    .map(|p| Paid {
-                        method: p.method,
-                        amount: p.amount,
-                    })
-                    .collect(),
-            },
+            SaleCompleted::of(&sale, (business_date, paid_at), &lines, &payments),
         );
         outbox::enqueue(&txn, topics::SALES, &event).await?;
         txn.commit().await?;
@@ -478,18 +455,7 @@ impl Sales {
             for back in &given {
                 sale_lines::add_refunded(&txn, back.line_id, back.quantity).await?;
             }
-            let event = Event::new(
-                REFUND_MADE,
-                caller.store_id,
-                RefundMade {
-                    sale_id: view.sale.id,
-                    refund_id: refund.id,
-                    amount,
-                    method,
-                    business_date,
-                    lines: given,
-                },
-            );
+            let event = Event::new(REFUND_MADE, caller.store_id, RefundMade::of(&refund, given));
             outbox::enqueue(&txn, topics::SALES, &event).await?;
             txn.commit().await?;
             self.outbox.notify();
@@ -525,6 +491,50 @@ impl Sales {
     pub async fn of_orders(&self, store_id: Uuid, order_ids: Vec<Uuid>) -> Result<Vec<SaleView>> {
         let rows = sales::paid_for_orders(&self.db, store_id, order_ids).await?;
         self.views(rows).await
+    }
+
+    /// A page of the store's paid sales as their events told them, with
+    /// their refunds, in id order after `after`: the dashboard rebuilds its
+    /// read model from these.
+    pub async fn history(
+        &self,
+        store_id: Uuid,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<SaleHistory>> {
+        let rows = sales::paid_after(&self.db, store_id, after, limit).await?;
+        self.views(rows)
+            .await?
+            .into_iter()
+            .map(|view| {
+                let (Some(day), Some(paid_at)) = (view.sale.business_date, view.sale.paid_at)
+                else {
+                    return Err(Error::internal(anyhow::anyhow!(
+                        "paid sale {} has no business day",
+                        view.sale.id
+                    )));
+                };
+                let refunds = view
+                    .refunds
+                    .iter()
+                    .map(|r| Ok(RefundMade::of(r, SaleView::refund_lines(r)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(SaleHistory {
+                    completed: SaleCompleted::of(
+                        &view.sale,
+                        (day, paid_at),
+                        &view.lines,
+                        &view.payments,
+                    ),
+                    refunds,
+                })
+            })
+            .collect()
+    }
+
+    /// Every store with a paid sale.
+    pub async fn stores_with_sales(&self) -> Result<Vec<Uuid>> {
+        sales::stores_with_sales(&self.db).await
     }
 
     /// The store's sales of business days `from..=to`, oldest first.

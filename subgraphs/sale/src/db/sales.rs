@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use salesync_common::{Result, db::of_store};
 use sea_orm::{
-    QueryOrder,
+    QueryOrder, QuerySelect,
     entity::prelude::*,
     sea_query::{Expr, ExprTrait},
 };
@@ -140,6 +140,32 @@ pub async fn paid_on_days<C: ConnectionTrait>(
         .filter(Column::BusinessDate.between(from, to))
         .order_by_asc(Column::PaidAt)
         .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A page of the store's paid sales, in id order, after `after`.
+pub async fn paid_after<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Model>> {
+    let mut query = of_store::<Entity>(store_id).filter(Column::Status.is_in(SaleState::PAID));
+    if let Some(after) = after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    Ok(query.order_by_asc(Column::Id).limit(limit).all(db).await?)
+}
+
+/// Every store that has a paid sale.
+pub async fn stores_with_sales<C: ConnectionTrait>(db: &C) -> Result<Vec<Uuid>> {
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::StoreId)
+        .distinct()
+        .filter(Column::Status.is_in(SaleState::PAID))
+        .into_tuple()
         .all(db)
         .await?)
 }
