@@ -41,6 +41,7 @@ pub fn subgraphs() -> Vec<Entry> {
         entry::<salesync_item::Item>(),
         entry::<salesync_order::Order>(),
         entry::<salesync_sale::Sale>(),
+        entry::<salesync_dashboard::Dashboard>(),
     ]
 }
 

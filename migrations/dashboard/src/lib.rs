@@ -1,0 +1,22 @@
+//! The dashboard subgraph's database schema: item costs, and the read model
+//! the sale events feed (per store, business day and item; per day), with
+//! the sales and refunds it has counted.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_read_model;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_read_model::Migration),
+            // Shared: the events this subgraph publishes and consumes.
+            Box::new(salesync_common::events::migration::CreateOutbox),
+            Box::new(salesync_common::events::migration::CreateProcessedEvents),
+            Box::new(salesync_common::events::migration::CreateDeletedStores),
+        ]
+    }
+}

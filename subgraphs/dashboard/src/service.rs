@@ -1,0 +1,278 @@
+//! The dashboard's use cases: setting item costs, the reports, counting
+//! sales and refunds into the read model, and rebuilding it.
+//!
+//! The read model is changed in one place, [`Dashboard::count`], which
+//! first locks the store's ledger row and then records each sale and refund
+//! by its own id: the live consumer and a rebuild never interleave, and
+//! nothing is counted twice, however often an event arrives.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use salesync_common::{
+    Error, Result,
+    auth::Acting,
+    clock::Clock,
+    db::delete_of_store,
+    events::deleted_stores::{self, StoreRows},
+    time::check_range,
+};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use uuid::Uuid;
+
+use crate::{
+    db::{counted, daily_item_sales, daily_sales, item_costs, store_ledgers},
+    domain::{self, DailyVolume, DayDelta, RefundFact, SalesReport, SoldFact, Tally},
+    upstream::Upstream,
+};
+
+#[derive(Clone)]
+pub struct Dashboard {
+    db: DatabaseConnection,
+    upstream: Upstream,
+    clock: Clock,
+}
+
+/// What a rebuild counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rebuilt {
+    pub stores: usize,
+    pub sales: u64,
+    pub refunds: u64,
+}
+
+impl Dashboard {
+    pub fn new(db: DatabaseConnection, upstream: Upstream, clock: Clock) -> Self {
+        Dashboard {
+            db,
+            upstream,
+            clock,
+        }
+    }
+
+    // ---- costs ----
+
+    /// Sets the unit cost of the caller's items, all or none: every item
+    /// must be the caller's and live (one call to the item subgraph), else
+    /// NOT_FOUND and nothing is written.
+    #[tracing::instrument(skip_all, fields(store_id = %caller.store_id, count = costs.len()))]
+    pub async fn set_costs(&self, caller: &Acting, costs: Vec<(Uuid, i64)>) -> Result<()> {
+        let costs = domain::cost_list(costs)?;
+        let ids: Vec<Uuid> = costs.iter().map(|(id, _)| *id).collect();
+        let live = self.upstream.live_items(caller, &ids).await?;
+        if let Some(missing) = ids.iter().find(|id| !live.contains(id)) {
+            return Err(Error::not_found(format!("no such item: {missing}")));
+        }
+        item_costs::set(&self.db, caller.store_id, &costs, self.clock.now()).await
+    }
+
+    /// The store's costs of these items; items without one are absent.
+    pub async fn costs(&self, store_id: Uuid, item_ids: Vec<Uuid>) -> Result<Vec<(Uuid, i64)>> {
+        Ok(item_costs::of_items(&self.db, store_id, item_ids)
+            .await?
+            .into_iter()
+            .map(|row| (row.item_id, row.cost))
+            .collect())
+    }
+
+    // ---- reports: the read model only, never another subgraph ----
+
+    pub async fn sales_report(
+        &self,
+        store_id: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<SalesReport> {
+        check_range(from, to)?;
+        let totals = daily_item_sales::totals(&self.db, store_id, from, to).await?;
+        Ok(domain::sales_report(from, to, totals))
+    }
+
+    pub async fn daily_volumes(
+        &self,
+        store_id: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyVolume>> {
+        check_range(from, to)?;
+        let (days, costs) = tokio::try_join!(
+            daily_sales::in_range(&self.db, store_id, from, to),
+            daily_item_sales::cost_per_day(&self.db, store_id, from, to),
+        )?;
+        let days: HashMap<NaiveDate, DayDelta> = days
+            .into_iter()
+            .map(|d| {
+                let delta = DayDelta {
+                    sales_volume: d.sales_volume,
+                    order_count: d.order_count,
+                };
+                (d.business_date, delta)
+            })
+            .collect();
+        let costs: HashMap<NaiveDate, i64> = costs.into_iter().collect();
+        Ok(domain::daily_volumes(from, to, &days, &costs))
+    }
+
+    // ---- the read model ----
+
+    /// Counts a sale, once: a sale counted before changes nothing.
+    pub async fn count_sale(
+        &self,
+        txn: &DatabaseTransaction,
+        store_id: Uuid,
+        sale: &SoldFact,
+    ) -> Result<()> {
+        self.count(txn, store_id, std::slice::from_ref(sale), &[], false)
+            .await
+            .map(|_| ())
+    }
+
+    /// Counts a refund on the day it was made, once.
+    pub async fn count_refund(
+        &self,
+        txn: &DatabaseTransaction,
+        store_id: Uuid,
+        refund: &RefundFact,
+    ) -> Result<()> {
+        self.count(txn, store_id, &[], std::slice::from_ref(refund), false)
+            .await
+            .map(|_| ())
+    }
+
+    /// Adds what was not counted yet of `sales` and `refunds` to the
+    /// store's figures, holding the store's ledger lock. A deleted store's
+    /// late events count nothing. Returns how many were new.
+    async fn count(
+        &self,
+        txn: &DatabaseTransaction,
+        store_id: Uuid,
+        sales: &[SoldFact],
+        refunds: &[RefundFact],
+        rebuilding: bool,
+    ) -> Result<(u64, u64)> {
+        if deleted_stores::contains(txn, store_id).await? {
+            return Ok((0, 0));
+        }
+        store_ledgers::lock(txn, store_id, self.clock.now(), rebuilding).await?;
+        let mut tally = Tally::default();
+        let mut new_sales = 0;
+        for sale in sales {
+            // One at a time when live (one event is one sale); a rebuild
+            // starts from nothing, so everything it brings is new.
+            if rebuilding
+                || counted::sales(
+                    txn,
+                    store_id,
+                    &[(sale.sale_id, sale.business_date, sale.amount)],
+                )
+                .await?
+                    == 1
+            {
+                tally.add_sale(sale);
+                new_sales += 1;
+            }
+        }
+        let mut new_refunds = 0;
+        for refund in refunds {
+            if rebuilding
+                || counted::refunds(
+                    txn,
+                    store_id,
+                    &[(refund.refund_id, refund.business_date, refund.amount)],
+                )
+                .await?
+                    == 1
+            {
+                tally.add_refund(refund);
+                new_refunds += 1;
+            }
+        }
+        if rebuilding {
+            let sold: Vec<counted::Counted> = sales
+                .iter()
+                .map(|s| (s.sale_id, s.business_date, s.amount))
+                .collect();
+            let refunded: Vec<counted::Counted> = refunds
+                .iter()
+                .map(|r| (r.refund_id, r.business_date, r.amount))
+                .collect();
+            counted::sales(txn, store_id, &sold).await?;
+            counted::refunds(txn, store_id, &refunded).await?;
+        }
+        daily_item_sales::add(txn, store_id, &tally.items).await?;
+        daily_sales::add(txn, store_id, &tally.days).await?;
+        Ok((new_sales, new_refunds))
+    }
+
+    /// Rebuilds the read model from the sale subgraph's paid sales and
+    /// refunds: of `store`, or of every store when `None` (those with sales,
+    /// and those the read model has figures of). Each store is rebuilt in
+    /// one transaction that holds its ledger lock: reports see the old
+    /// figures or the new, and the live consumer waits, then finds every
+    /// sale it brings already counted.
+    pub async fn rebuild(&self, store: Option<Uuid>) -> Result<Rebuilt> {
+        let stores = match store {
+            Some(store) => vec![store],
+            None => {
+                let mut stores = self.upstream.stores_with_sales().await?;
+                stores.extend(store_ledgers::stores(&self.db).await?);
+                stores.sort();
+                stores.dedup();
+                stores
+            }
+        };
+        let mut rebuilt = Rebuilt::default();
+        for store_id in stores {
+            let (sales, refunds) = self.rebuild_store(store_id).await?;
+            tracing::info!(%store_id, sales, refunds, "store rebuilt");
+            rebuilt.stores += 1;
+            rebuilt.sales += sales;
+            rebuilt.refunds += refunds;
+        }
+        Ok(rebuilt)
+    }
+
+    async fn rebuild_store(&self, store_id: Uuid) -> Result<(u64, u64)> {
+        let txn = self.db.begin().await?;
+        store_ledgers::lock(&txn, store_id, self.clock.now(), true).await?;
+        self.forget(&txn, store_id).await?;
+        let mut sales = Vec::new();
+        let mut refunds = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.upstream.sale_history(store_id, after).await?;
+            for paid in &page.sales {
+                sales.push(SoldFact::from(&paid.completed));
+                refunds.extend(paid.refunds.iter().map(RefundFact::from));
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let counted = self.count(&txn, store_id, &sales, &refunds, true).await?;
+        txn.commit().await?;
+        Ok(counted)
+    }
+
+    /// Removes the store's figures, its costs kept.
+    async fn forget(&self, txn: &DatabaseTransaction, store_id: Uuid) -> Result<u64> {
+        Ok(
+            delete_of_store::<counted::sales::Entity, _>(txn, store_id).await?
+                + delete_of_store::<counted::refunds::Entity, _>(txn, store_id).await?
+                + delete_of_store::<daily_item_sales::Entity, _>(txn, store_id).await?
+                + delete_of_store::<daily_sales::Entity, _>(txn, store_id).await?,
+        )
+    }
+}
+
+/// A deleted store's costs and figures go with it.
+#[async_trait]
+impl StoreRows for Dashboard {
+    async fn remove(&self, txn: &DatabaseTransaction, store_id: Uuid) -> Result<u64> {
+        Ok(self.forget(txn, store_id).await?
+            + delete_of_store::<item_costs::Entity, _>(txn, store_id).await?
+            + delete_of_store::<store_ledgers::Entity, _>(txn, store_id).await?)
+    }
+}

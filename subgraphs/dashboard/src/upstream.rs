@@ -1,0 +1,113 @@
+//! The subgraphs the dashboard calls directly (never for a report): the
+//! item subgraph, on the caller's behalf with the caller's token, before
+//! costs are written; the sale subgraph's history, with the internal key,
+//! for a rebuild.
+
+use std::{collections::HashMap, time::Duration};
+
+use salesync_common::{
+    Result,
+    auth::Acting,
+    internal::InternalClient,
+    upstream::{GraphqlClient, lookups_by_id},
+};
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    config::UpstreamSettings,
+    events::{RefundMade, SaleCompleted},
+};
+
+#[derive(Clone)]
+pub struct Upstream {
+    graphql: GraphqlClient,
+    internal: InternalClient,
+    settings: UpstreamSettings,
+}
+
+/// One `item(id:)` answer per id, by alias: null when the caller's store
+/// has no such item.
+type ItemsByAlias = HashMap<String, Option<ItemFacts>>;
+
+#[derive(Deserialize)]
+struct ItemFacts {
+    id: Uuid,
+    deleted: bool,
+}
+
+/// A page of a store's paid sales, each with its refunds.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPage {
+    pub sales: Vec<PaidSale>,
+    pub next: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaidSale {
+    pub completed: SaleCompleted,
+    pub refunds: Vec<RefundMade>,
+}
+
+#[derive(Deserialize)]
+struct StoreList {
+    stores: Vec<Uuid>,
+}
+
+impl Upstream {
+    pub fn new(settings: UpstreamSettings, internal_key: SecretString) -> Self {
+        Upstream {
+            graphql: GraphqlClient::default(),
+            internal: InternalClient::new(internal_key, Duration::from_secs(60)),
+            settings,
+        }
+    }
+
+    /// Which of `ids` are the caller's live (not deleted) items, in one call.
+    #[tracing::instrument(skip_all, fields(store_id = %caller.store_id, count = ids.len()))]
+    pub async fn live_items(&self, caller: &Acting, ids: &[Uuid]) -> Result<Vec<Uuid>> {
+        let (query, variables) = lookups_by_id("item", "Item", "id deleted", ids);
+        let answer = self
+            .graphql
+            .query::<ItemsByAlias>(&self.settings.item_url, caller, &query, variables)
+            .await?;
+        Ok(answer
+            .into_data("the item subgraph")?
+            .into_values()
+            .flatten()
+            .filter(|item| !item.deleted)
+            .map(|item| item.id)
+            .collect())
+    }
+
+    fn sale_endpoint(&self, path: &str) -> String {
+        format!(
+            "{}/internal/sales/{path}",
+            self.settings.sale_url.trim_end_matches("/graphql")
+        )
+    }
+
+    /// A page of the store's paid sales after `after`.
+    pub async fn sale_history(&self, store_id: Uuid, after: Option<Uuid>) -> Result<HistoryPage> {
+        self.internal
+            .post(
+                &self.sale_endpoint("history"),
+                None,
+                &json!({ "storeId": store_id, "after": after }),
+            )
+            .await
+    }
+
+    /// Every store with a paid sale.
+    pub async fn stores_with_sales(&self) -> Result<Vec<Uuid>> {
+        let list: StoreList = self
+            .internal
+            .post(&self.sale_endpoint("stores"), None, &json!({}))
+            .await?;
+        Ok(list.stores)
+    }
+}
