@@ -248,6 +248,23 @@ impl TestSystem {
         self.running.insert(entry.name, started);
     }
 
+    /// The system's event bus, to publish as a subgraph would (the
+    /// benchmark loads its sales this way).
+    pub async fn bus(&self) -> std::sync::Arc<dyn salesync_common::events::EventBus> {
+        let target = match &self.bus {
+            Some(bus) => bus.clone(),
+            None => {
+                self.layers
+                    .service("harness", 0)
+                    .expect("the configuration")
+                    .bus
+            }
+        };
+        salesync_common::events::connect(&target, "harness")
+            .await
+            .expect("the bus")
+    }
+
     /// A client of the router, as a front end would be.
     pub fn client(&self) -> Client {
         Client::new(&self.router_url)
@@ -450,13 +467,64 @@ fn router_binary() -> PathBuf {
     if let Ok(path) = std::env::var("SALESYNC_ROUTER_BIN") {
         return PathBuf::from(path);
     }
-    let exe = std::env::current_exe().expect("the test binary's path");
-    // target/<profile>/deps/<test> -> target/<profile>/salesync-router
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("the test binary lives in target/<profile>/deps");
-    profile_dir.join("salesync-router")
+    binary("salesync-router")
+}
+
+/// A binary of the workspace, built into the same target folder as this
+/// test (`target/<profile>/deps/<test>`) or this binary (`target/<profile>/<bin>`).
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the running binary's path");
+    let dir = exe.parent().expect("the running binary is in a folder");
+    let profile_dir = if dir.ends_with("deps") {
+        dir.parent().expect("deps is in target/<profile>")
+    } else {
+        dir
+    };
+    profile_dir.join(name)
+}
+
+impl TestSystem {
+    /// Runs `salesync-<subgraph> <args>` as an operator would beside the
+    /// running system: on the subgraph's database, pointed at the other
+    /// subgraphs, with the internal key. Returns what it printed; panics
+    /// when it fails.
+    pub async fn run_command(&self, subgraph: &str, args: &[&str]) -> String {
+        let path = binary(&format!("salesync-{subgraph}"));
+        let mut command = tokio::process::Command::new(&path);
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env(
+                "SALESYNC_DATABASE_URL",
+                self.database
+                    .url_for(subgraph)
+                    .expect("database URL")
+                    .expose_secret(),
+            )
+            .env("SALESYNC_INTERNAL_KEY", INTERNAL_KEY)
+            .env("SALESYNC_DATA_DIR", self._data_dir.0.display().to_string())
+            .env("RUST_LOG", "warn");
+        for (name, url) in &self.urls {
+            command.env(
+                format!("SALESYNC_UPSTREAM__{}_URL", name.to_uppercase()),
+                url,
+            );
+        }
+        let output = command.output().await.unwrap_or_else(|e| {
+            panic!(
+                "{} runs (build it with `cargo build --workspace --bins`): {e}",
+                path.display()
+            )
+        });
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "salesync-{subgraph} {args:?} failed: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    }
 }
 
 fn free_port() -> u16 {

@@ -1,0 +1,630 @@
+//! The dashboard subgraph through the real router, on PostgreSQL, fed by
+//! the sale subgraph's events through the real broker: item costs, the
+//! sales report and the daily volumes against totals computed here, refunds
+//! on their own day, redelivery, isolation, ranges, and the rebuild command.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use salesync_common::{clock::Clock, events::topics};
+use salesync_tests::{Client, Options, TestBus, TestSystem};
+use serde_json::{Value, json};
+
+const PLACE: &str =
+    "mutation($t: Int!, $l: [OrderLineInput!]!) { placeOrder(tableNo: $t, lines: $l) { total } }";
+const CHECKOUT: &str =
+    "mutation($i: CheckoutInput!) { checkout(input: $i) { id amount businessDate } }";
+const REFUND: &str = "mutation($i: RefundInput!) { refundSale(input: $i) { refundedAmount refunds { businessDate } } }";
+const SET_COSTS: &str = "mutation($c: [ItemCostInput!]!) { setItemCosts(costs: $c) { id cost } }";
+const SET_COST: &str =
+    "mutation($i: ID!, $c: Money!) { setItemCost(itemId: $i, cost: $c) { id cost name } }";
+const REPORT: &str = "query($f: Date!, $t: Date!) { salesReport(from: $f, to: $t) { from to salesVolume cost profit items { item { id name price cost } quantity salesVolume cost profit } } }";
+const DAILY: &str = "query($f: Date!, $t: Date!) { dailyVolumes(from: $f, to: $t) { date salesVolume profit orderCount } }";
+
+/// Noon in Seoul on 2026-11-`day`: a business day of its own.
+fn noon_on(day: u32) -> chrono::DateTime<chrono::Utc> {
+    format!("2026-11-{day:02}T03:00:00Z")
+        .parse()
+        .expect("instant")
+}
+
+fn date(day: u32) -> String {
+    format!("2026-11-{day:02}")
+}
+
+/// A menu of three: a dish, a drink and one whose cost is never set.
+const MENU: [(&str, i64); 3] = [
+    ("Bibimbap", 12_000),
+    ("Barley tea", 3_000),
+    ("Pajeon", 15_000),
+];
+
+/// A shop selling [`MENU`], with what it sold kept here to compute the
+/// expected figures independently of the dashboard.
+struct Shop {
+    client: Client,
+    store_id: String,
+    items: Vec<String>,
+    /// (business day, item index) -> (quantity, sales volume), net of refunds.
+    sold: BTreeMap<(String, usize), (i64, i64)>,
+    /// business day -> sales made.
+    orders: BTreeMap<String, i64>,
+    /// item index -> unit cost.
+    costs: BTreeMap<usize, i64>,
+}
+
+impl Shop {
+    async fn open(system: &TestSystem) -> Shop {
+        let shop = system.shop(&MENU).await;
+        Shop {
+            client: shop.client,
+            store_id: shop.store_id,
+            items: shop.items,
+            sold: BTreeMap::new(),
+            orders: BTreeMap::new(),
+            costs: BTreeMap::new(),
+        }
+    }
+
+    /// Orders `lines` (item index, quantity) at `table` and pays by card on
+    /// business day `day`; returns the sale's id.
+    async fn sell(&mut self, table: i64, lines: &[(usize, i64)], day: &str) -> String {
+        let order: Vec<Value> = lines
+            .iter()
+            .map(|(item, quantity)| json!({ "itemId": self.items[*item], "quantity": quantity }))
+            .collect();
+        let total = self
+            .client
+            .query(PLACE, json!({ "t": table, "l": order }))
+            .await
+            .data_or_panic()["placeOrder"]["total"]
+            .as_i64()
+            .expect("total");
+        let key = format!("{}-{table}-{day}", self.store_id);
+        let sale = self
+            .client
+            .query(
+                CHECKOUT,
+                json!({ "i": { "tableNo": table, "idempotencyKey": key,
+                    "payments": [{ "method": "CARD", "amount": total }] } }),
+            )
+            .await;
+        let sale = &sale.data_or_panic()["checkout"];
+        assert_eq!(sale["businessDate"], day, "the clock decides the day");
+        for (item, quantity) in lines {
+            let entry = self.sold.entry((day.to_string(), *item)).or_default();
+            entry.0 += quantity;
+            entry.1 += quantity * MENU[*item].1;
+        }
+        *self.orders.entry(day.to_string()).or_default() += 1;
+        sale["id"].as_str().expect("sale id").to_string()
+    }
+
+    /// Refunds `quantity` of item `item` of a sale, on business day `day`.
+    async fn refund(&mut self, sale_id: &str, item: usize, quantity: i64, day: &str) {
+        let refunded = self
+            .client
+            .query(
+                REFUND,
+                json!({ "i": { "saleId": sale_id, "idempotencyKey": format!("refund-{sale_id}-{day}"),
+                    "lines": [{ "itemId": self.items[item], "quantity": quantity }] } }),
+            )
+            .await;
+        let refunds = &refunded.data_or_panic()["refundSale"]["refunds"];
+        assert_eq!(
+            refunds[refunds.as_array().expect("refunds").len() - 1]["businessDate"],
+            day
+        );
+        let entry = self.sold.entry((day.to_string(), item)).or_default();
+        entry.0 -= quantity;
+        entry.1 -= quantity * MENU[item].1;
+    }
+
+    async fn set_costs(&mut self, costs: &[(usize, i64)]) {
+        let input: Vec<Value> = costs
+            .iter()
+            .map(|(item, cost)| json!({ "itemId": self.items[*item], "cost": cost }))
+            .collect();
+        let set = self.client.query(SET_COSTS, json!({ "c": input })).await;
+        let items = set.data_or_panic()["setItemCosts"]
+            .as_array()
+            .expect("items")
+            .clone();
+        for ((item, cost), answer) in costs.iter().zip(items) {
+            assert_eq!(answer["id"], self.items[*item].as_str());
+            assert_eq!(answer["cost"], *cost);
+            self.costs.insert(*item, *cost);
+        }
+    }
+
+    fn unit_cost(&self, item: usize) -> i64 {
+        self.costs.get(&item).copied().unwrap_or(0)
+    }
+
+    /// The report over `from..=to` as it must be: (item id, quantity,
+    /// sales volume, cost, profit), highest sales volume first.
+    fn expected_report(&self, from: &str, to: &str) -> Vec<(String, i64, i64, i64, i64)> {
+        let mut per_item: BTreeMap<usize, (i64, i64)> = BTreeMap::new();
+        for ((day, item), (quantity, volume)) in &self.sold {
+            if day.as_str() >= from && day.as_str() <= to {
+                let entry = per_item.entry(*item).or_default();
+                entry.0 += quantity;
+                entry.1 += volume;
+            }
+        }
+        let mut lines: Vec<_> = per_item
+            .into_iter()
+            .filter(|(_, (q, v))| *q != 0 || *v != 0)
+            .map(|(item, (quantity, volume))| {
+                let cost = quantity * self.unit_cost(item);
+                (
+                    self.items[item].clone(),
+                    quantity,
+                    volume,
+                    cost,
+                    volume - cost,
+                )
+            })
+            .collect();
+        lines.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)));
+        lines
+    }
+
+    /// Each day of `days` as it must be: (date, sales volume, profit, sales made).
+    fn expected_days(&self, days: &[String]) -> Vec<(String, i64, i64, i64)> {
+        days.iter()
+            .map(|day| {
+                let (mut volume, mut cost) = (0, 0);
+                for ((d, item), (quantity, v)) in &self.sold {
+                    if d == day {
+                        volume += v;
+                        cost += quantity * self.unit_cost(*item);
+                    }
+                }
+                let orders = self.orders.get(day).copied().unwrap_or(0);
+                (day.clone(), volume, volume - cost, orders)
+            })
+            .collect()
+    }
+
+    async fn report(&self, from: &str, to: &str) -> Value {
+        self.client
+            .query(REPORT, json!({ "f": from, "t": to }))
+            .await
+            .data_or_panic()["salesReport"]
+            .clone()
+    }
+
+    async fn days(&self, from: &str, to: &str) -> Vec<(String, i64, i64, i64)> {
+        let answer = self
+            .client
+            .query(DAILY, json!({ "f": from, "t": to }))
+            .await;
+        answer.data_or_panic()["dailyVolumes"]
+            .as_array()
+            .expect("days")
+            .iter()
+            .map(|d| {
+                (
+                    d["date"].as_str().expect("date").to_string(),
+                    d["salesVolume"].as_i64().expect("volume"),
+                    d["profit"].as_i64().expect("profit"),
+                    d["orderCount"].as_i64().expect("count"),
+                )
+            })
+            .collect()
+    }
+
+    /// Waits until the read model shows `expected` for those days.
+    async fn wait_for_days(&self, expected: &[(String, i64, i64, i64)]) {
+        let (from, to) = (&expected[0].0, &expected[expected.len() - 1].0);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let days = self.days(from, to).await;
+            if days == expected {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the read model shows {days:?}, not {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn report_lines(report: &Value) -> Vec<(String, i64, i64, i64, i64)> {
+        report["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|line| {
+                (
+                    line["item"]["id"].as_str().expect("id").to_string(),
+                    line["quantity"].as_i64().expect("quantity"),
+                    line["salesVolume"].as_i64().expect("volume"),
+                    line["cost"].as_i64().expect("cost"),
+                    line["profit"].as_i64().expect("profit"),
+                )
+            })
+            .collect()
+    }
+}
+
+fn days(from: u32, to: u32) -> Vec<String> {
+    (from..=to).map(date).collect()
+}
+
+async fn kafka_system(clock: &Clock) -> TestSystem {
+    TestSystem::start_with(Options {
+        bus: TestBus::Kafka,
+        clock: clock.clone(),
+        ..Options::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn reports_equal_the_totals_of_the_sales_over_two_business_days() {
+    let clock = Clock::manual(noon_on(20));
+    let system = kafka_system(&clock).await;
+    let mut shop = Shop::open(&system).await;
+    shop.set_costs(&[(0, 4_000), (1, 500)]).await;
+
+    shop.sell(1, &[(0, 2), (1, 1)], &date(20)).await;
+    shop.sell(2, &[(2, 1), (1, 2)], &date(20)).await;
+    clock.set(noon_on(21));
+    shop.sell(1, &[(0, 3)], &date(21)).await;
+    shop.sell(3, &[(1, 4), (2, 2), (0, 1)], &date(21)).await;
+
+    // Zero-filled around the two days.
+    let expected = shop.expected_days(&days(19, 22));
+    assert_eq!(expected[0].1, 0);
+    assert_eq!(expected[1].3, 2);
+    shop.wait_for_days(&expected).await;
+
+    let report = shop.report(&date(19), &date(22)).await;
+    let expected_lines = shop.expected_report(&date(19), &date(22));
+    assert_eq!(Shop::report_lines(&report), expected_lines);
+    let total: i64 = expected_lines.iter().map(|l| l.2).sum();
+    let profit: i64 = expected_lines.iter().map(|l| l.4).sum();
+    assert_eq!(report["salesVolume"], total);
+    assert_eq!(report["profit"], profit);
+    assert_eq!(report["cost"], total - profit);
+    assert_eq!(
+        (report["from"].clone(), report["to"].clone()),
+        (json!(date(19)), json!(date(22)))
+    );
+    // The router resolves each line's item to the menu's name and price,
+    // and its cost here; the never-costed item has none.
+    for line in report["items"].as_array().expect("items") {
+        let index = shop
+            .items
+            .iter()
+            .position(|id| line["item"]["id"] == id.as_str())
+            .expect("a menu item");
+        assert_eq!(line["item"]["name"], MENU[index].0);
+        assert_eq!(line["item"]["price"], MENU[index].1);
+        match shop.costs.get(&index) {
+            Some(cost) => assert_eq!(line["item"]["cost"], *cost),
+            None => assert_eq!(line["item"]["cost"], Value::Null),
+        }
+    }
+
+    // One day alone.
+    let report = shop.report(&date(21), &date(21)).await;
+    assert_eq!(
+        Shop::report_lines(&report),
+        shop.expected_report(&date(21), &date(21))
+    );
+    // A range without sales.
+    let report = shop.report(&date(1), &date(10)).await;
+    assert_eq!(report["items"], json!([]));
+    assert_eq!(report["salesVolume"], 0);
+}
+
+#[tokio::test]
+async fn a_partial_refund_lowers_the_items_figures_on_its_own_day_and_redelivery_changes_nothing() {
+    let clock = Clock::manual(noon_on(20));
+    let system = kafka_system(&clock).await;
+    let mut shop = Shop::open(&system).await;
+    shop.set_costs(&[(0, 4_000), (1, 500)]).await;
+    let sale = shop.sell(1, &[(0, 2), (1, 1)], &date(20)).await;
+    clock.set(noon_on(21));
+    shop.refund(&sale, 0, 1, &date(21)).await;
+
+    let expected = shop.expected_days(&days(20, 21));
+    // The refund's day loses one bibimbap and its cost; the sale's day keeps
+    // what it sold. The refund is no sale: no order on its day.
+    assert_eq!(expected[1], (date(21), -12_000, -8_000, 0));
+    shop.wait_for_days(&expected).await;
+    let refund_day = shop.report(&date(21), &date(21)).await;
+    assert_eq!(
+        Shop::report_lines(&refund_day),
+        vec![(shop.items[0].clone(), -1, -12_000, -4_000, -8_000)]
+    );
+    let both = shop.report(&date(20), &date(21)).await;
+    assert_eq!(
+        Shop::report_lines(&both),
+        shop.expected_report(&date(20), &date(21))
+    );
+
+    // Every event the sale subgraph published, again: as it was (the relay
+    // publishes again what it had not marked published, as after a crash)
+    // and under a new event id (a duplicate publish).
+    let sale_db = system.database("sale").await;
+    let sent = outbox_events(&sale_db).await;
+    assert_eq!(sent.len(), 2, "one sale, one refund: {sent:?}");
+    let txn = sea_orm::TransactionTrait::begin(&sale_db)
+        .await
+        .expect("begin");
+    sea_orm::ConnectionTrait::execute_unprepared(&txn, "UPDATE outbox SET published_at = NULL")
+        .await
+        .expect("unpublish");
+    for event in &sent {
+        let mut copy = event.clone();
+        copy.id = uuid::Uuid::now_v7();
+        salesync_common::events::outbox::enqueue(&txn, topics::SALES, &copy)
+            .await
+            .expect("enqueue");
+    }
+    txn.commit().await.expect("commit");
+    // A new sale after them, on its own day: once it shows, the copies
+    // before it (same store, same partition, in order) were handled.
+    clock.set(noon_on(22));
+    shop.sell(2, &[(1, 1)], &date(22)).await;
+    shop.wait_for_days(&shop.expected_days(&days(20, 22))).await;
+    assert_eq!(
+        Shop::report_lines(&shop.report(&date(20), &date(22)).await),
+        shop.expected_report(&date(20), &date(22))
+    );
+}
+
+#[tokio::test]
+async fn a_cost_change_changes_the_profit_of_past_days() {
+    let clock = Clock::manual(noon_on(20));
+    let system = kafka_system(&clock).await;
+    let mut shop = Shop::open(&system).await;
+    shop.set_costs(&[(0, 4_000)]).await;
+    shop.sell(1, &[(0, 3)], &date(20)).await;
+    shop.wait_for_days(&shop.expected_days(&days(20, 20))).await;
+    assert_eq!(shop.days(&date(20), &date(20)).await[0].2, 36_000 - 12_000);
+
+    clock.set(noon_on(25));
+    let changed = shop
+        .client
+        .query(SET_COST, json!({ "i": shop.items[0], "c": 7_000 }))
+        .await;
+    assert_eq!(
+        changed.data_or_panic()["setItemCost"],
+        json!({ "id": shop.items[0], "cost": 7_000, "name": "Bibimbap" })
+    );
+    shop.costs.insert(0, 7_000);
+    // Cost is current, not historical: the past day's profit follows it.
+    assert_eq!(
+        shop.days(&date(20), &date(20)).await,
+        shop.expected_days(&days(20, 20))
+    );
+    assert_eq!(shop.days(&date(20), &date(20)).await[0].2, 36_000 - 21_000);
+    let report = shop.report(&date(20), &date(20)).await;
+    assert_eq!(report["profit"], 36_000 - 21_000);
+    assert_eq!(report["items"][0]["item"]["cost"], 7_000);
+
+    // A cost of 0 is a cost; below 0 is refused and changes nothing.
+    let negative = shop
+        .client
+        .query(SET_COST, json!({ "i": shop.items[0], "c": -1 }))
+        .await;
+    assert_eq!(negative.error_code().as_deref(), Some("BAD_USER_INPUT"));
+    let zero = shop
+        .client
+        .query(SET_COST, json!({ "i": shop.items[0], "c": 0 }))
+        .await;
+    assert_eq!(zero.data_or_panic()["setItemCost"]["cost"], 0);
+}
+
+#[tokio::test]
+async fn a_store_cannot_cost_another_stores_items_or_read_its_figures() {
+    let clock = Clock::manual(noon_on(20));
+    let system = kafka_system(&clock).await;
+    let mut a = Shop::open(&system).await;
+    a.set_costs(&[(0, 4_000)]).await;
+    a.sell(1, &[(0, 2)], &date(20)).await;
+    a.wait_for_days(&a.expected_days(&days(20, 20))).await;
+    let b = Shop::open(&system).await;
+
+    // A's item, alone or beside B's own: NOT_FOUND, and nothing is written.
+    let theirs = b
+        .client
+        .query(SET_COST, json!({ "i": a.items[0], "c": 1 }))
+        .await;
+    assert_eq!(theirs.error_code().as_deref(), Some("NOT_FOUND"));
+    let mixed = b
+        .client
+        .query(
+            SET_COSTS,
+            json!({ "c": [{ "itemId": b.items[0], "cost": 10 }, { "itemId": a.items[0], "cost": 1 }] }),
+        )
+        .await;
+    assert_eq!(mixed.error_code().as_deref(), Some("NOT_FOUND"));
+    let b_costs = b.client.query("{ items { cost } }", json!({})).await;
+    assert_eq!(b_costs.data_or_panic()["items"][0]["cost"], Value::Null);
+    // A's cost is untouched.
+    let a_item = a
+        .client
+        .query(
+            "query($i: ID!) { item(id: $i) { cost } }",
+            json!({ "i": a.items[0] }),
+        )
+        .await;
+    assert_eq!(a_item.data_or_panic()["item"]["cost"], 4_000);
+
+    // B sees none of A's figures.
+    assert_eq!(b.report(&date(20), &date(20)).await["items"], json!([]));
+    assert_eq!(
+        b.days(&date(20), &date(20)).await,
+        vec![(date(20), 0, 0, 0)]
+    );
+    // Nor A's cost by asking the dashboard for A's item directly.
+    let entity = system
+        .direct("dashboard")
+        .with_token(&system.token_for(
+            b.store_id.parse().expect("uuid"),
+            chrono::Duration::minutes(5),
+        ))
+        .query(
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Item { id cost } } }",
+            json!({ "r": [{ "__typename": "Item", "id": a.items[0] }] }),
+        )
+        .await;
+    assert_eq!(entity.data_or_panic()["_entities"][0]["cost"], Value::Null);
+
+    // Unknown, malformed and deleted items are NOT_FOUND.
+    for unknown in [uuid::Uuid::new_v4().to_string(), "not-an-id".to_string()] {
+        let answer = a
+            .client
+            .query(SET_COST, json!({ "i": unknown, "c": 1 }))
+            .await;
+        assert_eq!(
+            answer.error_code().as_deref(),
+            Some("NOT_FOUND"),
+            "{unknown}"
+        );
+    }
+    a.client
+        .query(
+            "mutation($i: ID!) { deleteItem(id: $i) }",
+            json!({ "i": a.items[2] }),
+        )
+        .await
+        .data_or_panic();
+    let deleted = a
+        .client
+        .query(SET_COST, json!({ "i": a.items[2], "c": 1 }))
+        .await;
+    assert_eq!(deleted.error_code().as_deref(), Some("NOT_FOUND"));
+
+    // A list names each item once, and at least one.
+    let twice = a
+        .client
+        .query(
+            SET_COSTS,
+            json!({ "c": [{ "itemId": a.items[0], "cost": 1 }, { "itemId": a.items[0], "cost": 2 }] }),
+        )
+        .await;
+    assert_eq!(twice.error_code().as_deref(), Some("BAD_USER_INPUT"));
+    let empty = a.client.query(SET_COSTS, json!({ "c": [] })).await;
+    assert_eq!(empty.error_code().as_deref(), Some("BAD_USER_INPUT"));
+
+    // Without a token, nothing.
+    let anonymous = system
+        .client()
+        .query(DAILY, json!({ "f": date(20), "t": date(20) }))
+        .await;
+    assert_eq!(anonymous.error_code().as_deref(), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn report_ranges_are_checked() {
+    let system = TestSystem::start().await;
+    let shop = Shop::open(&system).await;
+    for query in [REPORT, DAILY] {
+        let backwards = shop
+            .client
+            .query(query, json!({ "f": "2026-11-02", "t": "2026-11-01" }))
+            .await;
+        assert_eq!(backwards.error_code().as_deref(), Some("BAD_USER_INPUT"));
+        let too_long = shop
+            .client
+            .query(query, json!({ "f": "2025-01-01", "t": "2026-01-02" }))
+            .await;
+        assert_eq!(too_long.error_code().as_deref(), Some("BAD_USER_INPUT"));
+        // 366 days is the most.
+        let longest = shop
+            .client
+            .query(query, json!({ "f": "2024-01-01", "t": "2024-12-31" }))
+            .await;
+        assert!(longest.errors().is_empty(), "{:?}", longest.errors());
+        let not_a_date = shop
+            .client
+            .query(query, json!({ "f": "2026-13-01", "t": "2026-11-01" }))
+            .await;
+        assert!(!not_a_date.errors().is_empty());
+    }
+    let year = shop.days("2024-01-01", "2024-12-31").await;
+    assert_eq!(year.len(), 366);
+    assert!(year.iter().all(|d| d.1 == 0 && d.3 == 0));
+}
+
+#[tokio::test]
+async fn the_rebuild_command_gives_the_same_figures_as_the_live_read_model() {
+    let clock = Clock::manual(noon_on(20));
+    let system = kafka_system(&clock).await;
+    let mut a = Shop::open(&system).await;
+    let mut b = Shop::open(&system).await;
+    a.set_costs(&[(0, 4_000), (1, 500)]).await;
+    let first = a.sell(1, &[(0, 2), (1, 3)], &date(20)).await;
+    a.sell(2, &[(2, 1)], &date(20)).await;
+    b.sell(1, &[(1, 1)], &date(20)).await;
+    clock.set(noon_on(21));
+    a.sell(1, &[(0, 1), (2, 2)], &date(21)).await;
+    a.refund(&first, 1, 2, &date(21)).await;
+    let a_days = a.expected_days(&days(19, 22));
+    a.wait_for_days(&a_days).await;
+    b.wait_for_days(&b.expected_days(&days(20, 20))).await;
+    let live = (
+        a.report(&date(19), &date(22)).await,
+        a.days(&date(19), &date(22)).await,
+    );
+
+    // Damage the read model, as a bug would.
+    let dashboard = system.database("dashboard").await;
+    for statement in [
+        "DELETE FROM daily_item_sales",
+        "UPDATE daily_sales SET sales_volume = sales_volume * 2, order_count = 0",
+        "DELETE FROM counted_refunds",
+    ] {
+        sea_orm::ConnectionTrait::execute_unprepared(&dashboard, statement)
+            .await
+            .expect(statement);
+    }
+    assert_ne!(a.days(&date(19), &date(22)).await, live.1);
+
+    let printed = system.run_command("dashboard", &["rebuild"]).await;
+    assert!(
+        printed.contains("rebuilt 2 store(s): 4 sales, 1 refunds"),
+        "{printed}"
+    );
+    assert_eq!(a.report(&date(19), &date(22)).await, live.0);
+    assert_eq!(a.days(&date(19), &date(22)).await, live.1);
+    assert_eq!(
+        b.days(&date(20), &date(20)).await,
+        b.expected_days(&days(20, 20))
+    );
+
+    // Again, for one store: the same figures, nothing counted twice; and
+    // the live consumer carries on after it.
+    let printed = system
+        .run_command("dashboard", &["rebuild", "--store", &a.store_id])
+        .await;
+    assert!(
+        printed.contains("rebuilt 1 store(s): 3 sales, 1 refunds"),
+        "{printed}"
+    );
+    assert_eq!(a.days(&date(19), &date(22)).await, live.1);
+    clock.set(noon_on(22));
+    a.sell(3, &[(0, 1)], &date(22)).await;
+    a.wait_for_days(&a.expected_days(&days(19, 22))).await;
+}
+
+/// The events in a subgraph's outbox, in order.
+async fn outbox_events(db: &sea_orm::DatabaseConnection) -> Vec<salesync_common::events::Event> {
+    use salesync_common::events::outbox::entity;
+    use sea_orm::{EntityTrait, QueryOrder};
+    entity::Entity::find()
+        .order_by_asc(entity::Column::Seq)
+        .all(db)
+        .await
+        .expect("outbox rows")
+        .into_iter()
+        .map(|row| serde_json::from_str(&row.payload).expect("an event"))
+        .collect()
+}
