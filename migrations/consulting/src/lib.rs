@@ -1,0 +1,21 @@
+//! The consulting subgraph's database schema: the owners' requests for
+//! advice, worked in the background, with their answers.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_requests;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_requests::Migration),
+            // Shared: the events this subgraph publishes and consumes.
+            Box::new(salesync_common::events::migration::CreateOutbox),
+            Box::new(salesync_common::events::migration::CreateProcessedEvents),
+            Box::new(salesync_common::events::migration::CreateDeletedStores),
+        ]
+    }
+}

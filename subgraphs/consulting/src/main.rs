@@ -1,0 +1,7 @@
+//! `salesync-consulting [serve|migrate|sdl]`: the consulting subgraph alone,
+//! as a container runs it.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    salesync_common::app::main::<salesync_consulting::Consulting>().await
+}
