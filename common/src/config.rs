@@ -315,9 +315,25 @@ mod tests {
 
     #[test]
     fn defaults_need_no_configuration() {
-        let settings = Layers::empty().service("store", 4101).expect("defaults");
+        // Only the folder is set, so the local internal key lands there.
+        let dir = std::env::temp_dir().join(format!("salesync-defaults-{}", uuid::Uuid::new_v4()));
+        let settings = Layers::empty()
+            .with("data_dir", dir.display().to_string())
+            .and_then(|l| l.service("store", 4101))
+            .expect("defaults");
         assert_eq!(settings.port, 4101);
         assert_eq!(settings.host, "127.0.0.1");
         assert!(matches!(settings.database, DatabaseTarget::SqliteIn(_)));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_local_internal_key_is_kept_and_shared() {
+        let dir = std::env::temp_dir().join(format!("salesync-key-{}", uuid::Uuid::new_v4()));
+        let first = local_internal_key(&dir);
+        let again = local_internal_key(&dir);
+        assert_eq!(first.expose_secret(), again.expose_secret());
+        assert_eq!(first.expose_secret().len(), 64);
+        std::fs::remove_dir_all(&dir).expect("cleaned up");
     }
 }

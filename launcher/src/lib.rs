@@ -42,6 +42,7 @@ pub fn subgraphs() -> Vec<Entry> {
         entry::<salesync_order::Order>(),
         entry::<salesync_sale::Sale>(),
         entry::<salesync_dashboard::Dashboard>(),
+        entry::<salesync_consulting::Consulting>(),
     ]
 }
 

@@ -47,8 +47,9 @@ impl WsSubscription {
         subscription
     }
 
-    /// The next protocol message, answering pings; None after `limit`.
-    async fn next_message(&mut self, limit: Duration) -> Option<Value> {
+    /// The next protocol message (`next`, `error`, `complete`), answering
+    /// pings; None after `limit`.
+    pub async fn next_message(&mut self, limit: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let frame = tokio::time::timeout_at(deadline, self.socket.next())

@@ -17,7 +17,7 @@ const REFUND: &str = "mutation($i: RefundInput!) { refundSale(input: $i) { refun
 const SET_COSTS: &str = "mutation($c: [ItemCostInput!]!) { setItemCosts(costs: $c) { id cost } }";
 const SET_COST: &str =
     "mutation($i: ID!, $c: Money!) { setItemCost(itemId: $i, cost: $c) { id cost name } }";
-const REPORT: &str = "query($f: Date!, $t: Date!) { salesReport(from: $f, to: $t) { from to salesVolume cost profit items { item { id name price cost } quantity salesVolume cost profit } } }";
+const REPORT: &str = "query($f: Date!, $t: Date!) { salesReport(from: $f, to: $t) { from to salesVolume cost profit items { item { id name price cost } name quantity salesVolume cost profit } } }";
 const DAILY: &str = "query($f: Date!, $t: Date!) { dailyVolumes(from: $f, to: $t) { date salesVolume profit orderCount } }";
 
 /// Noon in Seoul on 2026-11-`day`: a business day of its own.
@@ -302,6 +302,7 @@ async fn reports_equal_the_totals_of_the_sales_over_two_business_days() {
             .position(|id| line["item"]["id"] == id.as_str())
             .expect("a menu item");
         assert_eq!(line["item"]["name"], MENU[index].0);
+        assert_eq!(line["name"], MENU[index].0, "the name it sold under");
         assert_eq!(line["item"]["price"], MENU[index].1);
         match shop.costs.get(&index) {
             Some(cost) => assert_eq!(line["item"]["cost"], *cost),

@@ -64,6 +64,9 @@ impl MigrationTrait for Migration {
                     .col(uuid(DailyItemSales::ItemId))
                     .col(big_integer(DailyItemSales::Quantity))
                     .col(big_integer(DailyItemSales::SalesVolume))
+                    // The name it last sold under that day; null when only
+                    // refunds touched the row (refunds carry no names).
+                    .col(text_null(DailyItemSales::Name))
                     .primary_key(
                         Index::create()
                             .col(DailyItemSales::StoreId)
@@ -170,6 +173,7 @@ enum DailyItemSales {
     ItemId,
     Quantity,
     SalesVolume,
+    Name,
 }
 
 #[derive(DeriveIden)]

@@ -4,8 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::NaiveDate;
-use salesync_common::{Error, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use salesync_common::{Error, Result, consulting::ConsultingStatus};
+use serde::Serialize;
 use uuid::Uuid;
 
 /// The largest unit cost: the largest price an item can have.
@@ -57,6 +58,8 @@ pub struct SoldFact {
     pub amount: i64,
     /// `(item, quantity, amount)` per line.
     pub lines: Vec<(Uuid, i64, i64)>,
+    /// The name each item sold under.
+    pub names: Vec<(Uuid, String)>,
 }
 
 /// A refund as the dashboard counts it: on the day it was made.
@@ -78,10 +81,12 @@ pub struct Tally {
     pub days: BTreeMap<NaiveDate, DayDelta>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemDelta {
     pub quantity: i64,
     pub sales_volume: i64,
+    /// The name it sold under, if a sale (not only refunds) touched it.
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,6 +101,11 @@ impl Tally {
             let row = self.items.entry((sale.business_date, item_id)).or_default();
             row.quantity += quantity;
             row.sales_volume += amount;
+        }
+        for (item_id, name) in &sale.names {
+            if let Some(row) = self.items.get_mut(&(sale.business_date, *item_id)) {
+                row.name = Some(name.clone());
+            }
         }
         let day = self.days.entry(sale.business_date).or_default();
         day.sales_volume += sale.amount;
@@ -134,6 +144,8 @@ impl Tally {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemTotals {
     pub item_id: Uuid,
+    /// The name it sold under in the range; none when only refunded in it.
+    pub name: Option<String>,
     pub quantity: i64,
     pub sales_volume: i64,
     /// The item's current unit cost; 0 when none was set.
@@ -141,9 +153,11 @@ pub struct ItemTotals {
 }
 
 /// One line of a sales report.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ItemSales {
     pub item_id: Uuid,
+    pub name: Option<String>,
     pub quantity: i64,
     pub sales_volume: i64,
     pub cost: i64,
@@ -151,7 +165,8 @@ pub struct ItemSales {
 }
 
 /// A sales report over business days `from..=to`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SalesReport {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -173,6 +188,7 @@ pub fn sales_report(from: NaiveDate, to: NaiveDate, totals: Vec<ItemTotals>) -> 
             let cost = t.quantity * t.unit_cost;
             ItemSales {
                 item_id: t.item_id,
+                name: t.name,
                 quantity: t.quantity,
                 sales_volume: t.sales_volume,
                 cost,
@@ -197,7 +213,8 @@ pub fn sales_report(from: NaiveDate, to: NaiveDate, totals: Vec<ItemTotals>) -> 
 }
 
 /// One business day's figures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DailyVolume {
     pub date: NaiveDate,
     pub sales_volume: i64,
@@ -227,6 +244,34 @@ pub fn daily_volumes(
             }
         })
         .collect()
+}
+
+/// A consulting request's result, as the latest `consulting` event told it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsultingUpdate {
+    pub store_id: Uuid,
+    pub request_id: Uuid,
+    pub status: ConsultingStatus,
+    pub content: Option<String>,
+    pub error: Option<String>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// When the event happened.
+    pub at: DateTime<Utc>,
+}
+
+impl ConsultingUpdate {
+    /// Whether it moves a client who saw `seen` forward: a later stage, or
+    /// newer progress. An end is final.
+    pub fn is_news_after(&self, seen: Option<&ConsultingUpdate>) -> bool {
+        match seen {
+            None => true,
+            Some(seen) => {
+                let (stage, seen_stage) = (self.status.stage(), seen.status.stage());
+                stage > seen_stage
+                    || (stage == seen_stage && !seen.status.is_final() && self.at > seen.at)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -267,6 +312,7 @@ mod tests {
             business_date: day(1),
             amount: 30_000,
             lines: vec![(id(1), 2, 20_000), (id(2), 1, 10_000)],
+            names: vec![(id(1), "Bibimbap".into()), (id(2), "Tea".into())],
         });
         tally.add_refund(&RefundFact {
             refund_id: id(10),
@@ -278,14 +324,16 @@ mod tests {
             tally.items[&(day(1), id(1))],
             ItemDelta {
                 quantity: 2,
-                sales_volume: 20_000
+                sales_volume: 20_000,
+                name: Some("Bibimbap".into())
             }
         );
         assert_eq!(
             tally.items[&(day(2), id(1))],
             ItemDelta {
                 quantity: -1,
-                sales_volume: -10_000
+                sales_volume: -10_000,
+                name: None
             }
         );
         assert_eq!(
@@ -313,12 +361,14 @@ mod tests {
             vec![
                 ItemTotals {
                     item_id: id(1),
+                    name: None,
                     quantity: 3,
                     sales_volume: 9_000,
                     unit_cost: 1_000,
                 },
                 ItemTotals {
                     item_id: id(2),
+                    name: None,
                     quantity: 1,
                     sales_volume: 12_000,
                     unit_cost: 0,
@@ -326,6 +376,7 @@ mod tests {
                 // Sold and refunded within the range: no line.
                 ItemTotals {
                     item_id: id(3),
+                    name: None,
                     quantity: 0,
                     sales_volume: 0,
                     unit_cost: 500,
@@ -367,5 +418,31 @@ mod tests {
         );
         assert_eq!((rows[0].sales_volume, rows[0].order_count), (0, 0));
         assert_eq!(rows[2].date, day(3));
+    }
+
+    fn update(status: ConsultingStatus, second: u32) -> ConsultingUpdate {
+        ConsultingUpdate {
+            store_id: id(1),
+            request_id: id(2),
+            status,
+            content: None,
+            error: None,
+            completed_at: None,
+            at: format!("2026-11-24T10:00:{second:02}Z").parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn consulting_results_only_move_forward() {
+        let running = update(ConsultingStatus::Running, 5);
+        let done = update(ConsultingStatus::Completed, 6);
+        assert!(running.is_news_after(None));
+        assert!(running.is_news_after(Some(&update(ConsultingStatus::Pending, 9))));
+        assert!(update(ConsultingStatus::Running, 6).is_news_after(Some(&running)));
+        assert!(!update(ConsultingStatus::Running, 4).is_news_after(Some(&running)));
+        assert!(done.is_news_after(Some(&running)));
+        // Progress that arrives after the end changes nothing.
+        assert!(!update(ConsultingStatus::Running, 9).is_news_after(Some(&done)));
+        assert!(!update(ConsultingStatus::Failed, 9).is_news_after(Some(&done)));
     }
 }

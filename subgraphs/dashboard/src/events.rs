@@ -1,17 +1,30 @@
 //! What the dashboard consumes: `SaleCompleted` and `RefundMade` on
-//! `salesync.sales`, the only source of its read model. The payloads are
-//! read as the sale subgraph publishes them (the fields the read model
-//! needs), here and in the sale subgraph's history, which a rebuild reads.
+//! `salesync.sales`, the only source of its read model (the payloads are
+//! read as the sale subgraph publishes them: the fields the read model
+//! needs, here and in the sale subgraph's history, which a rebuild reads);
+//! and the consulting subgraph's events on `consulting`, kept for
+//! `consultingResult` and broadcast to this replica's subscribers.
+
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use salesync_common::events::{Event, consumer::Handler};
+use salesync_common::{
+    consulting::{
+        CONSULTING_COMPLETED, CONSULTING_FAILED, CONSULTING_PROGRESS, CONSULTING_REQUESTED,
+        ConsultingCompleted, ConsultingFailed, ConsultingProgress, ConsultingRequested,
+        ConsultingStatus,
+    },
+    events::{Delivery, Event, EventBus, bus, consumer::Handler, topics},
+    shutdown::Stop,
+};
 use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
+use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::{
-    domain::{RefundFact, SoldFact},
+    domain::{ConsultingUpdate, RefundFact, SoldFact},
     service::Dashboard,
 };
 
@@ -43,6 +56,9 @@ pub struct RefundMade {
 #[serde(rename_all = "camelCase")]
 pub struct Line {
     pub item_id: Uuid,
+    /// On sold lines: the name it sold under.
+    #[serde(default)]
+    pub name: Option<String>,
     pub quantity: i32,
     pub amount: i64,
 }
@@ -61,6 +77,11 @@ impl From<&SaleCompleted> for SoldFact {
             business_date: sale.business_date,
             amount: sale.amount,
             lines: lines(&sale.lines),
+            names: sale
+                .lines
+                .iter()
+                .filter_map(|l| l.name.clone().map(|name| (l.item_id, name)))
+                .collect(),
         }
     }
 }
@@ -102,5 +123,129 @@ impl Handler for SalesFeed {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// The result a `consulting` event tells of; none for other event types.
+pub fn consulting_update(event: &Event) -> anyhow::Result<Option<ConsultingUpdate>> {
+    let (request_id, status, content, error, completed_at) = match event.event_type.as_str() {
+        CONSULTING_REQUESTED => {
+            let e: ConsultingRequested = event.payload_as()?;
+            (e.request_id, ConsultingStatus::Pending, None, None, None)
+        }
+        CONSULTING_PROGRESS => {
+            let e: ConsultingProgress = event.payload_as()?;
+            (
+                e.request_id,
+                ConsultingStatus::Running,
+                Some(e.content),
+                None,
+                None,
+            )
+        }
+        CONSULTING_COMPLETED => {
+            let e: ConsultingCompleted = event.payload_as()?;
+            let at = Some(e.completed_at);
+            (
+                e.request_id,
+                ConsultingStatus::Completed,
+                Some(e.content),
+                None,
+                at,
+            )
+        }
+        CONSULTING_FAILED => {
+            let e: ConsultingFailed = event.payload_as()?;
+            let at = Some(e.completed_at);
+            (
+                e.request_id,
+                ConsultingStatus::Failed,
+                None,
+                Some(e.error),
+                at,
+            )
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(ConsultingUpdate {
+        store_id: event.store_id,
+        request_id,
+        status,
+        content,
+        error,
+        completed_at,
+        at: event.occurred_at,
+    }))
+}
+
+/// Keeps each consulting request's latest result (one group: the replicas
+/// share the work, and a restart resumes where it stopped).
+pub struct ConsultingResults(pub Dashboard);
+
+#[async_trait]
+impl Handler for ConsultingResults {
+    fn name(&self) -> &str {
+        "dashboard.consulting-results"
+    }
+
+    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
+        if let Some(update) = consulting_update(event)? {
+            self.0.keep_consulting(txn, &update).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Every consulting event seen on the bus, for this replica's subscribers.
+#[derive(Clone)]
+pub struct ConsultingFeed(broadcast::Sender<Arc<ConsultingUpdate>>);
+
+impl Default for ConsultingFeed {
+    fn default() -> Self {
+        ConsultingFeed(broadcast::channel(1024).0)
+    }
+}
+
+impl ConsultingFeed {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<ConsultingUpdate>> {
+        self.0.subscribe()
+    }
+
+    /// Reads `consulting` in broadcast mode (every replica sees every
+    /// event, whichever replica's subscriber waits for it) until `stop`.
+    pub async fn run(self, bus: Arc<dyn EventBus>, mut stop: Stop) {
+        let Some(mut subscription) = bus::subscribe_until_stopped(
+            bus.as_ref(),
+            topics::CONSULTING,
+            Delivery::Broadcast,
+            &mut stop,
+        )
+        .await
+        else {
+            return;
+        };
+        loop {
+            let message = tokio::select! {
+                _ = stop.wait() => return,
+                message = subscription.next() => message,
+            };
+            let message = match message {
+                Ok(message) => message,
+                Err(error) => {
+                    tracing::warn!(error = ?error, "failed to receive consulting events; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            let update = serde_json::from_slice::<Event>(&message.payload)
+                .map_err(anyhow::Error::from)
+                .and_then(|event| consulting_update(&event));
+            match update {
+                // No subscriber right now is fine.
+                Ok(Some(update)) => drop(self.0.send(Arc::new(update))),
+                Ok(None) => {}
+                Err(error) => tracing::warn!(error = ?error, "skipping a consulting event"),
+            }
+        }
     }
 }

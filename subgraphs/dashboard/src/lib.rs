@@ -1,11 +1,13 @@
 //! The dashboard subgraph: item costs, and sales and profit per item and per
-//! business day from its own read model, which only the sale events feed.
+//! business day from its own read model, which only the sale events feed;
+//! and the consulting results, live over a subscription.
 //!
 //! - `schema`: GraphQL types and resolvers; input is parsed into `domain` types
 //! - `service`: each use case; the one place the read model changes; the rebuild
 //! - `domain`: costs, what a sale or refund adds, reports, zero-filled days
 //! - `db`: the tables and their queries, through sea-orm
 //! - `events`: the sale events it consumes
+//! - `internal`: the report, for the consulting subgraph's worker
 //! - `upstream`: the item subgraph (before costs are written) and the sale
 //!   subgraph's history (for a rebuild)
 //!
@@ -16,6 +18,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod events;
+pub mod internal;
 pub mod schema;
 pub mod service;
 pub mod upstream;
@@ -60,10 +63,20 @@ impl Subgraph for Dashboard {
 
     async fn build(parts: Builder, sections: DashboardSections) -> anyhow::Result<Application> {
         let dashboard = Self::service(&parts, sections);
-        let schema = schema::build(DashboardState::new(dashboard.clone()));
-        let routes = salesync_common::graphql::routes(schema, parts.token_verifier());
+        let feed = events::ConsultingFeed::default();
+        let schema = schema::build(DashboardState::new(dashboard.clone(), feed.clone()));
+        let verifier = parts.token_verifier();
+        let internal_key = parts.settings().internal_key.clone();
+        let routes = salesync_common::graphql::routes(schema, verifier.clone())
+            .merge(internal::routes(dashboard.clone(), verifier, internal_key));
+        let bus = parts.bus();
         parts
             .consume(topics::SALES, events::SalesFeed(dashboard.clone()))
+            .consume(
+                topics::CONSULTING,
+                events::ConsultingResults(dashboard.clone()),
+            )
+            .task("consulting-feed", move |stop| feed.run(bus, stop))
             .forget_deleted_stores(dashboard)
             .serve(routes)
             .await

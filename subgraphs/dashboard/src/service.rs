@@ -22,8 +22,10 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use crate::{
-    db::{counted, daily_item_sales, daily_sales, item_costs, store_ledgers},
-    domain::{self, DailyVolume, DayDelta, RefundFact, SalesReport, SoldFact, Tally},
+    db::{consulting_results, counted, daily_item_sales, daily_sales, item_costs, store_ledgers},
+    domain::{
+        self, ConsultingUpdate, DailyVolume, DayDelta, RefundFact, SalesReport, SoldFact, Tally,
+    },
     upstream::Upstream,
 };
 
@@ -112,6 +114,52 @@ impl Dashboard {
             .collect();
         let costs: HashMap<NaiveDate, i64> = costs.into_iter().collect();
         Ok(domain::daily_volumes(from, to, &days, &costs))
+    }
+
+    // ---- consulting results ----
+
+    /// The store's latest result of a consulting request, if one arrived.
+    pub async fn consulting_result(
+        &self,
+        store_id: Uuid,
+        request_id: Uuid,
+    ) -> Result<Option<ConsultingUpdate>> {
+        Ok(consulting_results::find(&self.db, store_id, request_id)
+            .await?
+            .map(|row| ConsultingUpdate {
+                store_id: row.store_id,
+                request_id: row.request_id,
+                status: row.status,
+                content: row.content,
+                error: row.error,
+                completed_at: row.completed_at,
+                at: row.updated_at,
+            }))
+    }
+
+    /// Keeps a consulting result unless a later one is kept already.
+    pub async fn keep_consulting(
+        &self,
+        txn: &DatabaseTransaction,
+        update: &ConsultingUpdate,
+    ) -> Result<()> {
+        if deleted_stores::contains(txn, update.store_id).await? {
+            return Ok(());
+        }
+        consulting_results::keep(
+            txn,
+            &consulting_results::Model {
+                request_id: update.request_id,
+                store_id: update.store_id,
+                status: update.status,
+                stage: update.status.stage(),
+                content: update.content.clone(),
+                error: update.error.clone(),
+                completed_at: update.completed_at,
+                updated_at: update.at,
+            },
+        )
+        .await
     }
 
     // ---- the read model ----
@@ -267,12 +315,13 @@ impl Dashboard {
     }
 }
 
-/// A deleted store's costs and figures go with it.
+/// A deleted store's costs, figures and consulting results go with it.
 #[async_trait]
 impl StoreRows for Dashboard {
     async fn remove(&self, txn: &DatabaseTransaction, store_id: Uuid) -> Result<u64> {
         Ok(self.forget(txn, store_id).await?
             + delete_of_store::<item_costs::Entity, _>(txn, store_id).await?
-            + delete_of_store::<store_ledgers::Entity, _>(txn, store_id).await?)
+            + delete_of_store::<store_ledgers::Entity, _>(txn, store_id).await?
+            + delete_of_store::<consulting_results::Entity, _>(txn, store_id).await?)
     }
 }

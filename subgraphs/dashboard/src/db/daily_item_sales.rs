@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveValue::Set,
     JoinType, QuerySelect,
     entity::prelude::*,
-    sea_query::{Expr, ExprTrait, Func, OnConflict},
+    sea_query::{Alias, Expr, ExprTrait, Func, OnConflict},
 };
 
 use super::{item_costs, plus_excluded, sum_bigint};
@@ -26,6 +26,7 @@ pub struct Model {
     pub item_id: Uuid,
     pub quantity: i64,
     pub sales_volume: i64,
+    pub name: Option<String>,
 }
 
 /// Each row's item cost, if one was set.
@@ -63,6 +64,7 @@ pub async fn add<C: ConnectionTrait>(
             item_id: Set(item_id),
             quantity: Set(delta.quantity),
             sales_volume: Set(delta.sales_volume),
+            name: Set(delta.name.clone()),
         }))
         .on_conflict(
             OnConflict::columns([Column::StoreId, Column::BusinessDate, Column::ItemId])
@@ -70,6 +72,14 @@ pub async fn add<C: ConnectionTrait>(
                 .value(
                     Column::SalesVolume,
                     plus_excluded(Entity, Column::SalesVolume),
+                )
+                // A refund (no name) keeps the name the item sold under.
+                .value(
+                    Column::Name,
+                    Func::coalesce([
+                        Expr::col((Alias::new("excluded"), Column::Name)),
+                        Expr::col((Entity, Column::Name)),
+                    ]),
                 )
                 .to_owned(),
         )
@@ -96,9 +106,13 @@ pub async fn totals<C: ConnectionTrait>(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<ItemTotals>> {
-    let rows: Vec<(Uuid, i64, i64, i64)> = of_store::<Entity>(store_id)
+    let rows: Vec<(Uuid, Option<String>, i64, i64, i64)> = of_store::<Entity>(store_id)
         .select_only()
         .column(Column::ItemId)
+        .column_as(
+            Expr::from(Func::max(Expr::col((Entity, Column::Name)))),
+            "name",
+        )
         .column_as(
             sum_bigint(Expr::col((Entity, Column::Quantity))),
             "quantity",
@@ -117,12 +131,15 @@ pub async fn totals<C: ConnectionTrait>(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(item_id, quantity, sales_volume, unit_cost)| ItemTotals {
-            item_id,
-            quantity,
-            sales_volume,
-            unit_cost,
-        })
+        .map(
+            |(item_id, name, quantity, sales_volume, unit_cost)| ItemTotals {
+                item_id,
+                name,
+                quantity,
+                sales_volume,
+                unit_cost,
+            },
+        )
         .collect())
 }
 

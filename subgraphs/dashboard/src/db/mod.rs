@@ -6,7 +6,9 @@
 //!   once each
 //! - `daily_item_sales`, `daily_sales`: the read model
 //! - `store_ledgers`: one row per store, locked by every change to its figures
+//! - `consulting_results`: the latest of each consulting request
 
+pub mod consulting_results;
 pub mod counted;
 pub mod daily_item_sales;
 pub mod daily_sales;

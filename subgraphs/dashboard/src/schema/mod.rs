@@ -3,36 +3,41 @@
 
 mod mutation;
 mod query;
+mod subscription;
 mod types;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder, dataloader::DataLoader};
+use async_graphql::{Schema, SchemaBuilder, dataloader::DataLoader};
 use salesync_common::loader::{ByIds, by_ids};
 
-use crate::service::Dashboard;
+use crate::{events::ConsultingFeed, service::Dashboard};
 pub use mutation::Mutation;
 pub use query::Query;
+pub use subscription::Subscription;
 
-pub type DashboardSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type DashboardSchema = Schema<Query, Mutation, Subscription>;
 
 /// What resolvers need, placed in the schema's data.
 pub struct DashboardState {
     pub dashboard: Dashboard,
     pub costs: DataLoader<ByIds<types::CostsById>>,
+    pub consulting: ConsultingFeed,
 }
 
 impl DashboardState {
-    pub fn new(dashboard: Dashboard) -> Self {
+    pub fn new(dashboard: Dashboard, consulting: ConsultingFeed) -> Self {
         DashboardState {
             costs: by_ids(types::CostsById(dashboard.clone())),
             dashboard,
+            consulting,
         }
     }
 }
 
 /// The schema without its data: enough to export the SDL.
-pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query, Mutation, EmptySubscription)
+pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query, Mutation, Subscription)
         .enable_federation()
+        .enable_subscription_in_federation()
         .limit_depth(16)
         .limit_complexity(5_000)
 }

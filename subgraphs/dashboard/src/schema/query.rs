@@ -3,7 +3,7 @@ use salesync_common::{Result, auth::CallerExt, input, loader::Scoped, scalars::D
 
 use super::{
     DashboardState,
-    types::{DailyVolume, Item, SalesReport},
+    types::{ConsultingResult, DailyVolume, Item, SalesReport},
 };
 
 pub struct Query;
@@ -39,6 +39,23 @@ impl Query {
             .daily_volumes(ctx.store_id()?, from.0, to.0)
             .await?;
         Ok(days.into_iter().map(DailyVolume::from).collect())
+    }
+
+    /// The latest of one of the caller's consulting requests: progress while
+    /// the advice is written, then the result. Null until the first news of
+    /// it arrived, and for a request that is not the caller's.
+    async fn consulting_result(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The consulting request's id.")] request_id: ID,
+    ) -> Result<Option<ConsultingResult>> {
+        let store_id = ctx.store_id()?;
+        let Ok(id) = input::id(&request_id, "consulting request") else {
+            return Ok(None);
+        };
+        let state = ctx.data_unchecked::<DashboardState>();
+        let result = state.dashboard.consulting_result(store_id, id).await?;
+        Ok(result.as_ref().map(ConsultingResult::from))
     }
 
     /// Resolves an `Item` reference of the caller's store to its cost. The

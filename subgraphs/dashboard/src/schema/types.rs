@@ -1,4 +1,6 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use salesync_common::consulting::ConsultingStatus;
 use salesync_common::{
     Error, Result,
     loader::{FetchByIds, Scoped},
@@ -59,6 +61,9 @@ pub struct ItemCostInput {
 pub struct ItemSales {
     /// The item (its name and price come from the menu; deleted items still resolve).
     pub item: Item,
+    /// The name it sold under (the latest in the range); null when it was
+    /// only refunded within the range.
+    pub name: Option<String>,
     /// How many were sold, less those refunded within the range.
     pub quantity: i32,
     /// What they sold for, less refunds made within the range.
@@ -105,6 +110,7 @@ impl SalesReport {
                                 id: line.item_id,
                             },
                         },
+                        name: line.name,
                         quantity: i32::try_from(line.quantity).map_err(|_| {
                             Error::internal(anyhow::anyhow!("quantity {} overflows", line.quantity))
                         })?,
@@ -139,6 +145,35 @@ impl From<domain::DailyVolume> for DailyVolume {
             sales_volume: Money(day.sales_volume),
             profit: Money(day.profit),
             order_count: day.order_count,
+        }
+    }
+}
+
+/// A consulting request's result: progress while the advice is written,
+/// then the advice or why it failed.
+#[derive(SimpleObject, Clone)]
+pub struct ConsultingResult {
+    /// The consulting request's id.
+    pub request_id: ID,
+    /// PENDING until a worker takes it, RUNNING while the advice is written,
+    /// then COMPLETED or FAILED.
+    pub status: ConsultingStatus,
+    /// The advice in Markdown: the text so far while RUNNING, then all of it.
+    pub content: Option<String>,
+    /// Why it FAILED.
+    pub error: Option<String>,
+    /// When it ended.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl From<&domain::ConsultingUpdate> for ConsultingResult {
+    fn from(update: &domain::ConsultingUpdate) -> Self {
+        ConsultingResult {
+            request_id: ID(update.request_id.to_string()),
+            status: update.status,
+            content: update.content.clone(),
+            error: update.error.clone(),
+            completed_at: update.completed_at,
         }
     }
 }
