@@ -13,6 +13,7 @@
 pub mod bus;
 pub mod consumer;
 pub mod deleted_stores;
+pub mod feed;
 pub mod kafka;
 pub mod memory;
 pub mod migration;

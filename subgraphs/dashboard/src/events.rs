@@ -5,8 +5,6 @@
 //! and the consulting subgraph's events on `consulting`, kept for
 //! `consultingResult` and broadcast to this replica's subscribers.
 
-use std::{sync::Arc, time::Duration};
-
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use salesync_common::{
@@ -15,12 +13,10 @@ use salesync_common::{
         ConsultingCompleted, ConsultingFailed, ConsultingProgress, ConsultingRequested,
         ConsultingStatus,
     },
-    events::{Delivery, Event, EventBus, bus, consumer::Handler, topics},
-    shutdown::Stop,
+    events::{Event, consumer::Handler, feed::Feed},
 };
 use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
-use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::{
@@ -197,55 +193,4 @@ impl Handler for ConsultingResults {
 }
 
 /// Every consulting event seen on the bus, for this replica's subscribers.
-#[derive(Clone)]
-pub struct ConsultingFeed(broadcast::Sender<Arc<ConsultingUpdate>>);
-
-impl Default for ConsultingFeed {
-    fn default() -> Self {
-        ConsultingFeed(broadcast::channel(1024).0)
-    }
-}
-
-impl ConsultingFeed {
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<ConsultingUpdate>> {
-        self.0.subscribe()
-    }
-
-    /// Reads `consulting` in broadcast mode (every replica sees every
-    /// event, whichever replica's subscriber waits for it) until `stop`.
-    pub async fn run(self, bus: Arc<dyn EventBus>, mut stop: Stop) {
-        let Some(mut subscription) = bus::subscribe_until_stopped(
-            bus.as_ref(),
-            topics::CONSULTING,
-            Delivery::Broadcast,
-            &mut stop,
-        )
-        .await
-        else {
-            return;
-        };
-        loop {
-            let message = tokio::select! {
-                _ = stop.wait() => return,
-                message = subscription.next() => message,
-            };
-            let message = match message {
-                Ok(message) => message,
-                Err(error) => {
-                    tracing::warn!(error = ?error, "failed to receive consulting events; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    continue;
-                }
-            };
-            let update = serde_json::from_slice::<Event>(&message.payload)
-                .map_err(anyhow::Error::from)
-                .and_then(|event| consulting_update(&event));
-            match update {
-                // No subscriber right now is fine.
-                Ok(Some(update)) => drop(self.0.send(Arc::new(update))),
-                Ok(None) => {}
-                Err(error) => tracing::warn!(error = ?error, "skipping a consulting event"),
-            }
-        }
-    }
-}
+pub type ConsultingFeed = Feed<ConsultingUpdate>;

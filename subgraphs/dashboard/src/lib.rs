@@ -76,7 +76,9 @@ impl Subgraph for Dashboard {
                 topics::CONSULTING,
                 events::ConsultingResults(dashboard.clone()),
             )
-            .task("consulting-feed", move |stop| feed.run(bus, stop))
+            .task("consulting-feed", move |stop| {
+                feed.run(bus, topics::CONSULTING, events::consulting_update, stop)
+            })
             .forget_deleted_stores(dashboard)
             .serve(routes)
             .await

@@ -19,7 +19,10 @@ pub mod service;
 pub mod snapshot;
 pub mod upstream;
 
-use salesync_common::app::{Application, Builder, Subgraph};
+use salesync_common::{
+    app::{Application, Builder, Subgraph},
+    events::topics,
+};
 
 use crate::{
     config::OrderSections, events::OrderFeed, schema::OrderState, service::Orders,
@@ -52,7 +55,9 @@ impl Subgraph for Order {
         let bus = parts.bus();
         parts
             .forget_deleted_stores(orders)
-            .task("order-feed", move |stop| feed.run(bus, stop))
+            .task("order-feed", move |stop| {
+                feed.run(bus, topics::ORDERS, events::order_of, stop)
+            })
             .serve(routes)
             .await
     }
