@@ -172,6 +172,28 @@ async fn two_terminals_opening_one_table_at_once_share_one_order() {
 }
 
 #[tokio::test]
+async fn many_terminals_adding_to_one_table_at_once_all_succeed() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    let terminals = 40;
+    let results = join_all((0..terminals).map(|_| {
+        shop.client
+            .query(PLACE, json!({ "t": 5, "l": [line(&shop.tea, 1)] }))
+    }))
+    .await;
+    // No terminal is told to try again: each waits its turn at the table.
+    for result in &results {
+        assert!(result.errors().is_empty(), "{:?}", result.errors());
+    }
+    let open = shop.client.query(OPEN, json!({ "t": 5 })).await;
+    let order = &open.data_or_panic()["openOrder"];
+    assert_eq!(quantities(order), [("Tea".into(), terminals)]);
+    assert_eq!(order["total"], terminals * 3000);
+    // Every change was its own version: one opening, then one per addition.
+    assert_eq!(order["version"], terminals);
+}
+
+#[tokio::test]
 async fn a_stale_expected_version_is_a_conflict_and_changes_nothing() {
     let system = TestSystem::start().await;
     let shop = shop(&system).await;

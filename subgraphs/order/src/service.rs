@@ -83,7 +83,7 @@ impl Orders {
         let new_lines = domain::add_lines(&[], requested, &menu)?;
         self.retrying(|| async {
             let txn = self.db.begin().await?;
-            match orders::open_at_table(&txn, caller.store_id, table_no).await? {
+            match orders::open_at_table_locked(&txn, caller.store_id, table_no).await? {
                 None => self.open(txn, caller.store_id, table_no, &new_lines).await,
                 Some(order) => {
                     let existing = lines_of(&txn, order.id).await?;
@@ -344,7 +344,7 @@ async fn open_or_not_found(
     store_id: Uuid,
     table_no: i32,
 ) -> Result<orders::Model> {
-    orders::open_at_table(txn, store_id, table_no)
+    orders::open_at_table_locked(txn, store_id, table_no)
         .await?
         .ok_or_else(|| Error::not_found(format!("table {table_no} has no open order")))
 }

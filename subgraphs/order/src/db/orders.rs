@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use salesync_common::{Result, db::of_store};
-use sea_orm::{QueryOrder, entity::prelude::*, sea_query::Expr};
+use sea_orm::{DbBackend, QueryOrder, QuerySelect, entity::prelude::*, sea_query::Expr};
 
 use super::UQ_ORDERS_OPEN_TABLE;
 use crate::domain::OrderStatus;
@@ -41,6 +41,24 @@ pub async fn open_at_table<C: ConnectionTrait>(
         .filter(Column::Status.eq(OrderStatus::Open))
         .one(db)
         .await?)
+}
+
+/// The table's open order, locked until the transaction ends (PostgreSQL
+/// `FOR UPDATE`): terminals changing one table wait for each other instead
+/// of racing. SQLite, which lets one writer at a time anyway, reads it plainly.
+pub async fn open_at_table_locked<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    table_no: i32,
+) -> Result<Option<Model>> {
+    let query = of_store::<Entity>(store_id)
+        .filter(Column::TableNo.eq(table_no))
+        .filter(Column::Status.eq(OrderStatus::Open));
+    let query = match db.get_database_backend() {
+        DbBackend::Postgres => query.lock_exclusive(),
+        _ => query,
+    };
+    Ok(query.one(db).await?)
 }
 
 /// Every open order of the store, by table number.
