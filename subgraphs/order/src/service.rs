@@ -154,11 +154,16 @@ impl Orders {
     ) -> Result<OrderSnapshot> {
         self.retrying(|| async {
             let txn = self.db.begin().await?;
+            // Lock first, then look for this sale's payment: a retry of the
+            // same sale that waited on the lock sees the payment it waited
+            // for, and returns it instead of finding the table closed.
+            let open = orders::open_at_table_locked(&txn, store_id, table_no).await?;
             if let Some(paid) = orders::paid_by(&txn, store_id, sale_id).await? {
                 let mut paid = db::snapshots(&txn, vec![paid]).await?;
                 return Ok(Attempt::Done(paid.remove(0)));
             }
-            let order = open_or_not_found(&txn, store_id, table_no).await?;
+            let order = open
+                .ok_or_else(|| Error::not_found(format!("table {table_no} has no open order")))?;
             if order.id != order_id || order.version != version {
                 return Err(Error::conflict(
                     "the table's order changed since it was read; check out again",
