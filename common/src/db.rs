@@ -202,6 +202,12 @@ macro_rules! store_scoped {
     };
 }
 
+/// In an upsert's `ON CONFLICT DO UPDATE`, the value the insert tried to
+/// write to `column` (`excluded.<column>`, in PostgreSQL and SQLite alike).
+pub fn excluded(column: impl sea_orm::sea_query::IntoIden) -> sea_orm::sea_query::Expr {
+    sea_orm::sea_query::Expr::col((sea_orm::sea_query::Alias::new("excluded"), column))
+}
+
 /// The rows of `store_id`: the start of every query on a store-scoped table.
 pub fn of_store<E: StoreScoped>(store_id: Uuid) -> Select<E> {
     E::find().filter(E::store_column().eq(store_id))

@@ -155,33 +155,28 @@ impl Consulting {
         let poll = Duration::from_secs(self.worker.poll_seconds.max(1));
         loop {
             let free = permits.available_permits();
-            let taken = if free == 0 {
-                0
-            } else {
-                match self.take(free).await {
-                    Ok(taken) => taken,
-                    Err(error) => {
-                        tracing::warn!(error = ?error, "failed to look for consulting requests");
-                        Vec::new()
-                    }
-                }
-                .into_iter()
-                .map(|request| {
-                    let permit = permits.clone().try_acquire_owned();
-                    let worker = self.clone();
-                    let mut stop = stop.clone();
-                    tokio::spawn(async move {
-                        let _permit = permit;
-                        tokio::select! {
-                            _ = worker.work(request) => {}
-                            // Stopping mid-way leaves the request RUNNING; its
-                            // lease lapses and a worker takes it again.
-                            _ = stop.wait() => {}
-                        }
-                    });
-                })
-                .count()
+            let claimed = match free {
+                0 => Vec::new(),
+                _ => self.take(free).await.unwrap_or_else(|error| {
+                    tracing::warn!(error = ?error, "failed to look for consulting requests");
+                    Vec::new()
+                }),
             };
+            let taken = claimed.len();
+            for request in claimed {
+                let permit = permits.clone().try_acquire_owned();
+                let worker = self.clone();
+                let mut stop = stop.clone();
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    tokio::select! {
+                        _ = worker.work(request) => {}
+                        // Stopping mid-way leaves the request RUNNING; its
+                        // lease lapses and a worker takes it again.
+                        _ = stop.wait() => {}
+                    }
+                });
+            }
             if taken == free && free > 0 {
                 // Perhaps more are waiting.
                 continue;
@@ -216,7 +211,7 @@ impl Consulting {
     /// Writes the advice of one claimed request and ends it.
     #[tracing::instrument(skip_all, fields(request_id = %request.id, store_id = %request.store_id))]
     async fn work(&self, request: requests::Model) {
-        let end = match self
+        let outcome = match self
             .upstream
             .report(request.store_id, request.from_date, request.to_date)
             .await
@@ -227,14 +222,10 @@ impl Consulting {
                 error.client_message()
             )),
         };
-        let result = match end {
-            Ok(content) => self.complete(&request, content).await,
-            Err(reason) => {
-                tracing::warn!(%reason, "consulting failed");
-                self.fail(&request, reason).await
-            }
-        };
-        if let Err(error) = result {
+        if let Err(reason) = &outcome {
+            tracing::warn!(%reason, "consulting failed");
+        }
+        if let Err(error) = self.end(&request, outcome).await {
             // The lease lapses and another worker takes it again.
             tracing::error!(error = ?error, "failed to record the end of a consulting request");
         }
@@ -299,48 +290,42 @@ impl Consulting {
         step.await.map_err(|e: Error| e.client_message())
     }
 
-    async fn complete(&self, request: &requests::Model, content: String) -> Result<()> {
+    /// Ends the request with its advice, or why there is none, and the
+    /// event that says so; nothing when another attempt owns it now.
+    async fn end(&self, request: &requests::Model, outcome: Result<String, String>) -> Result<()> {
         let now = self.clock.now();
+        let (row, event) = match outcome {
+            Ok(content) => (
+                (ConsultingStatus::Completed, Some(content.clone()), None),
+                Event::new(
+                    CONSULTING_COMPLETED,
+                    request.store_id,
+                    ConsultingCompleted {
+                        request_id: request.id,
+                        content,
+                        model: request.model.clone(),
+                        completed_at: now,
+                    },
+                ),
+            ),
+            Err(reason) => (
+                (ConsultingStatus::Failed, None, Some(reason.clone())),
+                Event::new(
+                    CONSULTING_FAILED,
+                    request.store_id,
+                    ConsultingFailed {
+                        request_id: request.id,
+                        error: reason,
+                        completed_at: now,
+                    },
+                ),
+            ),
+        };
         let txn = self.db.begin().await?;
-        let end = (ConsultingStatus::Completed, Some(content.clone()), None);
-        if !requests::finish(&txn, request.id, request.attempts, end, now).await? {
+        if !requests::finish(&txn, request.id, request.attempts, row, now).await? {
             return Ok(());
         }
-        publish(
-            &txn,
-            CONSULTING_COMPLETED,
-            request.store_id,
-            ConsultingCompleted {
-                request_id: request.id,
-                content,
-                model: request.model.clone(),
-                completed_at: now,
-            },
-        )
-        .await?;
-        txn.commit().await?;
-        self.outbox.notify();
-        Ok(())
-    }
-
-    async fn fail(&self, request: &requests::Model, reason: String) -> Result<()> {
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
-        let end = (ConsultingStatus::Failed, None, Some(reason.clone()));
-        if !requests::finish(&txn, request.id, request.attempts, end, now).await? {
-            return Ok(());
-        }
-        publish(
-            &txn,
-            CONSULTING_FAILED,
-            request.store_id,
-            ConsultingFailed {
-                request_id: request.id,
-                error: reason,
-                completed_at: now,
-            },
-        )
-        .await?;
+        outbox::enqueue(&txn, topics::CONSULTING, &event).await?;
         txn.commit().await?;
         self.outbox.notify();
         Ok(())

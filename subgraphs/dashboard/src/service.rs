@@ -203,54 +203,41 @@ impl Dashboard {
             return Ok((0, 0));
         }
         store_ledgers::lock(txn, store_id, self.clock.now(), rebuilding).await?;
+        let sold = |s: &SoldFact| (s.sale_id, s.business_date, s.amount);
+        let refunded = |r: &RefundFact| (r.refund_id, r.business_date, r.amount);
+        let (new_sales, new_refunds): (Vec<&SoldFact>, Vec<&RefundFact>) = if rebuilding {
+            // A rebuild starts from nothing: all it brings is new, recorded in bulk.
+            let rows: Vec<counted::Counted> = sales.iter().map(sold).collect();
+            counted::sales(txn, store_id, &rows).await?;
+            let rows: Vec<counted::Counted> = refunds.iter().map(refunded).collect();
+            counted::refunds(txn, store_id, &rows).await?;
+            (sales.iter().collect(), refunds.iter().collect())
+        } else {
+            // Live, one event brings one: new when its row is.
+            let mut new_sales = Vec::new();
+            for sale in sales {
+                if counted::sales(txn, store_id, &[sold(sale)]).await? == 1 {
+                    new_sales.push(sale);
+                }
+            }
+            let mut new_refunds = Vec::new();
+            for refund in refunds {
+                if counted::refunds(txn, store_id, &[refunded(refund)]).await? == 1 {
+                    new_refunds.push(refund);
+                }
+            }
+            (new_sales, new_refunds)
+        };
         let mut tally = Tally::default();
-        let mut new_sales = 0;
-        for sale in sales {
-            // One at a time when live (one event is one sale); a rebuild
-            // starts from nothing, so everything it brings is new.
-            if rebuilding
-                || counted::sales(
-                    txn,
-                    store_id,
-                    &[(sale.sale_id, sale.business_date, sale.amount)],
-                )
-                .await?
-                    == 1
-            {
-                tally.add_sale(sale);
-                new_sales += 1;
-            }
+        for sale in &new_sales {
+            tally.add_sale(sale);
         }
-        let mut new_refunds = 0;
-        for refund in refunds {
-            if rebuilding
-                || counted::refunds(
-                    txn,
-                    store_id,
-                    &[(refund.refund_id, refund.business_date, refund.amount)],
-                )
-                .await?
-                    == 1
-            {
-                tally.add_refund(refund);
-                new_refunds += 1;
-            }
-        }
-        if rebuilding {
-            let sold: Vec<counted::Counted> = sales
-                .iter()
-                .map(|s| (s.sale_id, s.business_date, s.amount))
-                .collect();
-            let refunded: Vec<counted::Counted> = refunds
-                .iter()
-                .map(|r| (r.refund_id, r.business_date, r.amount))
-                .collect();
-            counted::sales(txn, store_id, &sold).await?;
-            counted::refunds(txn, store_id, &refunded).await?;
+        for refund in &new_refunds {
+            tally.add_refund(refund);
         }
         daily_item_sales::add(txn, store_id, &tally.items).await?;
         daily_sales::add(txn, store_id, &tally.days).await?;
-        Ok((new_sales, new_refunds))
+        Ok((new_sales.len() as u64, new_refunds.len() as u64))
     }
 
     /// Rebuilds the read model from the sale subgraph's paid sales and

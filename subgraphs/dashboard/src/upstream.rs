@@ -3,7 +3,10 @@
 //! costs are written; the sale subgraph's history, with the internal key,
 //! for a rebuild.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use salesync_common::{
     Result,
@@ -69,7 +72,7 @@ impl Upstream {
 
     /// Which of `ids` are the caller's live (not deleted) items, in one call.
     #[tracing::instrument(skip_all, fields(store_id = %caller.store_id, count = ids.len()))]
-    pub async fn live_items(&self, caller: &Acting, ids: &[Uuid]) -> Result<Vec<Uuid>> {
+    pub async fn live_items(&self, caller: &Acting, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
         let (query, variables) = lookups_by_id("item", "Item", "id deleted", ids);
         let answer = self
             .graphql

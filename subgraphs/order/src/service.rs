@@ -162,8 +162,7 @@ impl Orders {
                 let mut paid = db::snapshots(&txn, vec![paid]).await?;
                 return Ok(Attempt::Done(paid.remove(0)));
             }
-            let order = open
-                .ok_or_else(|| Error::not_found(format!("table {table_no} has no open order")))?;
+            let order = open.ok_or_else(|| no_open_order(table_no))?;
             if order.id != order_id || order.version != version {
                 return Err(Error::conflict(
                     "the table's order changed since it was read; check out again",
@@ -351,7 +350,11 @@ async fn open_or_not_found(
 ) -> Result<orders::Model> {
     orders::open_at_table_locked(txn, store_id, table_no)
         .await?
-        .ok_or_else(|| Error::not_found(format!("table {table_no} has no open order")))
+        .ok_or_else(|| no_open_order(table_no))
+}
+
+fn no_open_order(table_no: i32) -> Error {
+    Error::not_found(format!("table {table_no} has no open order"))
 }
 
 /// An order's lines as the domain sees them.

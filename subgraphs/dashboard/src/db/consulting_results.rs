@@ -1,11 +1,15 @@
 //! The `consulting_results` table: the latest of each consulting request.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{Result, consulting::ConsultingStatus, db::of_store};
+use salesync_common::{
+    Result,
+    consulting::ConsultingStatus,
+    db::{excluded, of_store},
+};
 use sea_orm::{
     ActiveValue::Set,
     entity::prelude::*,
-    sea_query::{Alias, Expr, ExprTrait, OnConflict},
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -44,7 +48,6 @@ pub async fn find<C: ConnectionTrait>(
 /// Keeps `result` unless what is kept is further on: a later stage, or a
 /// newer event of the same stage. An end is never replaced.
 pub async fn keep<C: ConnectionTrait>(db: &C, result: &Model) -> Result<()> {
-    let excluded = |column: Column| Expr::col((Alias::new("excluded"), column));
     let kept = |column: Column| Expr::col((Entity, column));
     Entity::insert(ActiveModel {
         request_id: Set(result.request_id),

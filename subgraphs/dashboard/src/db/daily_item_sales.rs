@@ -4,12 +4,15 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use salesync_common::{Result, db::of_store};
+use salesync_common::{
+    Result,
+    db::{excluded, of_store},
+};
 use sea_orm::{
     ActiveValue::Set,
     JoinType, QuerySelect,
     entity::prelude::*,
-    sea_query::{Alias, Expr, ExprTrait, Func, OnConflict},
+    sea_query::{Expr, ExprTrait, Func, OnConflict},
 };
 
 use super::{item_costs, plus_excluded, sum_bigint};
@@ -76,10 +79,7 @@ pub async fn add<C: ConnectionTrait>(
                 // A refund (no name) keeps the name the item sold under.
                 .value(
                     Column::Name,
-                    Func::coalesce([
-                        Expr::col((Alias::new("excluded"), Column::Name)),
-                        Expr::col((Entity, Column::Name)),
-                    ]),
+                    Func::coalesce([excluded(Column::Name), Expr::col((Entity, Column::Name))]),
                 )
                 .to_owned(),
         )

@@ -15,6 +15,7 @@ pub mod daily_sales;
 pub mod item_costs;
 pub mod store_ledgers;
 
+use salesync_common::db::excluded;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, IntoIden};
 
 /// Rows per multi-row statement: well under PostgreSQL's 65,535 parameters.
@@ -22,7 +23,7 @@ const CHUNK: usize = 1000;
 
 /// `<table>.<column> + excluded.<column>`: an upsert that adds.
 fn plus_excluded(table: impl IntoIden + Clone, column: impl IntoIden + Clone) -> Expr {
-    Expr::col((table, column.clone())).add(Expr::col((Alias::new("excluded"), column)))
+    Expr::col((table, column.clone())).add(excluded(column))
 }
 
 /// `CAST(SUM(expr) AS BIGINT)`: PostgreSQL sums 64-bit integers as numeric.

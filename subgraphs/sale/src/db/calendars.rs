@@ -2,11 +2,14 @@
 //! copied from the store subgraph's events.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{Result, db::of_store};
+use salesync_common::{
+    Result,
+    db::{excluded, of_store},
+};
 use sea_orm::{
     ActiveValue::Set,
     entity::prelude::*,
-    sea_query::{Alias, Expr, ExprTrait, OnConflict},
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -50,8 +53,7 @@ pub async fn upsert<C: ConnectionTrait>(
         OnConflict::column(Column::StoreId)
             .update_columns([Column::Timezone, Column::CloseoutHour, Column::UpdatedAt])
             .action_and_where(
-                Expr::col((Alias::new("excluded"), Column::UpdatedAt))
-                    .gt(Expr::col((Entity, Column::UpdatedAt))),
+                excluded(Column::UpdatedAt).gt(Expr::col((Entity, Column::UpdatedAt))),
             )
             .to_owned(),
     )
