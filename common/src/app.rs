@@ -18,8 +18,8 @@ use crate::{
     events::{
         self, EventBus,
         consumer::{self, Handler},
-        deleted_stores::{OnStoreDeleted, StoreRows},
         outbox::{self, OutboxSignal, Relay},
+        store_access::{OnStoreAccess, StoreRows},
     },
     server::{Readiness, Server},
     shutdown::{self, Stop},
@@ -130,10 +130,11 @@ impl Builder {
     }
 
     /// Verifies callers against the store subgraph's published keys, and
-    /// refuses the stores this subgraph learned were deleted (`deleted_stores`,
-    /// filled by its `StoreDeleted` consumer).
+    /// refuses the tokens of stores this subgraph learned were deleted and
+    /// the revoked tokens of the others (filled by
+    /// [`Builder::follow_store_access`]).
     pub fn token_verifier(&self) -> TokenVerifier {
-        TokenVerifier::remote(&self.settings.auth).refusing_deleted_stores(self.db())
+        TokenVerifier::remote(&self.settings.auth).checking_store_access(self.db())
     }
 
     /// Applies every event on `topic` once, as a member of the consumer
@@ -144,9 +145,10 @@ impl Builder {
     }
 
     /// When a store is deleted, lists it (its tokens are refused from then
-    /// on) and removes its `rows`: what every subgraph but the store's does.
-    pub fn forget_deleted_stores(self, rows: impl StoreRows) -> Self {
-        let handler = OnStoreDeleted::new(self.settings.service, rows);
+    /// on) and removes its `rows`; when its tokens are revoked, refuses the
+    /// older ones: what every subgraph but the store's does.
+    pub fn follow_store_access(self, rows: impl StoreRows) -> Self {
+        let handler = OnStoreAccess::new(self.settings.service, rows);
         self.consume(events::topics::STORES, handler)
     }
 
@@ -208,6 +210,15 @@ impl Builder {
         let mut tasks = tasks;
         let relay = Relay::new(conn.clone(), bus.clone(), outbox);
         tasks.push(background("outbox-relay", move |stop| relay.run(stop)));
+        let (retention, clock, consumes) = (
+            settings.retention,
+            settings.clock.clone(),
+            !consumers.is_empty(),
+        );
+        tasks.push(background("retention", {
+            let conn = conn.clone();
+            move |stop| events::retention::run(conn, clock, retention, consumes, stop)
+        }));
         for (topic, handler) in consumers {
             let (bus, conn) = (bus.clone(), conn.clone());
             // A group per consumer: two consumers of one topic in one
@@ -293,7 +304,23 @@ pub async fn main<S: Subgraph>() -> anyhow::Result<()> {
     }
     let config = config::<S>(&Layers::load()?)?;
     telemetry::init(config.settings.log_format);
-    match command.as_str() {
+    let result = run_command::<S>(&command, args.collect(), config).await;
+    // Whatever ends the process says why, in the log (as JSON in production).
+    match &result {
+        Ok(()) => tracing::info!(subgraph = S::NAME, %command, "exiting"),
+        Err(error) => {
+            tracing::error!(subgraph = S::NAME, %command, error = ?error, "exiting on an error")
+        }
+    }
+    result
+}
+
+async fn run_command<S: Subgraph>(
+    command: &str,
+    args: Vec<String>,
+    config: Config<S::Sections>,
+) -> anyhow::Result<()> {
+    match command {
         "serve" => {
             build::<S>(config)
                 .await?
@@ -303,7 +330,7 @@ pub async fn main<S: Subgraph>() -> anyhow::Result<()> {
         "migrate" => open_database::<S>(&config.settings).await.map(|_| ()),
         own if S::COMMANDS.iter().any(|(name, _)| *name == own) => {
             let parts = open::<S>(config.settings).await?;
-            S::command(own, args.collect(), parts, config.sections).await
+            S::command(own, args, parts, config.sections).await
         }
         other => {
             let mut known = vec!["serve", "migrate", "sdl"];

@@ -20,7 +20,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
-use crate::{Error, Result, config::AuthSettings};
+use crate::{
+    Error, Result,
+    config::AuthSettings,
+    events::store_access::{self, Access},
+};
 
 /// The claims of a Salesync access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,6 +37,10 @@ pub struct Claims {
     pub exp: i64,
     /// The store's username when the token was issued (for logs).
     pub username: String,
+    /// The store's token generation when the token was issued. A password
+    /// change starts a new one; older tokens are refused from then on.
+    #[serde(rename = "gen", default)]
+    pub generation: i64,
 }
 
 /// The caller of one request, placed in the GraphQL context.
@@ -136,8 +144,9 @@ pub struct TokenVerifier {
     keys: Arc<KeySource>,
     issuer: String,
     audience: String,
-    /// Where deleted stores are listed: their tokens are refused.
-    deleted_stores: Option<sea_orm::DatabaseConnection>,
+    /// Where deleted stores and revoked token generations are kept
+    /// (`events::store_access`): those tokens are refused.
+    store_access: Option<sea_orm::DatabaseConnection>,
 }
 
 impl TokenVerifier {
@@ -156,13 +165,14 @@ impl TokenVerifier {
             })),
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
-            deleted_stores: None,
+            store_access: None,
         }
     }
 
-    /// Also refuses tokens of the stores in `db`'s `deleted_stores` table.
-    pub fn refusing_deleted_stores(mut self, db: sea_orm::DatabaseConnection) -> Self {
-        self.deleted_stores = Some(db);
+    /// Also refuses tokens of the stores `db` lists as deleted, and tokens
+    /// older than their store's floor there.
+    pub fn checking_store_access(mut self, db: sea_orm::DatabaseConnection) -> Self {
+        self.store_access = Some(db);
         self
     }
 
@@ -172,7 +182,7 @@ impl TokenVerifier {
             keys: Arc::new(KeySource::Static(decoding_keys(jwks)?)),
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
-            deleted_stores: None,
+            store_access: None,
         })
     }
 
@@ -188,12 +198,15 @@ impl TokenVerifier {
             return Caller::Rejected("the Authorization header is not a bearer token".into());
         };
         match self.verify(token.trim()).await {
-            Ok(claims) => match self.store_deleted(claims.sub).await {
-                Ok(false) => Caller::Store {
+            Ok(claims) => match self.access(&claims).await {
+                Ok(Access::Granted) => Caller::Store {
                     claims,
                     token: token.trim().to_string(),
                 },
-                Ok(true) => Caller::Rejected("the store was deleted".into()),
+                Ok(Access::Deleted) => Caller::Rejected("the store was deleted".into()),
+                Ok(Access::Revoked) => {
+                    Caller::Rejected("the token was revoked by a password change".into())
+                }
                 // Fail closed: a request that cannot be checked is not trusted.
                 Err(reason) => Caller::Rejected(reason),
             },
@@ -204,13 +217,13 @@ impl TokenVerifier {
         }
     }
 
-    async fn store_deleted(&self, store_id: Uuid) -> Result<bool, String> {
-        match &self.deleted_stores {
-            None => Ok(false),
-            Some(db) => crate::events::deleted_stores::contains(db, store_id)
+    async fn access(&self, claims: &Claims) -> Result<Access, String> {
+        match &self.store_access {
+            None => Ok(Access::Granted),
+            Some(db) => store_access::check(db, claims.sub, claims.generation)
                 .await
                 .map_err(|e| {
-                    tracing::warn!(error = %e, "failed to check for a deleted store");
+                    tracing::warn!(error = %e, "failed to check the store's access");
                     "the store could not be checked".to_string()
                 }),
         }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, de::DeserializeOwned};
 
-use crate::events::{BusTarget, KafkaSettings};
+use crate::events::{BusTarget, KafkaSettings, retention::RetentionSettings};
 
 /// The raw layers, from which each part of a service reads its own section.
 #[derive(Clone)]
@@ -106,6 +106,8 @@ struct RawSettings {
     auth: AuthSettings,
     #[serde(default)]
     kafka: KafkaSettings,
+    #[serde(default)]
+    retention: RetentionSettings,
     internal_key: Option<String>,
     #[serde(default)]
     log_format: LogFormat,
@@ -137,6 +139,7 @@ impl RawSettings {
             data_dir,
             auth: self.auth,
             bus,
+            retention: self.retention,
             log_format: self.log_format,
             clock: crate::clock::Clock::system(),
         }
@@ -162,6 +165,8 @@ pub struct Settings {
     /// own, kept in the data folder: enough on one machine; set the same
     /// value for every subgraph anywhere else.
     pub internal_key: SecretString,
+    /// How long published events and applied event ids are kept.
+    pub retention: RetentionSettings,
     pub log_format: LogFormat,
     /// The system clock, except in tests that must stand at a given hour.
     pub clock: crate::clock::Clock,

@@ -18,6 +18,26 @@ use axum::{
 
 use crate::auth::{Caller, TokenVerifier};
 
+/// The header in which the router tells a subgraph the caller's address. The
+/// router sets it itself, dropping any value a client sent.
+pub const CLIENT_ADDRESS_HEADER: &str = "x-salesync-client-address";
+
+/// The caller's address as the router saw it, in every request's context;
+/// none when the request did not come through the router.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl ClientAddress {
+    fn from_headers(headers: &HeaderMap) -> Self {
+        ClientAddress(
+            headers
+                .get(CLIENT_ADDRESS_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok()),
+        )
+    }
+}
+
 struct GraphqlState<Q, M, S> {
     schema: Schema<Q, M, S>,
     verifier: TokenVerifier,
@@ -57,9 +77,10 @@ where
 {
     let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let caller = state.verifier.caller_from_header(header).await;
+    let address = ClientAddress::from_headers(&headers);
     let mut response = state
         .schema
-        .execute(request.into_inner().data(caller))
+        .execute(request.into_inner().data(caller).data(address))
         .await;
     for error in &mut response.errors {
         label_request_error(error);

@@ -1,5 +1,6 @@
-//! Router plugins. The router itself is Hive Router; this crate adds only
-//! what makes its answers speak Salesync's error codes.
+//! Router plugins. The router itself is Hive Router; this crate adds what
+//! makes its answers speak Salesync's error codes, and the caller's address
+//! for the subgraphs.
 
 pub mod plugins;
 
@@ -8,5 +9,7 @@ use hive_router::PluginRegistry;
 /// Every plugin this router can run. A plugin runs only when it is also
 /// listed under `plugins:` in `router.config.yaml`.
 pub fn plugin_registry() -> PluginRegistry {
-    PluginRegistry::new().register::<plugins::error_codes::ErrorCodesPlugin>()
+    PluginRegistry::new()
+        .register::<plugins::error_codes::ErrorCodesPlugin>()
+        .register::<plugins::client_address::ClientAddressPlugin>()
 }

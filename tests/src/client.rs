@@ -7,6 +7,7 @@ pub struct Client {
     url: String,
     token: Option<String>,
     accept: Option<String>,
+    headers: Vec<(String, String)>,
     http: reqwest::Client,
 }
 
@@ -23,6 +24,7 @@ impl Client {
             url: url.to_string(),
             token: None,
             accept: None,
+            headers: Vec::new(),
             http: reqwest::Client::new(),
         }
     }
@@ -34,6 +36,11 @@ impl Client {
         }
     }
 
+    /// The bearer token this client sends, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     /// Sends `Accept: <media type>` (GraphQL over HTTP's
     /// `application/graphql-response+json`, say).
     pub fn accepting(&self, media_type: &str) -> Self {
@@ -41,6 +48,13 @@ impl Client {
             accept: Some(media_type.to_string()),
             ..self.clone()
         }
+    }
+
+    /// Also sends the header `name: value` (what a client may try to forge).
+    pub fn with_header(&self, name: &str, value: &str) -> Self {
+        let mut client = self.clone();
+        client.headers.push((name.to_string(), value.to_string()));
+        client
     }
 
     pub async fn try_query(
@@ -57,6 +71,9 @@ impl Client {
         }
         if let Some(accept) = &self.accept {
             request = request.header("accept", accept);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
         }
         let response = request.send().await?;
         let status = response.status().as_u16();

@@ -27,8 +27,10 @@ use serde_json::{Value, json};
 use tokio::process::Child;
 use uuid::Uuid;
 
+mod broker;
 mod client;
 mod ws;
+pub use broker::OwnBroker;
 pub use client::{Client, GraphqlResponse};
 pub use ws::WsSubscription;
 
@@ -68,6 +70,8 @@ pub enum TestBus {
     /// The real broker at [`kafka_brokers`], with topics and groups in a
     /// namespace of this system's own.
     Kafka,
+    /// A broker on this loopback port (an [`OwnBroker`] the test controls).
+    KafkaAt(u16),
 }
 
 /// The Kafka-protocol broker the event tests use (`scripts/test` starts one).
@@ -155,8 +159,12 @@ impl TestSystem {
             .expect("the test configuration");
         let bus = match options.bus {
             TestBus::InProcess => Some(BusTarget::Isolated(MemoryBus::new())),
-            TestBus::Kafka => {
-                let kafka = kafka_settings(&kafka_brokers());
+            TestBus::Kafka | TestBus::KafkaAt(_) => {
+                let brokers = match options.bus {
+                    TestBus::KafkaAt(port) => format!("127.0.0.1:{port}"),
+                    _ => kafka_brokers(),
+                };
+                let kafka = kafka_settings(&brokers);
                 layers = layers
                     .with("kafka.brokers", kafka.brokers)
                     .and_then(|l| l.with("kafka.namespace", kafka.namespace))
@@ -305,7 +313,7 @@ impl TestSystem {
     pub fn token_for(&self, store_id: Uuid, ttl: chrono::Duration) -> String {
         TokenIssuer::from_pem(&self.signing_key, ttl, &self.auth)
             .expect("issuer")
-            .issue(store_id, "test")
+            .issue(store_id, "test", 0)
             .expect("token")
             .token
     }
@@ -316,7 +324,7 @@ impl TestSystem {
         let other = generate_pem().expect("a signing key");
         TokenIssuer::from_pem(&other, chrono::Duration::hours(1), &self.auth)
             .expect("issuer")
-            .issue(store_id, "forger")
+            .issue(store_id, "forger", 0)
             .expect("token")
             .token
     }
@@ -426,6 +434,10 @@ fn test_layers(
         .with("tokens.signing_key_pem", signing_key.expose_secret())?
         .with("tokens.ttl_seconds", options.token_ttl_seconds)?
         .with("login.max_failures", i64::from(options.login.max_failures))?
+        .with(
+            "login.max_failures_per_address",
+            i64::from(options.login.max_failures_per_address),
+        )?
         .with("login.window_seconds", options.login.window_seconds)?
         .with("login.lock_seconds", options.login.lock_seconds)
 }

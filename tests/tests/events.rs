@@ -4,7 +4,6 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    process::Stdio,
     sync::Arc,
     time::Duration,
 };
@@ -18,12 +17,13 @@ use salesync_common::{
         kafka::KafkaBus,
         migration::{CreateOutbox, CreateProcessedEvents},
         outbox::{self, OutboxSignal, Relay},
+        retention,
     },
     shutdown::{self, Stop, Trigger},
     testing::fresh_server_database,
 };
 use salesync_tests::{
-    Options, TestBus, TestSystem, kafka_brokers, kafka_settings, unique_username,
+    Options, OwnBroker, TestBus, TestSystem, kafka_brokers, kafka_settings, unique_username,
 };
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
@@ -31,7 +31,6 @@ use sea_orm::{
 };
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
 use serde_json::json;
-use tokio::process::Command;
 use uuid::Uuid;
 
 const TOPIC: &str = "salesync.stores";
@@ -186,53 +185,6 @@ async fn an_event_written_in_a_rolled_back_transaction_is_never_published() {
     assert_eq!(ids, kept, "only the committed event arrives");
 }
 
-/// A broker of this test's own, so it can be stopped and started.
-struct OwnBroker {
-    port: u16,
-    process: Option<tokio::process::Child>,
-}
-
-impl OwnBroker {
-    fn start(port: u16) -> Self {
-        let binary = std::env::var("TANSU_BIN").unwrap_or_else(|_| "tansu".to_string());
-        let url = format!("tcp://127.0.0.1:{port}");
-        let process = Command::new(&binary)
-            .args(["broker", "--storage-engine", "memory://tansu/"])
-            .args(["--listener-url", &url, "--advertised-listener-url", &url])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("{binary} must be installed (scripts/test installs it): {e}")
-            });
-        OwnBroker {
-            port,
-            process: Some(process),
-        }
-    }
-
-    async fn stop(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            process.kill().await.expect("kill the broker");
-        }
-    }
-
-    async fn wait_until_listening(&self) {
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the broker did not start on port {}", self.port);
-    }
-}
-
 #[tokio::test]
 async fn events_written_while_the_broker_is_down_arrive_once_applied_once_it_returns() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -240,8 +192,7 @@ async fn events_written_while_the_broker_is_down_arrive_once_applied_once_it_ret
         .expect("port")
         .port();
     let brokers = format!("127.0.0.1:{port}");
-    let mut broker = OwnBroker::start(port);
-    broker.wait_until_listening().await;
+    let mut broker = OwnBroker::start_on(port).await;
     let db = database().await;
     let bus = kafka_bus(&brokers).await;
 
@@ -264,8 +215,7 @@ async fn events_written_while_the_broker_is_down_arrive_once_applied_once_it_ret
     );
 
     // It comes back (empty: its storage is memory) and topics are recreated.
-    let broker = OwnBroker::start(port);
-    broker.wait_until_listening().await;
+    let _broker = OwnBroker::start_on(port).await;
     bus.ensure_topics(&[TOPIC]).await.expect("topics");
     let (stop_tx, stop) = stopper();
     let relay_task = tokio::spawn(
@@ -340,8 +290,7 @@ async fn a_service_started_while_the_broker_is_down_catches_up_once_it_is_up() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(effects(&db).await.is_empty());
 
-    let broker = OwnBroker::start(port);
-    broker.wait_until_listening().await;
+    let _broker = OwnBroker::start_on(port).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     let applied = loop {
         let applied = effects(&db).await;
@@ -626,4 +575,100 @@ async fn deleting_a_store_removes_its_data_everywhere_through_kafka() {
 #[tokio::test]
 async fn deleting_a_store_removes_its_data_everywhere_through_the_in_process_bus() {
     deleting_a_store_removes_its_data_everywhere(TestBus::InProcess).await;
+}
+
+/// Writes bookkeeping rows as if they were `age` old: an outbox row
+/// (published or still waiting) and an applied event's id. One transaction:
+/// a relay must never see the row before it is aged.
+async fn bookkeeping(db: &DatabaseConnection, age: chrono::Duration, published: bool) -> Uuid {
+    let at = chrono::Utc::now() - age;
+    let event = Event::new("TestHappened", Uuid::new_v4(), json!({}));
+    let txn = db.begin().await.expect("begin");
+    outbox::enqueue(&txn, TOPIC, &event).await.expect("enqueue");
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE outbox SET created_at = $1, published_at = $2 WHERE event_id = $3",
+        [at.into(), published.then_some(at).into(), event.id.into()],
+    ))
+    .await
+    .expect("age the outbox row");
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ('test', $1, $2)",
+        [event.id.into(), at.into()],
+    ))
+    .await
+    .expect("an applied event");
+    txn.commit().await.expect("commit");
+    event.id
+}
+
+async fn remaining(db: &DatabaseConnection, table: &str, ids: &[Uuid]) -> Vec<Uuid> {
+    let mut left = Vec::new();
+    for id in ids {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!("SELECT COUNT(*) AS n FROM {table} WHERE event_id = $1"),
+                [(*id).into()],
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        if row.try_get::<i64>("", "n").expect("n") > 0 {
+            left.push(*id);
+        }
+    }
+    left
+}
+
+#[tokio::test]
+async fn pruning_forgets_old_bookkeeping_but_never_an_event_still_waiting() {
+    let db = database().await;
+    let old = bookkeeping(&db, chrono::Duration::days(20), true).await;
+    let recent = bookkeeping(&db, chrono::Duration::days(3), true).await;
+    let waiting = bookkeeping(&db, chrono::Duration::days(30), false).await;
+
+    let pruned = retention::prune(&db, chrono::Utc::now(), 14, true)
+        .await
+        .expect("prune");
+    assert_eq!(
+        pruned,
+        retention::Pruned {
+            outbox: 1,
+            processed_events: 2,
+        }
+    );
+    let all = [old, recent, waiting];
+    assert_eq!(remaining(&db, "outbox", &all).await, [recent, waiting]);
+    assert_eq!(remaining(&db, "processed_events", &all).await, [recent]);
+}
+
+#[tokio::test]
+async fn every_subgraph_prunes_on_its_schedule() {
+    let system = TestSystem::start_with(Options {
+        config: vec![("retention.every_seconds", "1".to_string())],
+        ..Options::default()
+    })
+    .await;
+    for service in ["order", "sale"] {
+        let db = system.database(service).await;
+        let old = bookkeeping(&db, chrono::Duration::days(15), true).await;
+        let recent = bookkeeping(&db, chrono::Duration::days(13), true).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while !remaining(&db, "outbox", &[old]).await.is_empty()
+            || !remaining(&db, "processed_events", &[old]).await.is_empty()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{service} did not prune within 15 s"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(remaining(&db, "outbox", &[recent]).await, [recent]);
+        assert_eq!(
+            remaining(&db, "processed_events", &[recent]).await,
+            [recent]
+        );
+    }
 }

@@ -284,6 +284,7 @@ async fn repeated_failed_logins_lock_the_username_for_a_while() {
             max_failures: 3,
             window_seconds: 600,
             lock_seconds: 600,
+            ..LoginSettings::default()
         },
         ..Options::default()
     })
@@ -311,6 +312,54 @@ async fn repeated_failed_logins_lock_the_username_for_a_while() {
     let other = unique_username("han2");
     system.sign_up(&other, "the-password").await;
     login(&system.client(), &other, "the-password")
+        .await
+        .data_or_panic();
+}
+
+#[tokio::test]
+async fn one_address_guessing_at_many_usernames_is_locked_out_and_cannot_forge_another() {
+    let system = TestSystem::start_with(Options {
+        login: LoginSettings {
+            max_failures: 3,
+            max_failures_per_address: 4,
+            window_seconds: 600,
+            lock_seconds: 600,
+        },
+        ..Options::default()
+    })
+    .await;
+    let victim = unique_username("victim");
+    system.sign_up(&victim, "the-password").await;
+
+    // One wrong guess at each of four usernames: under every username's
+    // limit, but the fourth failure from this address locks the address.
+    for _ in 0..4 {
+        login(&system.client(), &unique_username("guess"), "guess")
+            .await
+            .expect_error("UNAUTHENTICATED");
+    }
+    let locked = login(&system.client(), &victim, "the-password").await;
+    let error = locked.expect_error("UNAUTHENTICATED");
+    assert_eq!(error["extensions"]["reason"], "TOO_MANY_ATTEMPTS");
+
+    // The router sets the address itself: a client naming another is still
+    // the same client.
+    let forged = system
+        .client()
+        .with_header("x-salesync-client-address", "203.0.113.9")
+        .with_header("x-forwarded-for", "203.0.113.9");
+    let still = login(&forged, &victim, "the-password").await;
+    assert_eq!(
+        still.expect_error("UNAUTHENTICATED")["extensions"]["reason"],
+        "TOO_MANY_ATTEMPTS"
+    );
+
+    // The username itself was never guessed at: from elsewhere (the store
+    // subgraph reached as the router would from another client), it logs in.
+    system
+        .direct("store")
+        .with_header("x-salesync-client-address", "198.51.100.20")
+        .query(LOGIN, json!({ "u": victim, "p": "the-password" }))
         .await
         .data_or_panic();
 }

@@ -122,6 +122,47 @@ impl MigrationTrait for CreateDeletedStores {
     }
 }
 
+pub struct CreateTokenFloors;
+
+impl MigrationName for CreateTokenFloors {
+    fn name(&self) -> &str {
+        "m20261125_000103_create_token_floors"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateTokenFloors {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Per store, the oldest token generation still accepted: raised by
+        // TokensRevoked after a password change.
+        manager
+            .create_table(
+                Table::create()
+                    .table(TokenFloors::Table)
+                    .if_not_exists()
+                    .col(uuid(TokenFloors::StoreId).primary_key())
+                    .col(big_integer(TokenFloors::MinGeneration))
+                    .col(timestamp_with_time_zone(TokenFloors::UpdatedAt))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(TokenFloors::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum TokenFloors {
+    Table,
+    StoreId,
+    MinGeneration,
+    UpdatedAt,
+}
+
 #[derive(DeriveIden)]
 enum DeletedStores {
     Table,

@@ -12,12 +12,13 @@
 
 pub mod bus;
 pub mod consumer;
-pub mod deleted_stores;
 pub mod feed;
 pub mod kafka;
 pub mod memory;
 pub mod migration;
 pub mod outbox;
+pub mod retention;
+pub mod store_access;
 
 use std::sync::Arc;
 
@@ -49,6 +50,9 @@ pub mod types {
     pub const STORE_UPDATED: &str = "StoreUpdated";
     /// A store was deleted: every subgraph removes its data.
     pub const STORE_DELETED: &str = "StoreDeleted";
+    /// A store's password changed: every subgraph refuses its tokens of an
+    /// older generation than the payload's.
+    pub const TOKENS_REVOKED: &str = "TokensRevoked";
 }
 
 /// The envelope of every event: JSON, keyed by store id on the bus.

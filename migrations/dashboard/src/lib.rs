@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(salesync_common::events::migration::CreateOutbox),
             Box::new(salesync_common::events::migration::CreateProcessedEvents),
             Box::new(salesync_common::events::migration::CreateDeletedStores),
+            Box::new(salesync_common::events::migration::CreateTokenFloors),
         ]
     }
 }

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_stores;
 mod m20261124_000002_create_login_throttle;
 mod m20261124_000003_add_closeout_hour;
+mod m20261125_000004_add_token_generation;
 
 pub struct Migrator;
 
@@ -21,6 +22,11 @@ impl MigratorTrait for Migrator {
             // After the shared one: databases that applied the list above
             // apply only this.
             Box::new(m20261124_000003_add_closeout_hour::Migration),
+            // Shared: what the token verifier refuses. The store subgraph
+            // writes both itself, in the transaction of the change.
+            Box::new(salesync_common::events::migration::CreateDeletedStores),
+            Box::new(salesync_common::events::migration::CreateTokenFloors),
+            Box::new(m20261125_000004_add_token_generation::Migration),
         ]
     }
 }

@@ -1,1 +1,2 @@
+pub mod client_address;
 pub mod error_codes;

@@ -70,7 +70,7 @@ impl Subgraph for Consulting {
         let routes = salesync_common::graphql::routes(schema, parts.token_verifier());
         let workers = consulting.clone();
         parts
-            .forget_deleted_stores(consulting)
+            .follow_store_access(consulting)
             .task("consulting-workers", move |stop| workers.run_workers(stop))
             .serve(routes)
             .await

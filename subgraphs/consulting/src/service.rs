@@ -19,7 +19,7 @@ use salesync_common::{
     Error, Result,
     clock::Clock,
     db::{by_ids, delete_of_store},
-    events::{Event, deleted_stores::StoreRows, outbox, outbox::OutboxSignal, topics},
+    events::{Event, outbox, outbox::OutboxSignal, store_access::StoreRows, topics},
     shutdown::Stop,
     time::check_range,
 };

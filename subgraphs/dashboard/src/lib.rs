@@ -79,7 +79,7 @@ impl Subgraph for Dashboard {
             .task("consulting-feed", move |stop| {
                 feed.run(bus, topics::CONSULTING, events::consulting_update, stop)
             })
-            .forget_deleted_stores(dashboard)
+            .follow_store_access(dashboard)
             .serve(routes)
             .await
     }

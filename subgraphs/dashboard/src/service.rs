@@ -15,7 +15,7 @@ use salesync_common::{
     auth::Acting,
     clock::Clock,
     db::delete_of_store,
-    events::deleted_stores::{self, StoreRows},
+    events::store_access::{self, StoreRows},
     time::check_range,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
@@ -143,7 +143,7 @@ impl Dashboard {
         txn: &DatabaseTransaction,
         update: &ConsultingUpdate,
     ) -> Result<()> {
-        if deleted_stores::contains(txn, update.store_id).await? {
+        if store_access::is_deleted(txn, update.store_id).await? {
             return Ok(());
         }
         consulting_results::keep(
@@ -199,7 +199,7 @@ impl Dashboard {
         refunds: &[RefundFact],
         rebuilding: bool,
     ) -> Result<(u64, u64)> {
-        if deleted_stores::contains(txn, store_id).await? {
+        if store_access::is_deleted(txn, store_id).await? {
             return Ok((0, 0));
         }
         store_ledgers::lock(txn, store_id, self.clock.now(), rebuilding).await?;

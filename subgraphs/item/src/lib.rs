@@ -36,6 +36,6 @@ impl Subgraph for Item {
         let menu = Menu::new(parts.db());
         let schema = schema::build(ItemState::new(menu.clone()));
         let routes = salesync_common::graphql::routes(schema, parts.token_verifier());
-        parts.forget_deleted_stores(menu).serve(routes).await
+        parts.follow_store_access(menu).serve(routes).await
     }
 }

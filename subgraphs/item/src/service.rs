@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use salesync_common::{Result, events::deleted_stores::StoreRows};
+use salesync_common::{Result, events::store_access::StoreRows};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 

@@ -54,7 +54,7 @@ impl Subgraph for Order {
             .merge(internal::routes(orders.clone(), verifier, internal_key));
         let bus = parts.bus();
         parts
-            .forget_deleted_stores(orders)
+            .follow_store_access(orders)
             .task("order-feed", move |stop| {
                 feed.run(bus, topics::ORDERS, events::order_of, stop)
             })

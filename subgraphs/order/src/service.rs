@@ -12,7 +12,7 @@ use salesync_common::{
     auth::Acting,
     clock::Clock,
     db::{by_ids, delete_of_store},
-    events::{Event, deleted_stores::StoreRows, outbox, outbox::OutboxSignal, topics},
+    events::{Event, outbox, outbox::OutboxSignal, store_access::StoreRows, topics},
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;

@@ -58,7 +58,7 @@ impl Subgraph for Sale {
         let recovery = sales.clone();
         parts
             .consume(topics::STORES, events::StoreCalendars)
-            .forget_deleted_stores(sales)
+            .follow_store_access(sales)
             .task("sale-recovery", move |stop| recovery.run_recovery(stop))
             .serve(routes)
             .await

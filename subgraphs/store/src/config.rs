@@ -42,6 +42,10 @@ impl Default for TokenSettings {
 pub struct LoginSettings {
     /// Failed attempts for one username within the window before it is locked.
     pub max_failures: i32,
+    /// Failed attempts from one client address (whatever the usernames)
+    /// within the window before the address is locked. Higher than per
+    /// username: a restaurant's terminals share one address.
+    pub max_failures_per_address: i32,
     /// The window in which failures are counted, in seconds.
     pub window_seconds: i64,
     /// How long a locked username refuses every login, in seconds.
@@ -52,6 +56,7 @@ impl Default for LoginSettings {
     fn default() -> Self {
         LoginSettings {
             max_failures: 5,
+            max_failures_per_address: 20,
             window_seconds: 15 * 60,
             lock_seconds: 15 * 60,
         }

@@ -49,7 +49,11 @@ impl Subgraph for Store {
             chrono::Duration::seconds(sections.tokens.ttl_seconds),
             &settings.auth,
         )?;
-        let verifier = tokens.verifier(&settings.auth)?;
+        // The store subgraph records deletions and revocations itself, in
+        // the transaction of the change.
+        let verifier = tokens
+            .verifier(&settings.auth)?
+            .checking_store_access(parts.db());
         let jwks = tokens.jwks().clone();
         let accounts = Accounts::new(parts.db(), tokens, sections.login, parts.outbox());
         let routes = Router::new()

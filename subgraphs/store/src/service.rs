@@ -1,17 +1,27 @@
 //! What a store can do with its account: each use case, with its
 //! transaction and the event it publishes.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use salesync_common::{
     Error, Result,
-    events::{Event, outbox, outbox::OutboxSignal, topics, types},
+    events::{
+        Event, outbox,
+        outbox::OutboxSignal,
+        store_access::{self, TokensRevoked},
+        topics, types,
+    },
 };
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
 use crate::{
     config::LoginSettings,
-    db::{login_throttle, stores},
+    db::{
+        login_throttle::{self, Subject},
+        stores,
+    },
     domain::{NewPassword, NewStore, StoreChanges, Username},
     events::{StoreDeleted, StoreProfile},
     passwords,
@@ -65,13 +75,29 @@ impl Accounts {
     }
 
     /// Signs in with a username and password. A wrong username and a wrong
-    /// password are the same error; a locked username is refused.
+    /// password are the same error; a locked username, or an address that
+    /// failed too often (`from`, when the router said where the call came
+    /// from), is refused.
     #[tracing::instrument(skip_all)]
-    pub async fn login(&self, username: &str, password: String) -> Result<SignedIn> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: String,
+        from: Option<IpAddr>,
+    ) -> Result<SignedIn> {
+        let address = from.map(Subject::Address);
+        if let Some(address) = &address {
+            self.refuse_locked(address).await?;
+        }
         let Ok(username) = Username::parse("username", username) else {
+            if let Some(address) = &address {
+                login_throttle::record_failure(&self.db, address, self.login).await?;
+            }
             return Err(wrong_credentials());
         };
-        let store = self.check_password(&username, password).await?;
+        let store = self
+            .check_password(&username, password, address.as_ref())
+            .await?;
         self.sign_in(store)
     }
 
@@ -102,8 +128,10 @@ impl Accounts {
         Ok(store)
     }
 
-    /// Changes the password after checking the current one. Tokens already
-    /// issued stay valid until they expire.
+    /// Changes the password after checking the current one, and signs the
+    /// store out everywhere: every token issued before, the caller's
+    /// included, is refused here at once and by the other subgraphs as soon
+    /// as `TokensRevoked` reaches them.
     #[tracing::instrument(skip_all, fields(%store_id))]
     pub async fn change_password(
         &self,
@@ -113,7 +141,20 @@ impl Accounts {
     ) -> Result<()> {
         let store = self.reconfirm(store_id, current).await?;
         let hash = passwords::hash(new.expose().to_string()).await?;
-        stores::set_password_hash(&self.db, store, hash).await?;
+        let txn = self.db.begin().await?;
+        let store = stores::set_password_hash(&txn, store, hash).await?;
+        let revoked = TokensRevoked {
+            generation: store.token_generation,
+        };
+        store_access::raise_floor(&txn, store.id, revoked.generation).await?;
+        let event = Event::new(types::TOKENS_REVOKED, store.id, revoked);
+        outbox::enqueue(&txn, topics::STORES, &event).await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        tracing::info!(
+            generation = revoked.generation,
+            "password changed; older tokens revoked"
+        );
         Ok(())
     }
 
@@ -135,6 +176,7 @@ impl Accounts {
         let store = self.reconfirm(store_id, password).await?;
         let txn = self.db.begin().await?;
         stores::delete(&txn, store.id).await?;
+        store_access::record_deleted(&txn, store.id).await?;
         let event = Event::new(
             types::STORE_DELETED,
             store.id,
@@ -150,7 +192,9 @@ impl Accounts {
     }
 
     fn sign_in(&self, store: stores::Model) -> Result<SignedIn> {
-        let issued = self.tokens.issue(store.id, &store.username)?;
+        let issued = self
+            .tokens
+            .issue(store.id, &store.username, store.token_generation)?;
         Ok(SignedIn {
             token: issued.token,
             expires_at: issued.expires_at,
@@ -159,23 +203,37 @@ impl Accounts {
     }
 
     /// Checks `password` for `username` under the throttle: a locked username
-    /// is refused before any check, and a failure counts towards the lock.
-    async fn check_password(&self, username: &Username, password: String) -> Result<stores::Model> {
-        let username = username.as_str();
-        if let Some(retry_after_secs) = login_throttle::locked_for(&self.db, username).await? {
-            return Err(Error::Throttled {
-                message: "too many failed attempts; try again later".to_string(),
-                retry_after_secs,
-            });
-        }
-        let store = stores::by_username(&self.db, username).await?;
+    /// is refused before any check, and a failure counts towards the lock of
+    /// the username and of the `address` it came from.
+    async fn check_password(
+        &self,
+        username: &Username,
+        password: String,
+        address: Option<&Subject>,
+    ) -> Result<stores::Model> {
+        let subject = Subject::username(username);
+        self.refuse_locked(&subject).await?;
+        let store = stores::by_username(&self.db, username.as_str()).await?;
         let stored_hash = store.as_ref().map(|s| s.password_hash.clone());
         if passwords::verify(password, stored_hash).await? {
             login_throttle::clear(&self.db, username).await?;
             store.ok_or_else(wrong_credentials)
         } else {
-            login_throttle::record_failure(&self.db, username, self.login).await?;
+            for subject in std::iter::once(&subject).chain(address) {
+                login_throttle::record_failure(&self.db, subject, self.login).await?;
+            }
             Err(wrong_credentials())
+        }
+    }
+
+    /// `TOO_MANY_ATTEMPTS` while `subject` is locked.
+    async fn refuse_locked(&self, subject: &Subject) -> Result<()> {
+        match login_throttle::locked_for(&self.db, subject).await? {
+            Some(retry_after_secs) => Err(Error::Throttled {
+                message: "too many failed attempts; try again later".to_string(),
+                retry_after_secs,
+            }),
+            None => Ok(()),
         }
     }
 
@@ -185,7 +243,7 @@ impl Accounts {
         let store = self.me(store_id).await?;
         let username = Username::parse("username", &store.username)
             .map_err(|_| Error::internal(anyhow::anyhow!("stored username is invalid")))?;
-        match self.check_password(&username, password).await {
+        match self.check_password(&username, password, None).await {
             Ok(checked) => Ok(checked),
             Err(Error::Unauthenticated(_)) => Err(Error::forbidden("the password is not correct")),
             Err(other) => Err(other),

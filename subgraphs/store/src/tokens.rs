@@ -75,8 +75,8 @@ impl TokenIssuer {
         })
     }
 
-    /// Signs a token for `store_id`.
-    pub fn issue(&self, store_id: Uuid, username: &str) -> Result<IssuedToken> {
+    /// Signs a token for `store_id` of its current token `generation`.
+    pub fn issue(&self, store_id: Uuid, username: &str, generation: i64) -> Result<IssuedToken> {
         let now = Utc::now();
         let expires_at = now + self.ttl;
         let claims = Claims {
@@ -86,6 +86,7 @@ impl TokenIssuer {
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
             username: username.to_string(),
+            generation,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.key_id.clone());
@@ -172,7 +173,7 @@ mod tests {
     async fn an_issued_token_verifies_against_the_published_keys() {
         let issuer = issuer(Duration::hours(1));
         let store = Uuid::new_v4();
-        let token = issuer.issue(store, "kim").expect("token");
+        let token = issuer.issue(store, "kim", 0).expect("token");
         let verifier = issuer.verifier(&AuthSettings::default()).expect("verifier");
         let claims = verifier.verify(&token.token).await.expect("valid");
         assert_eq!(claims.sub, store);
@@ -183,14 +184,14 @@ mod tests {
         let ours = issuer(Duration::hours(1));
         let theirs = issuer(Duration::hours(1));
         let verifier = ours.verifier(&AuthSettings::default()).expect("verifier");
-        let forged = theirs.issue(Uuid::new_v4(), "kim").expect("token");
+        let forged = theirs.issue(Uuid::new_v4(), "kim", 0).expect("token");
         assert!(verifier.verify(&forged.token).await.is_err());
 
         let expired = issuer(Duration::minutes(-5));
         let verifier = expired
             .verifier(&AuthSettings::default())
             .expect("verifier");
-        let token = expired.issue(Uuid::new_v4(), "kim").expect("token");
+        let token = expired.issue(Uuid::new_v4(), "kim", 0).expect("token");
         assert!(verifier.verify(&token.token).await.is_err());
     }
 

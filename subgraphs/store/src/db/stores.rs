@@ -24,6 +24,8 @@ pub struct Model {
     pub currency: String,
     /// The local hour at which the business day turns, 0-23.
     pub closeout_hour: i32,
+    /// The generation new tokens carry; older ones are refused.
+    pub token_generation: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -65,6 +67,7 @@ pub async fn insert<C: ConnectionTrait>(
         timezone: Set(store.timezone),
         currency: Set(store.currency),
         closeout_hour: Set(0),
+        token_generation: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -124,13 +127,16 @@ pub async fn update<C: ConnectionTrait>(
     Ok(row.update(db).await?)
 }
 
+/// Sets the password and starts a new token generation.
 pub async fn set_password_hash<C: ConnectionTrait>(
     db: &C,
     store: Model,
     password_hash: String,
 ) -> Result<Model> {
+    let generation = store.token_generation + 1;
     let mut row = store.into_active_model();
     row.password_hash = Set(password_hash);
+    row.token_generation = Set(generation);
     row.updated_at = Set(Utc::now());
     Ok(row.update(db).await?)
 }

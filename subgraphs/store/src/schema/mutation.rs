@@ -1,5 +1,5 @@
 use async_graphql::{Context, Object};
-use salesync_common::{Result, auth::CallerExt};
+use salesync_common::{Result, auth::CallerExt, graphql::ClientAddress};
 
 use super::types::{AuthPayload, SignUpInput, Store, UpdateStoreInput};
 use crate::{domain::NewPassword, service::Accounts};
@@ -15,7 +15,9 @@ impl Mutation {
     }
 
     /// Signs a store in. A wrong username and a wrong password give the same
-    /// error; after repeated failures the username is locked for a while.
+    /// error; after repeated failures the username, and the address they
+    /// came from, are locked for a while (`extensions.reason`
+    /// `TOO_MANY_ATTEMPTS`, with `retryAfterSeconds`).
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -23,7 +25,8 @@ impl Mutation {
         #[graphql(desc = "The store's password.")] password: String,
     ) -> Result<AuthPayload> {
         let accounts = ctx.data_unchecked::<Accounts>();
-        Ok(accounts.login(&username, password).await?.into())
+        let from = ctx.data_opt::<ClientAddress>().and_then(|a| a.0);
+        Ok(accounts.login(&username, password, from).await?.into())
     }
 
     /// Changes the signed-in store's profile.
@@ -33,8 +36,10 @@ impl Mutation {
         Ok(accounts.update(ctx.store_id()?, changes).await?.into())
     }
 
-    /// Changes the password after checking the current one. Tokens already
-    /// issued stay valid until they expire.
+    /// Changes the password after checking the current one, and signs the
+    /// store out everywhere: every token issued before, this one included,
+    /// is refused within seconds by every subgraph. Log in again with the
+    /// new password for a new token.
     async fn change_password(
         &self,
         ctx: &Context<'_>,

@@ -1,0 +1,152 @@
+//! Who may act for a store, proven through the router: a password change or
+//! a deletion makes the store's earlier tokens worthless at every subgraph.
+
+use std::time::{Duration, Instant};
+
+use salesync_tests::{Client, Options, TestBus, TestSystem, unique_username};
+use serde_json::json;
+
+/// One query per subgraph that needs the caller's store.
+const EVERY_SUBGRAPH: [(&str, &str); 6] = [
+    ("store", "{ me { id } }"),
+    ("item", "{ categories { id } }"),
+    ("order", "{ openOrders { id } }"),
+    (
+        "sale",
+        "{ salesSummary(from: \"2026-01-01\", to: \"2026-01-02\") { saleCount } }",
+    ),
+    (
+        "dashboard",
+        "{ dailyVolumes(from: \"2026-01-01\", to: \"2026-01-02\") { date } }",
+    ),
+    ("consulting", "{ consultingRequests { id } }"),
+];
+
+/// How long a subgraph may take to learn of a revocation through the broker.
+const WITHIN: Duration = Duration::from_secs(20);
+
+async fn kafka_system() -> TestSystem {
+    TestSystem::start_with(Options {
+        bus: TestBus::Kafka,
+        ..Options::default()
+    })
+    .await
+}
+
+async fn assert_accepted_everywhere(client: &Client) {
+    for (subgraph, probe) in EVERY_SUBGRAPH {
+        let response = client.query(probe, json!({})).await;
+        assert!(
+            response.errors().is_empty(),
+            "{subgraph} refused a valid token: {:?}",
+            response.errors()
+        );
+    }
+}
+
+/// Waits until every subgraph refuses the token through `client`; returns
+/// how long the slowest took.
+async fn refused_everywhere(client: &Client) -> Duration {
+    let started = Instant::now();
+    for (subgraph, probe) in EVERY_SUBGRAPH {
+        loop {
+            let response = client.query(probe, json!({})).await;
+            if response.error_code().as_deref() == Some("UNAUTHENTICATED") {
+                break;
+            }
+            assert!(
+                started.elapsed() < WITHIN,
+                "{subgraph} still accepts the old token after {WITHIN:?}: {response:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    started.elapsed()
+}
+
+async fn log_in(system: &TestSystem, username: &str, password: &str) -> String {
+    let response = system
+        .client()
+        .query(
+            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }",
+            json!({ "u": username, "p": password }),
+        )
+        .await;
+    response.data_or_panic()["login"]["token"]
+        .as_str()
+        .expect("token")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_password_change_signs_the_store_out_of_every_subgraph() {
+    let system = kafka_system().await;
+    let username = unique_username("revoke");
+    let (first, _) = system.sign_up(&username, "the-password").await;
+    let second = log_in(&system, &username, "the-password").await;
+    let (bystander, _) = system
+        .sign_up(&unique_username("bystander"), "the-password")
+        .await;
+    let first = system.client().with_token(&first);
+    let second = system.client().with_token(&second);
+    let bystander = system.client().with_token(&bystander);
+    assert_accepted_everywhere(&first).await;
+    assert_accepted_everywhere(&second).await;
+
+    let changed = first
+        .query(
+            "mutation { changePassword(currentPassword: \"the-password\", newPassword: \"a-new-password\") }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(changed.data_or_panic()["changePassword"], true);
+
+    // The terminal that changed it and the other one are both signed out,
+    // through the router and at each subgraph directly.
+    let took = refused_everywhere(&second).await;
+    refused_everywhere(&first).await;
+    for (subgraph, probe) in EVERY_SUBGRAPH {
+        system
+            .direct(subgraph)
+            .with_token(second.token().expect("token"))
+            .query(probe, json!({}))
+            .await
+            .expect_error("UNAUTHENTICATED");
+    }
+    eprintln!("every subgraph refused the old token after {took:?}");
+
+    // The old password no longer logs in; the new one does, and its token
+    // works everywhere. Another store never noticed.
+    system
+        .client()
+        .query(
+            "mutation($u: String!) { login(username: $u, password: \"the-password\") { token } }",
+            json!({ "u": username }),
+        )
+        .await
+        .expect_error("UNAUTHENTICATED");
+    let fresh = log_in(&system, &username, "a-new-password").await;
+    assert_accepted_everywhere(&system.client().with_token(&fresh)).await;
+    assert_accepted_everywhere(&bystander).await;
+}
+
+#[tokio::test]
+async fn a_deleted_stores_tokens_are_refused_by_every_subgraph() {
+    let system = kafka_system().await;
+    let username = unique_username("leaving");
+    let (token, _) = system.sign_up(&username, "the-password").await;
+    let other = log_in(&system, &username, "the-password").await;
+    let client = system.client().with_token(&token);
+    assert_accepted_everywhere(&client).await;
+
+    let deleted = client
+        .query(
+            "mutation { deleteStore(password: \"the-password\") }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(deleted.data_or_panic()["deleteStore"], true);
+
+    refused_everywhere(&client).await;
+    refused_everywhere(&system.client().with_token(&other)).await;
+}
