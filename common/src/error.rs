@@ -54,6 +54,12 @@ pub enum Error {
         message: String,
         retry_after_secs: u64,
     },
+    /// A part the request needs is away for now (a subscription's feed lost
+    /// the broker); the client may try again after the given seconds.
+    Unavailable {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Anything else. Logged with its cause chain; the client sees a generic message.
     Internal(Arc<anyhow::Error>),
 }
@@ -82,6 +88,16 @@ impl Error {
         Error::Forbidden(message.into())
     }
 
+    /// A live feed lost the broker: what happened meanwhile may be missing,
+    /// so the client subscribes again (once the feed is back) and re-reads.
+    pub fn interrupted() -> Self {
+        Error::Unavailable {
+            message: "live updates were interrupted; subscribe again and re-read the current state"
+                .to_string(),
+            retry_after_secs: 1,
+        }
+    }
+
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Error::Internal(Arc::new(error.into()))
     }
@@ -93,7 +109,7 @@ impl Error {
             Error::NotFound(_) => Code::NotFound,
             Error::BadUserInput { .. } => Code::BadUserInput,
             Error::Conflict(_) => Code::Conflict,
-            Error::Internal(_) => Code::Internal,
+            Error::Unavailable { .. } | Error::Internal(_) => Code::Internal,
         }
     }
 
@@ -104,7 +120,8 @@ impl Error {
             | Error::Forbidden(m)
             | Error::NotFound(m)
             | Error::Conflict(m)
-            | Error::Throttled { message: m, .. } => m.clone(),
+            | Error::Throttled { message: m, .. }
+            | Error::Unavailable { message: m, .. } => m.clone(),
             Error::BadUserInput { field, message } => format!("{field}: {message}"),
             Error::Internal(_) => "internal error; it has been logged".to_string(),
         }
@@ -135,6 +152,12 @@ impl From<Error> for async_graphql::Error {
                     ext.set("reason", "TOO_MANY_ATTEMPTS");
                     ext.set("retryAfterSeconds", *retry_after_secs);
                 }
+                Error::Unavailable {
+                    retry_after_secs, ..
+                } => {
+                    ext.set("reason", "UNAVAILABLE");
+                    ext.set("retryAfterSeconds", *retry_after_secs);
+                }
                 _ => {}
             }
         })
@@ -151,6 +174,7 @@ impl axum::response::IntoResponse for Error {
             tracing::error!(error = ?cause, "internal error");
         }
         let status = match self.code() {
+            _ if matches!(self, Error::Unavailable { .. }) => StatusCode::SERVICE_UNAVAILABLE,
             Code::Unauthenticated => StatusCode::UNAUTHORIZED,
             Code::Forbidden => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,

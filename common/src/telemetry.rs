@@ -5,9 +5,27 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. Safe to call more than once (tests, the
-/// one-process launcher): only the first call takes effect.
+/// Installs the global subscriber, and a panic hook that logs the panic
+/// through it (as JSON in production) before the default report. Safe to
+/// call more than once (tests, the one-process launcher): only the first
+/// call takes effect.
 pub fn init(format: LogFormat) {
+    static PANIC_HOOK: std::sync::Once = std::sync::Once::new();
+    PANIC_HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let location = info.location().map(ToString::to_string);
+            let message = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let thread = std::thread::current().name().map(str::to_string);
+            tracing::error!(?location, ?thread, %message, "panic");
+            default(info);
+        }));
+    });
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new("info,sqlx=warn,sea_orm=warn,hyper=warn,tower_http=warn")
     });

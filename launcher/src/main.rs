@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use futures::future::try_join_all;
+use futures::StreamExt;
 use salesync::{export_sdl, repo_root, router_command, subgraphs};
 use salesync_common::{config::Layers, shutdown, telemetry};
 
@@ -48,9 +48,13 @@ async fn run() -> anyhow::Result<()> {
             .with_context(|| format!("the {} subgraph did not start", subgraph.name))?;
         urls.push((subgraph.name, subgraph.url(app.port())));
         let mut stop = stop.clone();
-        tasks.push(tokio::spawn(
-            app.run_until_stopped(async move { stop.wait().await }),
-        ));
+        let name = subgraph.name;
+        tasks.push(tokio::spawn(async move {
+            let result = app
+                .run_until_stopped(async move { stop.wait().await })
+                .await;
+            (name, result)
+        }));
     }
 
     let mut router = start_router(&urls)?;
@@ -65,15 +69,41 @@ async fn run() -> anyhow::Result<()> {
     println!("  Ctrl-C stops everything.");
     println!();
 
-    tokio::select! {
-        _ = shutdown::signal() => tracing::info!("stopping"),
-        status = router.wait() => tracing::error!(?status, "the router stopped"),
-    }
+    // Whatever ends the run is logged: a signal, the router, or a subgraph
+    // that stopped (or panicked) on its own, which stops the rest.
+    let mut running = futures::stream::FuturesUnordered::from_iter(tasks);
+    let outcome = tokio::select! {
+        _ = shutdown::signal() => {
+            tracing::info!("stopping on a signal");
+            Ok(())
+        }
+        status = router.wait() => {
+            tracing::error!(?status, "the router exited; stopping the subgraphs");
+            Err(anyhow::anyhow!("the router exited: {status:?}"))
+        }
+        Some(ended) = running.next() => {
+            let why = match ended {
+                Ok((name, Ok(()))) => format!("the {name} subgraph stopped"),
+                Ok((name, Err(error))) => format!("the {name} subgraph failed: {error:?}"),
+                Err(panic) => format!("a subgraph panicked: {panic}"),
+            };
+            tracing::error!(%why, "stopping everything");
+            Err(anyhow::anyhow!(why))
+        }
+    };
     let _ = router.start_kill();
     trigger.stop();
     // Open subscriptions would hold a graceful shutdown forever.
-    let _ = tokio::time::timeout(Duration::from_secs(10), try_join_all(tasks)).await;
-    Ok(())
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(ended) = running.next().await {
+            if let Ok((name, Err(error))) = ended {
+                tracing::warn!(subgraph = name, error = ?error, "stopped with an error");
+            }
+        }
+    })
+    .await;
+    tracing::info!("stopped");
+    outcome
 }
 
 fn start_router(urls: &[(&str, String)]) -> anyhow::Result<tokio::process::Child> {

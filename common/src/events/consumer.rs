@@ -91,37 +91,50 @@ pub async fn run(
     mut stop: Stop,
 ) {
     let name = handler.name();
-    let Some(mut subscription) =
-        bus::subscribe_until_stopped(bus.as_ref(), topic, Delivery::Group(group), &mut stop).await
-    else {
-        return;
-    };
-    let mut receive_failures = 0u32;
+    // A subscription lasts until the bus fails; then it is dropped and made
+    // anew once the bus answers. The group resumes from its committed
+    // offset (from the start, if the broker lost it: applied events are
+    // skipped by id).
+    loop {
+        let Some(subscription) = bus::subscribe_until_stopped(
+            bus.as_ref(),
+            topic,
+            Delivery::Group(group.clone()),
+            &mut stop,
+        )
+        .await
+        else {
+            return;
+        };
+        let Err(error) = consume(subscription, &db, name, handler.as_ref(), &mut stop).await else {
+            return;
+        };
+        tracing::warn!(consumer = name, error = ?error, "lost the bus; subscribing again once it answers");
+        tokio::select! {
+            _ = stop.wait() => return,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// Applies what `subscription` delivers until `stop` (Ok) or the bus fails.
+async fn consume(
+    mut subscription: Box<dyn super::Subscription>,
+    db: &DatabaseConnection,
+    name: &str,
+    handler: &dyn Handler,
+    stop: &mut Stop,
+) -> anyhow::Result<()> {
     loop {
         let message = tokio::select! {
-            _ = stop.wait() => return,
-            message = subscription.next() => message,
-        };
-        let message = match message {
-            Ok(message) => {
-                receive_failures = 0;
-                message
-            }
-            Err(error) => {
-                // While the broker is away this repeats twice a second.
-                receive_failures += 1;
-                if receive_failures == 1 || receive_failures.is_multiple_of(60) {
-                    tracing::warn!(consumer = name, failures = receive_failures, error = ?error, "failed to receive; retrying");
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
+            _ = stop.wait() => return Ok(()),
+            message = subscription.next() => message?,
         };
         match serde_json::from_slice::<Event>(&message.payload) {
             Ok(event) => {
                 let mut attempt = 0u32;
                 loop {
-                    match apply(&db, handler.as_ref(), &event).await {
+                    match apply(db, handler, &event).await {
                         Ok(applied) => {
                             tracing::debug!(consumer = name, event_id = %event.id, ?applied, "event handled");
                             break;
@@ -131,7 +144,7 @@ pub async fn run(
                             tracing::error!(consumer = name, event_id = %event.id, attempt, error = ?error, "failed to apply an event; retrying");
                             let pause = Duration::from_millis(200 * u64::from(attempt.min(25)));
                             tokio::select! {
-                                _ = stop.wait() => return,
+                                _ = stop.wait() => return Ok(()),
                                 _ = tokio::time::sleep(pause) => {}
                             }
                         }

@@ -1,41 +1,101 @@
 //! Feeds for GraphQL subscriptions: every event of a topic, read in
 //! broadcast mode (every replica sees every event, whichever replica caused
 //! it), turned into what subscribers want and sent to this replica's
-//! subscribers. A subscriber filters what is its own; one too slow to keep
-//! up is told it lagged.
+//! subscribers. A subscriber filters what is its own.
+//!
+//! A feed that loses the bus cannot know what it missed, so it never goes
+//! quiet: it tells its subscribers it was interrupted (they end with an
+//! error the client acts on: subscribe again and re-read), refuses new
+//! subscribers until it reads the bus again, then subscribes afresh at the
+//! topic's end. A client that subscribed again after that and re-read the
+//! state has missed nothing.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use tokio::sync::broadcast;
 
 use super::{Delivery, Event, EventBus, bus};
-use crate::shutdown::Stop;
+use crate::{Error, shutdown::Stop};
 
 /// How an event becomes what subscribers get; none for events they do not
 /// care about.
 pub type Read<T> = fn(&Event) -> anyhow::Result<Option<T>>;
 
+/// What a feed's subscriber receives.
+#[derive(Debug)]
+pub enum Notice<T> {
+    /// An event, as [`Read`] made it.
+    Event(Arc<T>),
+    /// The feed lost the bus: events may have been missed.
+    Interrupted,
+}
+
+impl<T> Clone for Notice<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Notice::Event(item) => Notice::Event(item.clone()),
+            Notice::Interrupted => Notice::Interrupted,
+        }
+    }
+}
+
 /// One topic's events for this replica's subscribers.
-pub struct Feed<T>(broadcast::Sender<Arc<T>>);
+pub struct Feed<T> {
+    notices: broadcast::Sender<Notice<T>>,
+    /// Whether the feed reads the bus now.
+    live: Arc<AtomicBool>,
+}
 
 impl<T> Clone for Feed<T> {
     fn clone(&self) -> Self {
-        Feed(self.0.clone())
+        Feed {
+            notices: self.notices.clone(),
+            live: self.live.clone(),
+        }
     }
 }
 
 impl<T> Default for Feed<T> {
     fn default() -> Self {
-        Feed(broadcast::channel(1024).0)
+        Feed {
+            notices: broadcast::channel(1024).0,
+            live: Arc::new(AtomicBool::new(false)),
+        }
     }
 }
 
 impl<T: Send + Sync + 'static> Feed<T> {
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<T>> {
-        self.0.subscribe()
+    /// Everything from now on, also while the feed is not live (a
+    /// subscriber that can fall back on what is kept).
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice<T>> {
+        self.notices.subscribe()
     }
 
-    /// Reads `topic` in broadcast mode until `stop`.
+    /// Everything from now on, for a subscriber that has only the feed:
+    /// refused while the feed is not reading the bus, since what happens
+    /// then would never reach it.
+    pub fn follow(&self) -> crate::Result<broadcast::Receiver<Notice<T>>> {
+        let receiver = self.notices.subscribe();
+        if self.is_live() {
+            Ok(receiver)
+        } else {
+            Err(Error::interrupted())
+        }
+    }
+
+    /// Whether the feed reads the bus now.
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    /// Reads `topic` in broadcast mode until `stop`; after the bus failed,
+    /// interrupts the subscribers and subscribes again.
     pub async fn run(
         self,
         bus: Arc<dyn EventBus>,
@@ -43,41 +103,90 @@ impl<T: Send + Sync + 'static> Feed<T> {
         read: Read<T>,
         mut stop: Stop,
     ) {
-        let Some(mut subscription) =
-            bus::subscribe_until_stopped(bus.as_ref(), topic, Delivery::Broadcast, &mut stop).await
-        else {
-            return;
-        };
-        let mut receive_failures = 0u32;
         loop {
-            let message = tokio::select! {
-                _ = stop.wait() => return,
-                message = subscription.next() => message,
+            let Some(mut subscription) =
+                bus::subscribe_until_stopped(bus.as_ref(), topic, Delivery::Broadcast, &mut stop)
+                    .await
+            else {
+                return;
             };
-            let message = match message {
-                Ok(message) => {
-                    receive_failures = 0;
-                    message
-                }
-                Err(error) => {
-                    // While the broker is away this repeats twice a second.
-                    receive_failures += 1;
-                    if receive_failures == 1 || receive_failures.is_multiple_of(60) {
-                        tracing::warn!(topic, failures = receive_failures, error = ?error, "failed to receive; retrying");
+            self.live.store(true, Ordering::SeqCst);
+            tracing::info!(topic, "the feed reads the bus");
+            let error = loop {
+                let message = tokio::select! {
+                    _ = stop.wait() => {
+                        self.live.store(false, Ordering::SeqCst);
+                        return;
                     }
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    continue;
+                    message = subscription.next() => message,
+                };
+                match message {
+                    Ok(message) => self.forward(topic, read, &message.payload),
+                    Err(error) => break error,
                 }
             };
-            let item = serde_json::from_slice::<Event>(&message.payload)
-                .map_err(anyhow::Error::from)
-                .and_then(|event| read(&event));
-            match item {
-                // No subscriber right now is fine.
-                Ok(Some(item)) => drop(self.0.send(Arc::new(item))),
-                Ok(None) => {}
-                Err(error) => tracing::warn!(topic, error = ?error, "skipping an event"),
+            self.live.store(false, Ordering::SeqCst);
+            // No subscriber right now is fine.
+            let _ = self.notices.send(Notice::Interrupted);
+            tracing::warn!(topic, error = ?error, "the feed lost the bus; its subscribers were told, and it subscribes again");
+            drop(subscription);
+            tokio::select! {
+                _ = stop.wait() => return,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
         }
+    }
+
+    fn forward(&self, topic: &str, read: Read<T>, payload: &[u8]) {
+        let item = serde_json::from_slice::<Event>(payload)
+            .map_err(anyhow::Error::from)
+            .and_then(|event| read(&event));
+        match item {
+            // No subscriber right now is fine.
+            Ok(Some(item)) => drop(self.notices.send(Notice::Event(Arc::new(item)))),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(topic, error = ?error, "skipping an event"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        events::{memory::MemoryBus, topics},
+        shutdown,
+    };
+
+    fn read(event: &Event) -> anyhow::Result<Option<String>> {
+        Ok(Some(event.event_type.clone()))
+    }
+
+    #[tokio::test]
+    async fn a_feed_refuses_followers_until_it_reads_the_bus_then_forwards() {
+        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
+        let feed = Feed::<String>::default();
+        assert!(feed.follow().is_err(), "not live before it runs");
+        let (trigger, stop) = shutdown::channel();
+        let running = tokio::spawn(feed.clone().run(bus.clone(), topics::ORDERS, read, stop));
+        while !feed.is_live() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let mut follower = feed.follow().expect("live");
+        let event = Event::new("Opened", uuid::Uuid::new_v4(), serde_json::json!({}));
+        bus.publish(
+            topics::ORDERS,
+            "k",
+            &serde_json::to_vec(&event).expect("json"),
+        )
+        .await
+        .expect("publish");
+        match follower.recv().await.expect("a notice") {
+            Notice::Event(item) => assert_eq!(item.as_str(), "Opened"),
+            Notice::Interrupted => panic!("not interrupted"),
+        }
+        trigger.stop();
+        running.await.expect("the feed ends");
+        assert!(!feed.is_live());
     }
 }

@@ -5,6 +5,14 @@
 //! handler's transaction committed. Broadcast subscriptions join no group:
 //! they assign every partition at its current end, so each replica sees
 //! every event published after it subscribed.
+//!
+//! A consumer never outlives a broker outage: its owner drops it at the
+//! first receive error and subscribes anew once the broker answers, and a
+//! subscription first makes sure its topic exists. A broker that came back
+//! empty has lost the topics, and librdkafka 2.12 crashes the process
+//! (a null topic name in its metadata cache) when a consumer it kept fetches
+//! a topic the broker no longer has. The consumers' slow reconnect gives
+//! their owners the time to drop them first.
 
 use std::{
     sync::{Arc, RwLock},
@@ -35,6 +43,10 @@ pub struct KafkaBus {
     settings: KafkaSettings,
     client_id: String,
     producer: RwLock<(FutureProducer, Instant)>,
+    /// One for the bus's life: librdkafka handles are costly to make and
+    /// to tear down, and tearing one down while the broker is away is where
+    /// librdkafka is least tested.
+    admin: AdminClient<DefaultClientContext>,
 }
 
 impl KafkaBus {
@@ -42,10 +54,16 @@ impl KafkaBus {
         anyhow::ensure!(!settings.brokers.is_empty(), "KAFKA_BROKERS is empty");
         let client_id = format!("salesync-{service}");
         let producer = new_producer(settings, &client_id)?;
+        let admin = ClientConfig::new()
+            .set("bootstrap.servers", &settings.brokers)
+            .set("client.id", &client_id)
+            .create()
+            .context("failed to create the Kafka admin client")?;
         Ok(KafkaBus {
             settings: settings.clone(),
             client_id,
             producer: RwLock::new((producer, Instant::now())),
+            admin,
         })
     }
 
@@ -92,6 +110,10 @@ impl KafkaBus {
             // A topic created after the consumer subscribed (the broker was
             // down at start-up) is found within seconds, not minutes.
             .set("topic.metadata.refresh.interval.ms", "5000")
+            // After losing the broker, wait before reconnecting: its owner
+            // drops this consumer meanwhile (see the module's notes).
+            .set("reconnect.backoff.ms", "3000")
+            .set("reconnect.backoff.max.ms", "10000")
             .create()
             .context("failed to create a Kafka consumer")
     }
@@ -100,10 +122,7 @@ impl KafkaBus {
 #[async_trait]
 impl EventBus for KafkaBus {
     async fn ensure_topics(&self, topics: &[&str]) -> anyhow::Result<()> {
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", &self.settings.brokers)
-            .create()
-            .context("failed to create the Kafka admin client")?;
+        let admin = &self.admin;
         let names: Vec<String> = topics.iter().map(|t| self.topic(t)).collect();
         let new: Vec<NewTopic> = names
             .iter()
@@ -155,6 +174,8 @@ impl EventBus for KafkaBus {
         topic: &str,
         delivery: Delivery,
     ) -> anyhow::Result<Box<dyn Subscription>> {
+        // After an outage the broker may be back without the topic.
+        self.ensure_topics(&[topic]).await?;
         let name = self.topic(topic);
         let consumer = match &delivery {
             Delivery::Group(group) => {
@@ -166,9 +187,15 @@ impl EventBus for KafkaBus {
                 consumer
             }
             Delivery::Broadcast => {
-                // A group id is required by librdkafka, but nothing joins or commits it.
-                let consumer =
-                    self.consumer(&format!("salesync-broadcast-{}", Uuid::new_v4()), "latest")?;
+                // A group id is required by librdkafka, but nothing joins or
+                // commits it. The partitions are assigned at their end below;
+                // the reset applies only when that offset stops existing (a
+                // broker that came back empty), and then the new log is read
+                // from its start: every event since the broker returned.
+                let consumer = self.consumer(
+                    &format!("salesync-broadcast-{}", Uuid::new_v4()),
+                    "earliest",
+                )?;
                 let consumer = Arc::new(consumer);
                 let assigned = consumer.clone();
                 let topic_name = name.clone();
@@ -179,7 +206,7 @@ impl EventBus for KafkaBus {
             }
         };
         Ok(Box::new(KafkaSubscription {
-            consumer: Arc::new(consumer),
+            consumer: Some(Arc::new(consumer)),
             namespace: self.settings.namespace.clone(),
             commits: matches!(delivery, Delivery::Group(_)),
         }))
@@ -237,15 +264,38 @@ fn assign_at_end(consumer: &StreamConsumer, topic: &str) -> anyhow::Result<()> {
 }
 
 struct KafkaSubscription {
-    consumer: Arc<StreamConsumer>,
+    /// Always set until dropped.
+    consumer: Option<Arc<StreamConsumer>>,
     namespace: String,
     commits: bool,
+}
+
+impl KafkaSubscription {
+    fn consumer(&self) -> &Arc<StreamConsumer> {
+        self.consumer
+            .as_ref()
+            .expect("BUG: the consumer is only taken when dropped")
+    }
+}
+
+/// Closing a consumer blocks (it leaves its group, which waits for a
+/// broker that may be away): done on a blocking thread, not the runtime's.
+impl Drop for KafkaSubscription {
+    fn drop(&mut self) {
+        let Some(consumer) = self.consumer.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(move || drop(consumer))),
+            Err(_) => drop(consumer),
+        }
+    }
 }
 
 #[async_trait]
 impl Subscription for KafkaSubscription {
     async fn next(&mut self) -> anyhow::Result<Message> {
-        let message = self.consumer.recv().await.context("failed to receive")?;
+        let message = self.consumer().recv().await.context("failed to receive")?;
         let topic = message.topic();
         Ok(Message {
             topic: topic
@@ -271,7 +321,7 @@ impl Subscription for KafkaSubscription {
             message.partition,
             Offset::Offset(message.offset + 1),
         )?;
-        let consumer = self.consumer.clone();
+        let consumer = self.consumer().clone();
         tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
             .await
             .context("committing panicked")?

@@ -2,7 +2,7 @@ use std::{sync::Arc, time::Duration};
 
 use async_graphql::{Context, ID, Subscription};
 use futures::{Stream, stream};
-use salesync_common::{Error, Result, auth::CallerExt, input};
+use salesync_common::{Error, Result, auth::CallerExt, events::feed::Notice, input};
 use tokio::sync::broadcast::{self, error::RecvError};
 use uuid::Uuid;
 
@@ -65,7 +65,7 @@ impl Subscription {
 
 /// One subscriber's view of one request.
 struct Watch {
-    feed: broadcast::Receiver<Arc<ConsultingUpdate>>,
+    feed: broadcast::Receiver<Notice<ConsultingUpdate>>,
     dashboard: Dashboard,
     store_id: Uuid,
     request_id: Uuid,
@@ -102,15 +102,17 @@ impl Watch {
         loop {
             tokio::select! {
                 received = self.feed.recv() => match received {
-                    Ok(update)
+                    Ok(Notice::Event(update))
                         if update.store_id == self.store_id
                             && update.request_id == self.request_id =>
                     {
                         return Some(update.as_ref().clone());
                     }
-                    Ok(_) => {}
-                    // Too slow to keep up: what is kept replaces what was missed.
-                    Err(RecvError::Lagged(_)) => {
+                    Ok(Notice::Event(_)) => {}
+                    // Too slow to keep up, or the feed lost the broker: what
+                    // is kept (its own consumer catches up) replaces what was
+                    // missed, so this subscription need not end.
+                    Ok(Notice::Interrupted) | Err(RecvError::Lagged(_)) => {
                         if let Some(kept) = self.kept_news().await {
                             return Some(kept);
                         }

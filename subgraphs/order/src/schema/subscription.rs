@@ -1,7 +1,7 @@
 use async_graphql::{Context, Subscription};
-use futures::{Stream, StreamExt};
-use salesync_common::{Result, auth::CallerExt};
-use tokio_stream::wrappers::BroadcastStream;
+use futures::{Stream, stream};
+use salesync_common::{Error, Result, auth::CallerExt, events::feed::Notice};
+use tokio::sync::broadcast::error::RecvError;
 
 use super::{OrderState, types::Order};
 
@@ -11,18 +11,33 @@ pub struct Subscription;
 impl Subscription {
     /// Every change to the caller's orders (opened, changed, cancelled,
     /// paid), from any terminal and any replica: keeps every terminal's
-    /// floor plan current.
-    async fn table_changed(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Order>> {
+    /// floor plan current. When changes may have been missed (the broker was
+    /// away, or this subscriber fell too far behind), it ends with an error
+    /// (`extensions.reason` `UNAVAILABLE`): subscribe again, then re-read
+    /// `openOrders`. While the broker is away, subscribing is refused the
+    /// same way.
+    async fn table_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<Order>> + use<>> {
         let store_id = ctx.store_id()?;
         let state = ctx.data_unchecked::<OrderState>();
-        Ok(
-            BroadcastStream::new(state.feed.subscribe()).filter_map(move |change| async move {
-                // A subscriber too slow to keep up skips what it missed (Lagged).
-                match change {
-                    Ok(order) if order.store_id == store_id => Some(Order(order)),
-                    _ => None,
+        let feed = state.feed.follow()?;
+        Ok(stream::unfold(Some(feed), move |feed| async move {
+            let mut feed = feed?;
+            loop {
+                match feed.recv().await {
+                    Ok(Notice::Event(order)) if order.store_id == store_id => {
+                        return Some((Ok(Order(order)), Some(feed)));
+                    }
+                    Ok(Notice::Event(_)) => {}
+                    // Changes may be missing: say so, and end.
+                    Ok(Notice::Interrupted) | Err(RecvError::Lagged(_)) => {
+                        return Some((Err(Error::interrupted()), None));
+                    }
+                    Err(RecvError::Closed) => return None,
                 }
-            }),
-        )
+            }
+        }))
     }
 }
