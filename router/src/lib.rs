@@ -12,4 +12,5 @@ pub fn plugin_registry() -> PluginRegistry {
     PluginRegistry::new()
         .register::<plugins::error_codes::ErrorCodesPlugin>()
         .register::<plugins::client_address::ClientAddressPlugin>()
+        .register::<plugins::root_fields::RootFieldsPlugin>()
 }

@@ -48,6 +48,8 @@ pub struct Options {
     /// More configuration, as `SALESYNC_<KEY>` would give it (dotted keys:
     /// `faults.checkout_stop_after`).
     pub config: Vec<(&'static str, String)>,
+    /// Environment of the router process (`ROUTER_INTROSPECTION=false`).
+    pub router_env: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
             bus: TestBus::InProcess,
             clock: Clock::system(),
             config: Vec::new(),
+            router_env: Vec::new(),
         }
     }
 }
@@ -205,6 +208,7 @@ impl TestSystem {
             }
         };
         let router = salesync::router_command(&router_binary(), &router_urls)
+            .envs(options.router_env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("ROUTER_PORT", router_port.to_string())
             .env("ROUTER_LOG_LEVEL", if logs_on() { "info" } else { "error" })
             .stdout(output())

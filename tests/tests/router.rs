@@ -132,3 +132,105 @@ async fn a_forged_or_expired_token_is_unauthenticated() {
         );
     }
 }
+
+/// Statements every subgraph's requests ran so far.
+fn statements_everywhere(system: &TestSystem) -> u64 {
+    ["store", "item", "order", "sale", "dashboard", "consulting"]
+        .iter()
+        .map(|s| system.statements(s))
+        .sum()
+}
+
+#[tokio::test]
+async fn each_abuse_limit_is_refused_at_the_router_before_any_subgraph_works() {
+    let system = TestSystem::start().await;
+    let client = owner(&system).await;
+    let aliases = (0..31)
+        .map(|i| format!("a{i}: name"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let tokens = "name ".repeat(4_100);
+    let root_fields = (0..11)
+        .map(|i| format!("f{i}: me {{ id }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let root_fragment = (0..11)
+        .map(|i| format!("t{i}: __typename"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cases = [
+        ("MAX_ALIASES_EXCEEDED", format!("{{ me {{ {aliases} }} }}")),
+        ("TOKEN_LIMIT_EXCEEDED", format!("{{ me {{ {tokens} }} }}")),
+        ("MAX_ROOT_FIELDS_EXCEEDED", format!("{{ {root_fields} }}")),
+        (
+            "MAX_ROOT_FIELDS_EXCEEDED",
+            format!("query {{ ...Root }} fragment Root on Query {{ {root_fragment} }}"),
+        ),
+    ];
+    let before = statements_everywhere(&system);
+    for (reason, query) in &cases {
+        let response = client.query(query, json!({})).await;
+        let error = only_error(&response);
+        assert_eq!(
+            error["extensions"],
+            json!({ "code": "GRAPHQL_VALIDATION_FAILED", "reason": reason }),
+            "{}",
+            response.body
+        );
+    }
+    // Ten root fields are fine.
+    let ten = (0..10)
+        .map(|i| format!("f{i}: me {{ id }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    client
+        .query(&format!("{{ {ten} }}"), json!({}))
+        .await
+        .data_or_panic();
+    assert!(
+        statements_everywhere(&system) > before,
+        "the allowed query ran"
+    );
+    let after_allowed = statements_everywhere(&system);
+
+    // A body over 2 MB is refused before it is parsed.
+    let huge = format!("{{ me {{ name }} }} #{}", "x".repeat(2_200_000));
+    let response = reqwest::Client::new()
+        .post(&system.router_url)
+        .header("content-type", "application/json")
+        .body(json!({ "query": huge }).to_string())
+        .send()
+        .await
+        .expect("the router answers");
+    assert_eq!(response.status().as_u16(), 413);
+    assert_eq!(
+        statements_everywhere(&system),
+        after_allowed,
+        "no refused request reached a subgraph"
+    );
+}
+
+#[tokio::test]
+async fn introspection_can_be_switched_off_for_production() {
+    let system = TestSystem::start_with(salesync_tests::Options {
+        router_env: vec![("ROUTER_INTROSPECTION", "false".to_string())],
+        ..Default::default()
+    })
+    .await;
+    let response = system
+        .client()
+        .query("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(
+        only_error(&response)["extensions"]["code"],
+        "INTROSPECTION_DISABLED",
+        "{}",
+        response.body
+    );
+    // Operations still run.
+    let client = owner(&system).await;
+    client
+        .query("{ me { id } }", json!({}))
+        .await
+        .data_or_panic();
+}

@@ -71,6 +71,7 @@ const LIMIT_CODES: &[&str] = &[
     "MAX_ALIASES_EXCEEDED",
     "MAX_DIRECTIVES_EXCEEDED",
     "TOKEN_LIMIT_EXCEEDED",
+    super::root_fields::CODE,
 ];
 
 /// What a router code means to a client.
