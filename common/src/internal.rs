@@ -4,7 +4,7 @@
 //! client's token, which scopes the store; a subgraph acting on its own
 //! (recovery, a rebuild) names the store instead, the key vouching for it.
 //!
-//! Both ends live here: [`require_key`] and [`store_of`] for the endpoint,
+//! Both ends live here: [`guarded`] and [`store_of`] for the endpoint,
 //! [`InternalClient`] for the caller. Errors travel as
 //! `{"error": {"code", "message"}}` with the status that matches the code.
 
@@ -19,6 +19,22 @@ use crate::{Error, Result, auth::TokenVerifier};
 
 /// The header that carries the internal key.
 pub const KEY_HEADER: &str = "x-salesync-internal-key";
+
+/// `routes` behind the internal key: a request without it is `FORBIDDEN`
+/// before anything else of it is read.
+pub fn guarded(routes: axum::Router, key: SecretString) -> axum::Router {
+    routes.route_layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let checked = require_key(request.headers(), &key);
+            async move {
+                match checked {
+                    Ok(()) => next.run(request).await,
+                    Err(refused) => axum::response::IntoResponse::into_response(refused),
+                }
+            }
+        },
+    ))
+}
 
 /// `FORBIDDEN` unless the request carries the internal key.
 pub fn require_key(headers: &HeaderMap, key: &SecretString) -> Result<()> {

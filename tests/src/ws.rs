@@ -18,6 +18,15 @@ pub struct WsSubscription {
 impl WsSubscription {
     /// Connects, authenticates with `token` and starts `query`.
     pub async fn start(url: &str, token: &str, query: &str) -> Self {
+        Self::connect(url, Some(token), query).await
+    }
+
+    /// Connects without a token and starts `query`.
+    pub async fn start_anonymous(url: &str, query: &str) -> Self {
+        Self::connect(url, None, query).await
+    }
+
+    async fn connect(url: &str, token: Option<&str>, query: &str) -> Self {
         let mut request = url.into_client_request().expect("a WebSocket URL");
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
@@ -26,7 +35,11 @@ impl WsSubscription {
         let (mut socket, _) = connect_async(request)
             .await
             .expect("the WebSocket connects");
-        let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+        let payload = match token {
+            Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
+            None => json!({}),
+        };
+        let init = json!({ "type": "connection_init", "payload": payload });
         socket
             .send(Message::text(init.to_string()))
             .await

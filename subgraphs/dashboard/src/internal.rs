@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use salesync_common::{
     Result,
     auth::TokenVerifier,
-    internal::{require_key, store_of},
+    internal::{guarded, store_of},
 };
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -24,17 +24,16 @@ use crate::{
 struct InternalState {
     dashboard: Dashboard,
     verifier: TokenVerifier,
-    key: SecretString,
 }
 
 pub fn routes(dashboard: Dashboard, verifier: TokenVerifier, key: SecretString) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/internal/dashboard/report", post(report))
         .with_state(InternalState {
             dashboard,
             verifier,
-            key,
-        })
+        });
+    guarded(routes, key)
 }
 
 #[derive(Deserialize)]
@@ -60,7 +59,6 @@ async fn report(
     headers: HeaderMap,
     Json(request): Json<ReportRequest>,
 ) -> Result<Json<ReportAnswer>> {
-    require_key(&headers, &state.key)?;
     let store_id = store_of(&headers, &state.verifier, request.store_id).await?;
     let (report, days) = tokio::try_join!(
         state

@@ -8,7 +8,7 @@ use axum::{Json, Router, extract::State, http::HeaderMap, routing::post};
 use salesync_common::{
     Result,
     auth::TokenVerifier,
-    internal::{require_key, store_of},
+    internal::{guarded, store_of},
 };
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -20,17 +20,13 @@ use crate::{service::Orders, snapshot::OrderSnapshot};
 struct InternalState {
     orders: Orders,
     verifier: TokenVerifier,
-    key: SecretString,
 }
 
 pub fn routes(orders: Orders, verifier: TokenVerifier, key: SecretString) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/internal/orders/pay", post(pay))
-        .with_state(InternalState {
-            orders,
-            verifier,
-            key,
-        })
+        .with_state(InternalState { orders, verifier });
+    guarded(routes, key)
 }
 
 /// Closes a table's open order as paid by a sale: only the order the sale
@@ -51,7 +47,6 @@ async fn pay(
     headers: HeaderMap,
     Json(request): Json<PayRequest>,
 ) -> Result<Json<OrderSnapshot>> {
-    require_key(&headers, &state.key)?;
     let store_id = store_of(&headers, &state.verifier, request.store_id).await?;
     let order = state
         .orders

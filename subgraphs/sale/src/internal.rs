@@ -6,7 +6,7 @@ use axum::{Json, Router, extract::State, http::HeaderMap, routing::post};
 use salesync_common::{
     Error, Result,
     auth::TokenVerifier,
-    internal::{require_key, store_of},
+    internal::{guarded, store_of},
 };
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -21,18 +21,14 @@ pub const MAX_PAGE: u64 = 1000;
 struct InternalState {
     sales: Sales,
     verifier: TokenVerifier,
-    key: SecretString,
 }
 
 pub fn routes(sales: Sales, verifier: TokenVerifier, key: SecretString) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/internal/sales/history", post(history))
         .route("/internal/sales/stores", post(stores))
-        .with_state(InternalState {
-            sales,
-            verifier,
-            key,
-        })
+        .with_state(InternalState { sales, verifier });
+    guarded(routes, key)
 }
 
 /// A page of a store's paid sales, each as its `SaleCompleted` with its
@@ -59,7 +55,6 @@ async fn history(
     headers: HeaderMap,
     Json(request): Json<HistoryRequest>,
 ) -> Result<Json<HistoryPage>> {
-    require_key(&headers, &state.key)?;
     let store_id = store_of(&headers, &state.verifier, request.store_id).await?;
     let limit = request.limit.unwrap_or(MAX_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -81,8 +76,7 @@ struct StoreList {
     stores: Vec<Uuid>,
 }
 
-async fn stores(State(state): State<InternalState>, headers: HeaderMap) -> Result<Json<StoreList>> {
-    require_key(&headers, &state.key)?;
+async fn stores(State(state): State<InternalState>) -> Result<Json<StoreList>> {
     Ok(Json(StoreList {
         stores: state.sales.stores_with_sales().await?,
     }))
