@@ -108,3 +108,53 @@ mod tests {
         assert_eq!(id(&format!(" {real} "), "item").ok(), Some(real));
     }
 }
+
+/// Hostile text of every kind: any unicode, control characters, blanks,
+/// and 100 kB strings.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::testing::accepted_or_refused;
+
+    fn printable(value: &str, max: usize, multi_line: bool) -> bool {
+        value == value.trim()
+            && value.chars().count() <= max
+            && !value
+                .chars()
+                .any(|c| c.is_control() && !(multi_line && matches!(c, '\n' | '\r' | '\t')))
+    }
+
+    proptest! {
+        #[test]
+        fn a_one_line_text_is_trimmed_printable_and_within_its_limit(raw in any::<String>(), max in 1usize..64) {
+            if let Some(value) = accepted_or_refused(single_line("name", &raw, max), "name") {
+                prop_assert!(!value.is_empty() && printable(&value, max, false), "{value:?}");
+            }
+        }
+
+        #[test]
+        fn a_multi_line_text_keeps_only_line_breaks_and_tabs(raw in any::<String>(), max in 1usize..64) {
+            if let Some(Some(value)) = accepted_or_refused(multi_line("description", Some(&raw), max), "description") {
+                prop_assert!(printable(&value, max, true), "{value:?}");
+            }
+        }
+
+        #[test]
+        fn a_100_kb_text_is_refused_whole_never_cut(fill in "[a-z가-힣]", n in 100_000usize..100_100) {
+            let raw = fill.repeat(n);
+            prop_assert!(accepted_or_refused(single_line("name", &raw, 100), "name").is_none());
+            prop_assert!(accepted_or_refused(multi_line("description", Some(&raw), 500), "description").is_none());
+        }
+
+        #[test]
+        fn any_text_is_an_id_or_names_nothing(raw in any::<String>()) {
+            match id(&raw, "item") {
+                Ok(parsed) => prop_assert_eq!(parsed, Uuid::parse_str(raw.trim()).expect("a UUID")),
+                Err(Error::NotFound(message)) => prop_assert_eq!(message, "no such item"),
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+}

@@ -22,3 +22,20 @@ pub fn fresh_server_database() -> DatabaseTarget {
     let url = format!("{}/{}", test_server_url().trim_end_matches('/'), base);
     DatabaseTarget::PerService(SecretString::from(url))
 }
+
+/// What a parser of client input may answer, for property tests: the value,
+/// or `BAD_USER_INPUT` naming `field`. Any other error (an `INTERNAL` above
+/// all) fails the test; so does a panic, before this is reached.
+pub fn accepted_or_refused<T: std::fmt::Debug>(result: crate::Result<T>, field: &str) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(crate::Error::BadUserInput { field: named, .. }) => {
+            assert!(
+                named.starts_with(field),
+                "the error names {named:?}, not {field:?}"
+            );
+            None
+        }
+        Err(other) => panic!("{field}: expected BAD_USER_INPUT, got {other:?}"),
+    }
+}

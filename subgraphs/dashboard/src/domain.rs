@@ -446,3 +446,35 @@ mod tests {
         assert!(!update(ConsultingStatus::Failed, 9).is_news_after(Some(&done)));
     }
 }
+
+/// Costs against hostile input.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use salesync_common::testing::accepted_or_refused;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_cost_is_0_to_the_largest(value in any::<i64>()) {
+            if let Some(cost) = accepted_or_refused(cost("cost", value), "cost") {
+                prop_assert!((0..=MAX_COST).contains(&cost));
+            }
+        }
+
+        /// Its costs were each checked by `cost` already.
+        #[test]
+        fn a_cost_list_is_short_and_names_each_item_once(
+            raw in prop::collection::vec((0u8..4, 0..=MAX_COST), 0..8)
+        ) {
+            let ids: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+            let costs = raw.into_iter().map(|(i, c)| (ids[usize::from(i)], c)).collect();
+            if let Some(list) = accepted_or_refused(cost_list(costs), "costs") {
+                let distinct: std::collections::HashSet<_> = list.iter().map(|(id, _)| id).collect();
+                prop_assert_eq!(distinct.len(), list.len());
+                prop_assert!(!list.is_empty() && list.len() <= MAX_COSTS_PER_CALL);
+            }
+        }
+    }
+}

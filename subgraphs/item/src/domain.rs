@@ -100,3 +100,27 @@ mod tests {
         assert!(description("d", &"x".repeat(501)).is_err());
     }
 }
+
+/// The menu's rules against hostile input.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use salesync_common::testing::accepted_or_refused;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn prices_are_0_to_the_largest(value in any::<i64>()) {
+            if let Some(price) = accepted_or_refused(price("input.price", Money(value)), "input.price") {
+                prop_assert!((0..=MAX_PRICE).contains(&price));
+            }
+        }
+
+        #[test]
+        fn names_and_descriptions(raw in any::<String>()) {
+            accepted_or_refused(Name::parse("name", &raw), "name");
+            accepted_or_refused(description("description", &raw), "description");
+        }
+    }
+}

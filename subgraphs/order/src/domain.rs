@@ -426,3 +426,65 @@ mod tests {
         );
     }
 }
+
+/// An order's rules against hostile input: any ids and quantities, and the
+/// largest amounts, never panic or overflow.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use salesync_common::testing::accepted_or_refused;
+
+    use super::*;
+
+    /// The menu's largest price (the item subgraph refuses more).
+    const LARGEST_PRICE: i64 = 100_000_000;
+
+    fn raw_line() -> impl Strategy<Value = (String, i32)> {
+        (
+            prop_oneof![
+                any::<String>(),
+                Just(Uuid::new_v4().to_string()),
+                Just(Uuid::nil().to_string())
+            ],
+            any::<i32>(),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn requested_lines_are_ids_with_1_to_999_each(raw in prop::collection::vec(raw_line(), 0..8)) {
+            match requested_lines(&raw) {
+                Ok(lines) => {
+                    prop_assert!(lines.iter().all(|l| (1..=MAX_QUANTITY).contains(&l.quantity)));
+                }
+                // A text that is no id names no item.
+                Err(Error::NotFound(_)) => {}
+                Err(Error::BadUserInput { field, .. }) => prop_assert!(field.starts_with("lines"), "{field}"),
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
+
+        #[test]
+        fn any_price_and_quantity_is_an_amount_or_a_clear_error(price in any::<i64>(), quantity in any::<i32>()) {
+            let line = Line { item_id: Uuid::nil(), name: "x".into(), unit_price: price, quantity };
+            accepted_or_refused(line.amount(), "lines");
+        }
+
+        #[test]
+        fn the_largest_order_totals_without_overflow(count in 1usize..=MAX_LINES) {
+            let line = Line { item_id: Uuid::nil(), name: "x".into(), unit_price: LARGEST_PRICE, quantity: MAX_QUANTITY };
+            let lines = vec![line; count];
+            prop_assert_eq!(
+                total(&lines).expect("fits in 64 bits"),
+                LARGEST_PRICE * i64::from(MAX_QUANTITY) * count as i64
+            );
+        }
+
+        #[test]
+        fn table_numbers(value in any::<i32>(), count in 1i32..100) {
+            if let Some(table) = accepted_or_refused(table_no("tableNo", value, count), "tableNo") {
+                prop_assert!((1..=count).contains(&table));
+            }
+        }
+    }
+}

@@ -491,3 +491,53 @@ mod tests {
         assert_eq!(totals[&PaymentMethod::Other], MethodTotals::default());
     }
 }
+
+/// Payments and keys against hostile input: never a panic, an overflow or
+/// an error other than `BAD_USER_INPUT`.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use salesync_common::testing::accepted_or_refused;
+
+    use super::*;
+
+    fn method() -> impl Strategy<Value = PaymentMethod> {
+        prop_oneof![
+            Just(PaymentMethod::Card),
+            Just(PaymentMethod::Cash),
+            Just(PaymentMethod::Other)
+        ]
+    }
+
+    fn payment() -> impl Strategy<Value = (PaymentMethod, i64, Option<i64>)> {
+        (method(), any::<i64>(), any::<Option<i64>>())
+    }
+
+    proptest! {
+        #[test]
+        fn a_payment_is_1_to_the_largest_and_cash_is_tendered_at_least_it(
+            (method, amount, tendered) in payment()
+        ) {
+            if let Some(payment) = accepted_or_refused(NewPayment::parse(0, method, amount, tendered), "input.payments[0]") {
+                prop_assert!((1..=MAX_AMOUNT).contains(&payment.amount));
+                prop_assert!(payment.change().is_none_or(|c| c >= 0));
+            }
+        }
+
+        #[test]
+        fn a_checkout_of_any_payments_and_any_total_never_overflows(
+            raw in prop::collection::vec(payment(), 0..25),
+            key in any::<String>(),
+            total in any::<i64>(),
+        ) {
+            let payments: Vec<NewPayment> = raw
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, (m, a, t))| NewPayment::parse(i, m, a, t).ok())
+                .collect();
+            if let Some(checkout) = accepted_or_refused(Checkout::new(1, &key, payments), "input.") {
+                accepted_or_refused(checkout.check_covers(total), "input.payments");
+            }
+        }
+    }
+}

@@ -263,3 +263,51 @@ mod tests {
         assert!(currency("c", "WON").is_err());
     }
 }
+
+/// Every profile rule against hostile input: accepted values keep the rule,
+/// everything else is `BAD_USER_INPUT` naming the field, never a panic.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use salesync_common::testing::accepted_or_refused;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn usernames(raw in any::<String>()) {
+            if let Some(username) = accepted_or_refused(Username::parse("username", &raw), "username") {
+                let value = username.as_str();
+                prop_assert!((3..=32).contains(&value.len()));
+                prop_assert!(value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c)));
+            }
+        }
+
+        #[test]
+        fn passwords(raw in any::<String>()) {
+            if let Some(password) = accepted_or_refused(NewPassword::parse("password", &raw), "password") {
+                prop_assert!((8..=128).contains(&password.expose().chars().count()));
+            }
+        }
+
+        #[test]
+        fn texts_of_the_profile(raw in any::<String>()) {
+            accepted_or_refused(name("name", &raw), "name");
+            accepted_or_refused(address("address", &raw), "address");
+            accepted_or_refused(store_type("storeType", &raw), "storeType");
+            accepted_or_refused(phone("phone", &raw), "phone");
+            accepted_or_refused(timezone("timezone", &raw), "timezone");
+            accepted_or_refused(currency("currency", &raw), "currency");
+        }
+
+        #[test]
+        fn numbers_of_the_profile(value in any::<i32>()) {
+            if let Some(count) = accepted_or_refused(table_count("tableCount", value), "tableCount") {
+                prop_assert!(count >= 1);
+            }
+            if let Some(hour) = accepted_or_refused(closeout_hour("closeoutHour", value), "closeoutHour") {
+                prop_assert!((0..=23).contains(&hour));
+            }
+        }
+    }
+}
