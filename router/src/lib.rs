@@ -13,4 +13,5 @@ pub fn plugin_registry() -> PluginRegistry {
         .register::<plugins::error_codes::ErrorCodesPlugin>()
         .register::<plugins::client_address::ClientAddressPlugin>()
         .register::<plugins::root_fields::RootFieldsPlugin>()
+        .register::<plugins::json_depth::JsonDepthPlugin>()
 }

@@ -25,7 +25,11 @@ impl Client {
             token: None,
             accept: None,
             headers: Vec::new(),
-            http: reqwest::Client::new(),
+            // A server that never answers fails the test instead of hanging it.
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .build()
+                .expect("an HTTP client"),
         }
     }
 
