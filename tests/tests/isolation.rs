@@ -153,13 +153,19 @@ async fn snapshot(a: &StoreA) -> Value {
         .clone()
 }
 
-/// Every root field, by `Type.field`, with the subgraph that resolves it.
-fn root_fields() -> BTreeMap<String, String> {
+/// The type definitions of the checked-in supergraph.
+fn supergraph_types() -> Vec<TypeSystemDefinition> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/supergraph.graphql");
     let sdl = std::fs::read_to_string(path).expect("the supergraph");
-    let document = parse_schema(&sdl).expect("the supergraph parses");
+    parse_schema(&sdl)
+        .expect("the supergraph parses")
+        .definitions
+}
+
+/// Every root field, by `Type.field`, with the subgraph that resolves it.
+fn root_fields() -> BTreeMap<String, String> {
     let mut fields = BTreeMap::new();
-    for definition in document.definitions {
+    for definition in supergraph_types() {
         let TypeSystemDefinition::Type(ty) = definition else {
             continue;
         };
@@ -187,11 +193,8 @@ fn root_fields() -> BTreeMap<String, String> {
 
 /// Every entity type, with the subgraphs that resolve it by `id`.
 fn entities() -> Vec<(String, String)> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/supergraph.graphql");
-    let sdl = std::fs::read_to_string(path).expect("the supergraph");
-    let document = parse_schema(&sdl).expect("the supergraph parses");
     let mut found = Vec::new();
-    for definition in document.definitions {
+    for definition in supergraph_types() {
         let TypeSystemDefinition::Type(ty) = definition else {
             continue;
         };
@@ -630,9 +633,25 @@ async fn store_b_and_anonymous_callers_reach_nothing_of_store_a() {
         let subgraph = &fields[*name];
         if name.starts_with("Subscription.") {
             // B: another store's request is NOT_FOUND (after the wait for a
-            // request just made); B's own table feed stays silent.
+            // request just made); B's own table feed stays silent while A's
+            // tables change.
             let wait = Duration::from_secs(20);
-            let response = subscribe(&system, Some(&b_token), case, wait).await;
+            let a_changes = async {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                a.client
+                    .query(
+                        "mutation($i: ID!) { placeOrder(tableNo: 3, lines: [{ itemId: $i, quantity: 1 }]) { id } }",
+                        json!({ "i": a.item }),
+                    )
+                    .await
+                    .data_or_panic();
+                a.client
+                    .query("mutation { cancelOrder(tableNo: 3) { id } }", json!({}))
+                    .await
+                    .data_or_panic();
+            };
+            let (response, ()) =
+                tokio::join!(subscribe(&system, Some(&b_token), case, wait), a_changes);
             match case.expect {
                 Expect::Hidden => {
                     let response = response.expect("B is told");
