@@ -195,29 +195,10 @@ impl TestSystem {
             urls.insert(subgraph.name, url);
         }
 
-        let router_port = free_port();
-        let router_urls: Vec<(&str, String)> = urls
-            .iter()
-            .map(|(name, url)| (*name, url.clone()))
-            .collect();
-        let output = || {
-            if logs_on() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            }
-        };
-        let router = salesync::router_command(&router_binary(), &router_urls)
-            .envs(options.router_env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env("ROUTER_PORT", router_port.to_string())
-            .env("ROUTER_LOG_LEVEL", if logs_on() { "info" } else { "error" })
-            .stdout(output())
-            .stderr(output())
-            .spawn()
-            .expect("the router starts (build it with `cargo build -p salesync-router`)");
+        let (router, router_url) = start_router(&urls, &options.router_env);
 
         let system = TestSystem {
-            router_url: format!("http://127.0.0.1:{router_port}/graphql"),
+            router_url,
             urls,
             statements,
             signing_key,
@@ -230,8 +211,38 @@ impl TestSystem {
             _router: router,
             _data_dir: data_dir,
         };
-        system.wait_for_router().await;
+        system.wait_for_router(&system.router_url).await;
         system
+    }
+
+    /// A second replica of every subgraph and a second router in front of
+    /// them, sharing this system's databases, broker namespace and keys: how
+    /// Kubernetes runs two pods of each. Needs a system on Kafka.
+    pub async fn replica(&self) -> Replica {
+        assert!(
+            self.bus.is_none(),
+            "replicas share a broker: start the system with TestBus::Kafka"
+        );
+        let mut layers = self.layers.clone();
+        let mut urls = HashMap::new();
+        let mut running = Vec::new();
+        for subgraph in salesync::subgraphs() {
+            let (started, _) = launch(&subgraph, &layers, &self.bus, &self.clock).await;
+            let url = subgraph.url(started.port);
+            // The second replicas reach each other.
+            layers = layers
+                .with(&format!("upstream.{}_url", subgraph.name), url.clone())
+                .expect("an upstream URL");
+            urls.insert(subgraph.name, url);
+            running.push(started);
+        }
+        let (router, router_url) = start_router(&urls, &[]);
+        self.wait_for_router(&router_url).await;
+        Replica {
+            router_url,
+            _running: running,
+            _router: router,
+        }
     }
 
     /// Stops one subgraph (gracefully, as Kubernetes would) and starts it
@@ -335,9 +346,9 @@ impl TestSystem {
 
     /// The router is ready once its supergraph is loaded and it has fetched
     /// the store's JWKS: a signed token then gets past it.
-    async fn wait_for_router(&self) {
+    async fn wait_for_router(&self, router_url: &str) {
         let token = self.token_for(Uuid::new_v4(), chrono::Duration::minutes(5));
-        let client = self.client().with_token(&token);
+        let client = Client::new(router_url).with_token(&token);
         for _ in 0..150 {
             if let Ok(response) = client.try_query("{ __typename }", json!({})).await
                 && response.errors().is_empty()
@@ -346,7 +357,7 @@ impl TestSystem {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the router did not become ready at {}", self.router_url);
+        panic!("the router did not become ready at {router_url}");
     }
 
     /// Signs up a store with valid defaults; returns its token and id.
@@ -540,6 +551,54 @@ impl TestSystem {
             String::from_utf8_lossy(&output.stderr)
         );
         stdout
+    }
+}
+
+/// The router binary in front of `urls`, on a free port; and its URL.
+fn start_router(
+    urls: &HashMap<&'static str, String>,
+    env: &[(&'static str, String)],
+) -> (Child, String) {
+    let port = free_port();
+    let router_urls: Vec<(&str, String)> = urls
+        .iter()
+        .map(|(name, url)| (*name, url.clone()))
+        .collect();
+    let output = || {
+        if logs_on() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        }
+    };
+    let router = salesync::router_command(&router_binary(), &router_urls)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("ROUTER_PORT", port.to_string())
+        .env("ROUTER_LOG_LEVEL", if logs_on() { "info" } else { "error" })
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .expect("the router starts (build it with `cargo build -p salesync-router`)");
+    (router, format!("http://127.0.0.1:{port}/graphql"))
+}
+
+/// The second replicas and router of [`TestSystem::replica`]; they stop
+/// when this is dropped.
+pub struct Replica {
+    pub router_url: String,
+    _running: Vec<Running>,
+    _router: Child,
+}
+
+impl Replica {
+    /// A client of the second router.
+    pub fn client(&self) -> Client {
+        Client::new(&self.router_url)
+    }
+
+    /// The second router's WebSocket endpoint.
+    pub fn router_ws_url(&self) -> String {
+        self.router_url.replacen("http://", "ws://", 1)
     }
 }
 

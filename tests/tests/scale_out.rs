@@ -1,0 +1,120 @@
+//! Two replicas of every subgraph behind two routers, sharing PostgreSQL and
+//! the broker, as Kubernetes runs them: a terminal on one router sees what
+//! another terminal did through the other, a checkout retried through the
+//! other router is the same sale, and the read models count each sale once
+//! although two replicas share the work.
+
+use std::time::Duration;
+
+use salesync_tests::{Options, TestBus, TestSystem, WsSubscription};
+use serde_json::json;
+
+const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { id total } }";
+const CHECKOUT: &str = "mutation($t: Int!, $k: String!, $a: Money!) { checkout(input: { tableNo: $t, idempotencyKey: $k, payments: [{ method: CARD, amount: $a }] }) { id amount } }";
+
+fn today() -> String {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Seoul)
+        .date_naive()
+        .to_string()
+}
+
+#[tokio::test]
+async fn two_replicas_of_everything_behind_two_routers_act_as_one_system() {
+    let system = TestSystem::start_with(Options {
+        bus: TestBus::Kafka,
+        ..Options::default()
+    })
+    .await;
+    let second = system.replica().await;
+    let shop = system.shop(&[("Tea", 3_000)]).await;
+    let tea = shop.items[0].clone();
+    let via_first = shop.client.clone();
+    let via_second = second.client().with_token(&shop.token);
+
+    // A terminal on the second router sees a change made through the first
+    // (whichever order replica either router reached).
+    let mut terminal = WsSubscription::start(
+        &second.router_ws_url(),
+        &shop.token,
+        "subscription { tableChanged { tableNo } }",
+    )
+    .await;
+    let mut seen = false;
+    for _ in 0..20 {
+        via_first
+            .query(PLACE, json!({ "t": 1, "i": tea }))
+            .await
+            .data_or_panic();
+        if terminal
+            .next_data(Duration::from_millis(750))
+            .await
+            .is_some_and(|d| d["tableChanged"]["tableNo"] == 1)
+        {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "the terminal on the second router saw the change");
+
+    // A checkout retried through the other router is the same sale.
+    let total = via_first
+        .query("{ openOrder(tableNo: 1) { total } }", json!({}))
+        .await
+        .data_or_panic()["openOrder"]["total"]
+        .clone();
+    let first = via_first
+        .query(CHECKOUT, json!({ "t": 1, "k": "retried", "a": total }))
+        .await;
+    let retried = via_second
+        .query(CHECKOUT, json!({ "t": 1, "k": "retried", "a": total }))
+        .await;
+    assert_eq!(
+        first.data_or_panic()["checkout"]["id"],
+        retried.data_or_panic()["checkout"]["id"]
+    );
+    let mut expected = total.as_i64().expect("a total");
+
+    // More sales through both routers; the two dashboard replicas share
+    // the consumer group and count each sale once.
+    for table in 2..=7 {
+        let client = if table % 2 == 0 {
+            &via_first
+        } else {
+            &via_second
+        };
+        client
+            .query(PLACE, json!({ "t": table, "i": tea }))
+            .await
+            .data_or_panic();
+        client
+            .query(
+                CHECKOUT,
+                json!({ "t": table, "k": format!("t{table}"), "a": 3_000 }),
+            )
+            .await
+            .data_or_panic();
+        expected += 3_000;
+    }
+    let volume = "query($d: Date!) { dailyVolumes(from: $d, to: $d) { salesVolume } }";
+    let read = |client: salesync_tests::Client| async move {
+        client
+            .query(volume, json!({ "d": today() }))
+            .await
+            .data_or_panic()["dailyVolumes"][0]["salesVolume"]
+            .as_i64()
+            .expect("a volume")
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while read(via_second.clone()).await != expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the dashboard did not reach {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // And stays there: nothing is counted twice later.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(read(via_first.clone()).await, expected);
+    assert_eq!(read(via_second.clone()).await, expected);
+}
