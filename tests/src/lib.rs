@@ -470,6 +470,14 @@ pub fn sign_up_input(username: &str, password: &str) -> Value {
     })
 }
 
+/// Today's date where a new store is (its default time zone, `Asia/Seoul`,
+/// and closeout hour 0): the business day of a sale made now.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Seoul)
+        .date_naive()
+}
+
 /// A username no other test uses.
 pub fn unique_username(prefix: &str) -> String {
     format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..10])

@@ -13,6 +13,15 @@ const CREATE_ITEM: &str = "mutation($c: ID!, $n: String!, $p: Money!, $d: String
 const PLACE: &str = "mutation($t: Int!, $l: [OrderLineInput!]!) { placeOrder(tableNo: $t, lines: $l) { id total } }";
 const CHECKOUT: &str = "mutation($t: Int!, $k: String!, $p: [PaymentInput!]!) { checkout(input: { tableNo: $t, idempotencyKey: $k, payments: $p }) { id amount } }";
 
+/// The id of the shop's one category.
+async fn category_of(shop: &Shop) -> Value {
+    shop.client
+        .query("{ categories { id } }", json!({}))
+        .await
+        .data_or_panic()["categories"][0]["id"]
+        .clone()
+}
+
 /// What the shop holds, as it reads it.
 async fn snapshot(shop: &Shop) -> Value {
     shop.client
@@ -29,12 +38,7 @@ async fn snapshot(shop: &Shop) -> Value {
 async fn hostile_input_is_refused_clearly_and_writes_nothing() {
     let system = TestSystem::start().await;
     let shop = system.shop(&[("Tea", 3_000)]).await;
-    let category = shop
-        .client
-        .query("{ categories { id } }", json!({}))
-        .await
-        .data_or_panic()["categories"][0]["id"]
-        .clone();
+    let category = category_of(&shop).await;
     let tea = shop.items[0].clone();
     let huge = "가".repeat(100_000);
     let line = |quantity: Value| json!([{ "itemId": tea, "quantity": quantity }]);
@@ -183,12 +187,7 @@ async fn hostile_input_is_refused_clearly_and_writes_nothing() {
 async fn unusual_but_valid_input_is_kept_exactly() {
     let system = TestSystem::start().await;
     let shop = system.shop(&[("Tea", 3_000)]).await;
-    let category = shop
-        .client
-        .query("{ categories { id } }", json!({}))
-        .await
-        .data_or_panic()["categories"][0]["id"]
-        .clone();
+    let category = category_of(&shop).await;
     let name = "김치찌개 🍲 Ünïcödé";
     let created = shop
         .client

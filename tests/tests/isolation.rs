@@ -16,7 +16,6 @@ use async_graphql::parser::{
     parse_schema,
     types::{TypeKind, TypeSystemDefinition},
 };
-use chrono::Utc;
 use salesync_tests::{Client, GraphqlResponse, TestSystem, WsSubscription, unique_username};
 use serde_json::{Value, json};
 
@@ -54,18 +53,11 @@ struct StoreA {
 const MARKER: &str = "Secretsauce";
 
 fn today() -> String {
-    Utc::now()
-        .with_timezone(&chrono_tz::Asia::Seoul)
-        .date_naive()
-        .to_string()
+    salesync_tests::today().to_string()
 }
 
 fn week_ago() -> String {
-    (Utc::now()
-        .with_timezone(&chrono_tz::Asia::Seoul)
-        .date_naive()
-        - chrono::Days::new(7))
-    .to_string()
+    (salesync_tests::today() - chrono::Days::new(7)).to_string()
 }
 
 async fn open_store_a(system: &TestSystem) -> StoreA {
@@ -547,11 +539,6 @@ fn leaks(body: &Value, a: &StoreA) -> bool {
     text.contains(MARKER) || text.contains(&a.store_id) || text.contains(&a.order)
 }
 
-/// The first error's code, or none.
-fn code(response: &GraphqlResponse) -> Option<String> {
-    response.error_code()
-}
-
 /// Checks B's answer to one case.
 fn judge(name: &str, case: &Case, response: &GraphqlResponse, a: &StoreA) {
     assert!(
@@ -560,14 +547,14 @@ fn judge(name: &str, case: &Case, response: &GraphqlResponse, a: &StoreA) {
         response.body
     );
     assert_ne!(
-        code(response).as_deref(),
+        response.error_code().as_deref(),
         Some("INTERNAL"),
         "{name}: {}",
         response.body
     );
     if case.expect == Expect::Hidden {
         let field = name.split('.').nth(1).expect("a field");
-        let hidden = code(response).as_deref() == Some("NOT_FOUND")
+        let hidden = response.error_code().as_deref() == Some("NOT_FOUND")
             || response.body["data"][field].is_null() && response.errors().is_empty();
         assert!(hidden, "{name}: not hidden from B: {}", response.body);
     }
@@ -663,7 +650,7 @@ async fn store_b_and_anonymous_callers_reach_nothing_of_store_a() {
                 .await
                 .expect("an anonymous subscriber is told");
             assert_eq!(
-                code(&anonymous).as_deref(),
+                anonymous.error_code().as_deref(),
                 Some("UNAUTHENTICATED"),
                 "{name} anonymously: {:?}",
                 anonymous.body
@@ -686,7 +673,7 @@ async fn store_b_and_anonymous_callers_reach_nothing_of_store_a() {
             ] {
                 let response = client.query(&case.query, case.variables.clone()).await;
                 assert_eq!(
-                    code(&response).as_deref(),
+                    response.error_code().as_deref(),
                     Some("UNAUTHENTICATED"),
                     "{name} anonymously {how}: {}",
                     response.body
@@ -733,7 +720,7 @@ async fn store_b_and_anonymous_callers_reach_nothing_of_store_a() {
             .query(query, variables.clone())
             .await;
         let found = &response.body["data"]["_entities"][0];
-        let hidden = code(&response).as_deref() == Some("NOT_FOUND")
+        let hidden = response.error_code().as_deref() == Some("NOT_FOUND")
             || found.is_null()
             || fields.is_some()
                 && found
@@ -746,7 +733,7 @@ async fn store_b_and_anonymous_callers_reach_nothing_of_store_a() {
         );
         let anonymous = system.direct(&subgraph).query(query, variables).await;
         assert_eq!(
-            code(&anonymous).as_deref(),
+            anonymous.error_code().as_deref(),
             Some("UNAUTHENTICATED"),
             "{entity} at {subgraph} without a token: {}",
             anonymous.body

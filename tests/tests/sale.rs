@@ -144,10 +144,7 @@ fn cash(amount: i64, tendered: i64) -> Value {
 }
 
 fn today() -> String {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Seoul)
-        .date_naive()
-        .to_string()
+    salesync_tests::today().to_string()
 }
 
 #[tokio::test]

@@ -12,13 +12,6 @@ use serde_json::json;
 const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { id total } }";
 const CHECKOUT: &str = "mutation($t: Int!, $k: String!, $a: Money!) { checkout(input: { tableNo: $t, idempotencyKey: $k, payments: [{ method: CARD, amount: $a }] }) { id amount } }";
 
-fn today() -> String {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Seoul)
-        .date_naive()
-        .to_string()
-}
-
 #[tokio::test]
 async fn two_replicas_of_everything_behind_two_routers_act_as_one_system() {
     let system = TestSystem::start_with(Options {
@@ -99,7 +92,7 @@ async fn two_replicas_of_everything_behind_two_routers_act_as_one_system() {
     let volume = "query($d: Date!) { dailyVolumes(from: $d, to: $d) { salesVolume } }";
     let read = |client: salesync_tests::Client| async move {
         client
-            .query(volume, json!({ "d": today() }))
+            .query(volume, json!({ "d": salesync_tests::today() }))
             .await
             .data_or_panic()["dailyVolumes"][0]["salesVolume"]
             .as_i64()
