@@ -279,16 +279,20 @@ impl KafkaSubscription {
 }
 
 /// Closing a consumer blocks (it leaves its group, which waits for a
-/// broker that may be away): done on a blocking thread, not the runtime's.
+/// broker that may be away or a rebalance that may not end): done on a
+/// thread of its own. Not the runtime's blocking pool, whose shutdown waits
+/// for every task: a close that never ends would hold the process. Offsets
+/// are committed after each event, so an unfinished close loses nothing.
 impl Drop for KafkaSubscription {
     fn drop(&mut self) {
         let Some(consumer) = self.consumer.take() else {
             return;
         };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => drop(runtime.spawn_blocking(move || drop(consumer))),
-            Err(_) => drop(consumer),
-        }
+        // Where no thread can be made, the closure and the consumer with it
+        // are dropped here.
+        let _ = std::thread::Builder::new()
+            .name("kafka-close".into())
+            .spawn(move || drop(consumer));
     }
 }
 
