@@ -52,6 +52,10 @@ pub enum Caller {
     Store { claims: Claims, token: String },
     /// A token was sent but did not verify; the reason is for logs only.
     Rejected(String),
+    /// A well-signed token whose store could not be checked just now (the
+    /// database was away): refused, but as unavailable, so the client
+    /// retries instead of signing the owner out.
+    Unchecked(String),
 }
 
 impl Caller {
@@ -80,6 +84,10 @@ impl Caller {
             Caller::Anonymous => Error::unauthenticated(
                 "authentication required: send `Authorization: Bearer <token>`",
             ),
+            Caller::Unchecked(_) => Error::Unavailable {
+                message: "the token could not be checked just now; try again".to_string(),
+                retry_after_secs: 1,
+            },
             _ => Error::unauthenticated(
                 "authentication required: the token is missing, expired or invalid",
             ),
@@ -207,8 +215,9 @@ impl TokenVerifier {
                 Ok(Access::Revoked) => {
                     Caller::Rejected("the token was revoked by a password change".into())
                 }
-                // Fail closed: a request that cannot be checked is not trusted.
-                Err(reason) => Caller::Rejected(reason),
+                // Fail closed: a request that cannot be checked is not
+                // trusted, yet its token is not called bad.
+                Err(reason) => Caller::Unchecked(reason),
             },
             Err(reason) => {
                 tracing::debug!(%reason, "token rejected");

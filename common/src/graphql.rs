@@ -128,11 +128,20 @@ where
                 .on_connection_init(move |payload| async move {
                     let header = authorization_from_payload(&payload);
                     let caller = verifier.caller_from_header(header.as_deref()).await;
-                    if let Caller::Rejected(reason) = &caller {
-                        tracing::debug!(%reason, "subscription token rejected");
-                        return Err(async_graphql::Error::new(
-                            "authentication required: the token is missing, expired or invalid",
-                        ));
+                    match &caller {
+                        Caller::Rejected(reason) => {
+                            tracing::debug!(%reason, "subscription token rejected");
+                            return Err(async_graphql::Error::new(
+                                "authentication required: the token is missing, expired or invalid",
+                            ));
+                        }
+                        Caller::Unchecked(reason) => {
+                            tracing::debug!(%reason, "subscription token not checked");
+                            return Err(async_graphql::Error::new(
+                                "the token could not be checked just now; try again",
+                            ));
+                        }
+                        _ => {}
                     }
                     let mut data = Data::default();
                     data.insert(caller);

@@ -150,3 +150,35 @@ async fn a_deleted_stores_tokens_are_refused_by_every_subgraph() {
     refused_everywhere(&client).await;
     refused_everywhere(&system.client().with_token(&other)).await;
 }
+
+/// A token that cannot be checked because the subgraph's database is away is
+/// refused as unavailable, never as a bad token: a front end retries instead
+/// of signing the owner out.
+#[tokio::test]
+async fn a_token_that_cannot_be_checked_now_is_unavailable_not_unauthenticated() {
+    use sea_orm::ConnectionTrait;
+
+    let system = TestSystem::start().await;
+    let (token, _) = system
+        .sign_up(&unique_username("unchecked"), "the-password")
+        .await;
+    let item = system.direct("item").with_token(&token);
+    let db = system.database("item").await;
+    db.execute_unprepared("ALTER TABLE token_floors RENAME TO token_floors_away")
+        .await
+        .expect("hide the table");
+
+    let response = item.query("{ categories { id } }", json!({})).await;
+    let error = response.expect_error("INTERNAL");
+    assert_eq!(error["extensions"]["reason"], "UNAVAILABLE", "{error}");
+    assert!(
+        error["extensions"]["retryAfterSeconds"].as_u64().is_some(),
+        "{error}"
+    );
+
+    db.execute_unprepared("ALTER TABLE token_floors_away RENAME TO token_floors")
+        .await
+        .expect("restore the table");
+    let response = item.query("{ categories { id } }", json!({})).await;
+    assert!(response.errors().is_empty(), "{}", response.body);
+}
