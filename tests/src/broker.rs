@@ -1,6 +1,8 @@
 //! A Kafka-protocol broker (tansu, memory storage) of one test's own, so the
-//! test can stop it and start it again: everything it held is gone then, as
-//! after an operator restarted a broker without persistent storage.
+//! test can stop it and start it again (everything it held is gone then, as
+//! after an operator restarted a broker without persistent storage), or
+//! freeze it and let it go on (a broker that stops answering for a while,
+//! then answers with everything it held).
 
 use std::{process::Stdio, time::Duration};
 
@@ -58,6 +60,30 @@ impl OwnBroker {
         if let Some(mut process) = self.process.take() {
             process.kill().await.expect("kill the broker");
         }
+    }
+
+    /// Freezes the broker (SIGSTOP): connections stay open and nothing is
+    /// answered, as when its machine stalls or the network drops.
+    pub fn pause(&self) {
+        self.signal("STOP");
+    }
+
+    /// Lets a paused broker go on (SIGCONT) with everything it held.
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self
+            .process
+            .as_ref()
+            .and_then(Child::id)
+            .expect("the broker is running");
+        let status = std::process::Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} {pid}");
     }
 
     /// Starts an empty broker again on the same port.

@@ -40,6 +40,17 @@ impl Client {
         }
     }
 
+    /// Gives up on a request after `timeout` (60 s unless set).
+    pub fn with_timeout(&self, timeout: std::time::Duration) -> Self {
+        Client {
+            http: reqwest::Client::builder()
+                .timeout(timeout)
+                .build()
+                .expect("an HTTP client"),
+            ..self.clone()
+        }
+    }
+
     /// The bearer token this client sends, if any.
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()

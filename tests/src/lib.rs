@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 mod broker;
 mod client;
+pub mod restaurant;
 mod ws;
 pub use broker::OwnBroker;
 pub use client::{Client, GraphqlResponse};
@@ -108,6 +109,8 @@ pub struct TestSystem {
     bus: Option<BusTarget>,
     clock: Clock,
     running: HashMap<&'static str, Running>,
+    /// Subgraphs moved out of this process by [`TestSystem::run_as_process`].
+    processes: HashMap<&'static str, SubgraphProcess>,
     _router: Child,
     _data_dir: TempDir,
 }
@@ -208,6 +211,7 @@ impl TestSystem {
             bus,
             clock: options.clock,
             running,
+            processes: HashMap::new(),
             _router: router,
             _data_dir: data_dir,
         };
@@ -269,6 +273,99 @@ impl TestSystem {
         let (started, counter) = launch(&entry, &layers, &self.bus, &self.clock).await;
         self.statements.insert(entry.name, counter);
         self.running.insert(entry.name, started);
+    }
+
+    /// Moves `subgraph` out of this process: stops it gracefully and runs
+    /// its own binary (`salesync-<name> serve`) on the same port, configured
+    /// exactly as it was, through the environment a container would get.
+    /// From then on [`TestSystem::kill`] can SIGKILL it mid-request.
+    pub async fn run_as_process(&mut self, subgraph: &str) {
+        let old = self
+            .running
+            .remove(subgraph)
+            .unwrap_or_else(|| panic!("{subgraph} is not running in this process"));
+        old.trigger.stop();
+        let _ = old.task.await;
+        let name = salesync::subgraphs()
+            .into_iter()
+            .find(|e| e.name == subgraph)
+            .map(|e| e.name)
+            .expect("a subgraph");
+        let layers = self.layers.clone().with("port", i64::from(old.port));
+        let environment = environment(&layers.expect("the port"));
+        let mut process = SubgraphProcess {
+            name,
+            port: old.port,
+            environment,
+            child: None,
+        };
+        process.start().await;
+        self.processes.insert(name, process);
+    }
+
+    /// Kills a subgraph moved out by [`TestSystem::run_as_process`] with
+    /// SIGKILL: no graceful shutdown, its requests and transactions cut off.
+    pub async fn kill(&mut self, subgraph: &str) {
+        self.process(subgraph).kill().await;
+    }
+
+    /// Stops a subgraph moved out by [`TestSystem::run_as_process`] as
+    /// Kubernetes does in a rolling update: SIGTERM, then waits for it to
+    /// finish what it was doing and exit.
+    pub async fn terminate(&mut self, subgraph: &str) {
+        self.process(subgraph).terminate().await;
+    }
+
+    /// Starts a killed subgraph process again and waits until it answers.
+    pub async fn start_again(&mut self, subgraph: &str) {
+        self.process(subgraph).start().await;
+    }
+
+    /// The operating system's id of each process of the system: the router
+    /// and every subgraph moved out by [`TestSystem::run_as_process`] (the
+    /// soak reads their memory).
+    pub fn process_ids(&self) -> Vec<(&'static str, u32)> {
+        let mut ids: Vec<(&'static str, u32)> = self
+            .processes
+            .values()
+            .filter_map(|p| Some((p.name, p.child.as_ref()?.id()?)))
+            .collect();
+        ids.sort();
+        ids.extend(self._router.id().map(|id| ("router", id)));
+        ids
+    }
+
+    fn process(&mut self, subgraph: &str) -> &mut SubgraphProcess {
+        self.processes
+            .get_mut(subgraph)
+            .unwrap_or_else(|| panic!("{subgraph} does not run as a process of its own"))
+    }
+
+    /// Terminates every PostgreSQL connection to the subgraphs' databases
+    /// (`pg_terminate_backend`), as a failover or an operator would; returns
+    /// how many there were.
+    pub async fn terminate_database_connections(&self) -> i64 {
+        use sea_orm::{ConnectionTrait, Statement};
+        let names: Vec<String> = salesync::subgraphs()
+            .iter()
+            .map(|subgraph| {
+                let url = self.database.url_for(subgraph.name).expect("database URL");
+                let url = url::Url::parse(url.expose_secret()).expect("a database URL");
+                format!("'{}'", url.path().trim_start_matches('/'))
+            })
+            .collect();
+        let db = self.database("store").await;
+        let sql = format!(
+            "SELECT count(pg_terminate_backend(pid)) AS terminated FROM pg_stat_activity \
+             WHERE datname IN ({}) AND pid <> pg_backend_pid()",
+            names.join(", ")
+        );
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .expect("terminate the connections")
+            .expect("a row");
+        row.try_get("", "terminated").expect("a count")
     }
 
     /// The system's event bus, to publish as a subgraph would (the
@@ -560,6 +657,109 @@ impl TestSystem {
         );
         stdout
     }
+}
+
+/// A subgraph running as its own process: its binary, port and environment.
+struct SubgraphProcess {
+    name: &'static str,
+    port: u16,
+    environment: Vec<(String, String)>,
+    child: Option<Child>,
+}
+
+impl SubgraphProcess {
+    async fn start(&mut self) {
+        let path = binary(&format!("salesync-{}", self.name));
+        let output = || {
+            if logs_on() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            }
+        };
+        let child = tokio::process::Command::new(&path)
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUST_LOG", if logs_on() { "info" } else { "error" })
+            .envs(self.environment.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(output())
+            .stderr(output())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{} runs (build it with `cargo build --workspace --bins`): {e}",
+                    path.display()
+                )
+            });
+        self.child = Some(child);
+        let health = format!("http://127.0.0.1:{}/health", self.port);
+        for _ in 0..300 {
+            if reqwest::get(&health)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "salesync-{} did not answer on port {}",
+            self.name, self.port
+        );
+    }
+
+    async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.expect("SIGKILL the subgraph");
+        }
+    }
+
+    async fn terminate(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let pid = child.id().expect("a running subgraph");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM {pid}");
+        let exited = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+        assert!(
+            exited.is_ok_and(|status| status.is_ok()),
+            "salesync-{} did not exit within 30 s of SIGTERM",
+            self.name
+        );
+    }
+}
+
+/// The environment that gives a process exactly `layers`: every value as
+/// `SALESYNC_<KEY>`, sections joined by `__`, as a container is configured.
+fn environment(layers: &Layers) -> Vec<(String, String)> {
+    fn flatten(name: String, value: &Value, into: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    let separator = if name == "SALESYNC" { "_" } else { "__" };
+                    flatten(
+                        format!("{name}{separator}{}", key.to_uppercase()),
+                        value,
+                        into,
+                    );
+                }
+            }
+            Value::Null => {}
+            Value::String(text) => into.push((name, text.clone())),
+            other => into.push((name, other.to_string())),
+        }
+    }
+    let tree: Value = layers.sections().expect("the configuration");
+    let mut environment = Vec::new();
+    flatten("SALESYNC".to_string(), &tree, &mut environment);
+    environment
 }
 
 /// The router binary in front of `urls`, on a free port; and its URL.
