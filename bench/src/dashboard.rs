@@ -27,7 +27,7 @@ use crate::{
 
 /// A Korean restaurant's menu: name, price and unit cost in KRW, and how
 /// often it is ordered relative to the others.
-const MENU: [(&str, i64, i64, u32); 24] = [
+pub(crate) const MENU: [(&str, i64, i64, u32); 24] = [
     ("Bibimbap", 11_000, 3_800, 120),
     ("Kimchi jjigae", 9_000, 2_900, 110),
     ("Doenjang jjigae", 9_000, 2_600, 70),
@@ -213,6 +213,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     Ok(Section {
         name: "dashboard",
         markdown,
+        problems: Vec::new(),
     })
 }
 

@@ -7,9 +7,13 @@
 //! - `dashboard`: a store with 50,000 paid orders over 180 days;
 //!   `dailyVolumes` (90 days) and `salesReport` (30 days) through the router,
 //!   straight to the subgraph, and as one bare SQL statement.
+//! - `soak`: a restaurant's service for minutes with every subgraph as its
+//!   own process; every call must succeed, memory stay flat and the books
+//!   balance (the command fails otherwise, after writing its figures).
 
 mod dashboard;
 mod report;
+mod soak;
 
 use std::path::PathBuf;
 
@@ -20,12 +24,17 @@ use anyhow::Context;
 pub struct Options {
     pub orders: usize,
     pub iterations: usize,
+    /// How long the soak runs.
+    pub seconds: u64,
+    /// The soak's terminals, sharing the store's 12 tables.
+    pub terminals: usize,
     /// Where the results go; the scenario's own section is replaced.
     pub out: Option<PathBuf>,
 }
 
 fn usage() -> &'static str {
-    "usage: salesync-bench dashboard [--orders N] [--iterations N] [--out FILE]"
+    "usage: salesync-bench dashboard [--orders N] [--iterations N] [--out FILE]\n       \
+     salesync-bench soak [--seconds N] [--terminals N] [--out FILE]"
 }
 
 #[tokio::main]
@@ -35,6 +44,8 @@ async fn main() -> anyhow::Result<()> {
     let mut options = Options {
         orders: 50_000,
         iterations: 300,
+        seconds: 300,
+        terminals: 12,
         out: None,
     };
     while let Some(flag) = args.next() {
@@ -44,12 +55,21 @@ async fn main() -> anyhow::Result<()> {
         match flag.as_str() {
             "--orders" => options.orders = value.parse().context("--orders")?,
             "--iterations" => options.iterations = value.parse().context("--iterations")?,
+            "--seconds" => options.seconds = value.parse().context("--seconds")?,
+            "--terminals" => {
+                options.terminals = value.parse().context("--terminals")?;
+                anyhow::ensure!(
+                    (1..=12).contains(&options.terminals),
+                    "--terminals: 1 to 12 (the store has 12 tables)"
+                );
+            }
             "--out" => options.out = Some(PathBuf::from(value)),
             _ => anyhow::bail!("unknown option {flag}; {}", usage()),
         }
     }
     let section = match scenario.as_str() {
         "dashboard" => dashboard::run(&options).await?,
+        "soak" => soak::run(&options).await?,
         _ => anyhow::bail!("unknown scenario {scenario:?}; {}", usage()),
     };
     println!("\n{}", section.markdown);
@@ -57,5 +77,10 @@ async fn main() -> anyhow::Result<()> {
         report::write_section(out, &section)?;
         println!("wrote {}", out.display());
     }
+    anyhow::ensure!(
+        section.problems.is_empty(),
+        "{scenario} failed: {}",
+        section.problems.join("; ")
+    );
     Ok(())
 }

@@ -7,6 +7,8 @@ use std::{path::Path, time::Duration};
 pub struct Section {
     pub name: &'static str,
     pub markdown: String,
+    /// What missed the scenario's goal; the command fails when any did.
+    pub problems: Vec<String>,
 }
 
 /// Latencies of one variant, in the order they were taken.
@@ -27,6 +29,10 @@ impl Samples {
         }
         let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
         sorted[rank.clamp(1, sorted.len()) - 1]
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 
     pub fn median(&self) -> Duration {
@@ -128,6 +134,7 @@ mod tests {
         let section = |text: &str| Section {
             name: "dashboard",
             markdown: text.to_string(),
+            problems: Vec::new(),
         };
         write_section(&path, &section("first")).unwrap();
         write_section(&path, &section("second")).unwrap();
