@@ -1,10 +1,10 @@
 //! The books stay straight when things fail. Terminals place, change and pay
 //! orders while, one after another, the order and sale processes are killed
 //! with SIGKILL, the broker stops answering for a few seconds, PostgreSQL
-//! drops every connection, and the dashboard is replaced. After recovery an audit reads the system as an owner
-//! would: every paid order has exactly one completed sale of its total,
-//! every receipt a terminal was given is one of them, and the dashboard
-//! counted each sale exactly once.
+//! drops every connection, and the dashboard is replaced. After recovery an
+//! audit reads the system as an owner would: every paid order has exactly
+//! one completed sale of its total, every receipt a terminal was given is
+//! one of them, and the dashboard counted each sale exactly once.
 
 use std::{
     sync::{
