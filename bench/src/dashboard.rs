@@ -15,7 +15,7 @@ use anyhow::Context;
 use chrono::{Datelike, NaiveDate, TimeDelta, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use salesync_common::events::{Event, topics};
-use salesync_tests::{Client, TestSystem};
+use salesync_tests::{Client, Shop, TestSystem};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -83,18 +83,17 @@ WHERE d.store_id = $1 AND d.business_date BETWEEN $2 AND $3 \
 GROUP BY d.item_id, ic.cost \
 ORDER BY sales_volume DESC";
 
-pub async fn run(options: &Options) -> anyhow::Result<Section> {
-    eprintln!("starting the system (subgraphs on PostgreSQL, the router)...");
-    let system = TestSystem::start().await;
-    let menu: Vec<(&str, i64)> = MENU.iter().map(|(n, p, _, _)| (*n, *p)).collect();
-    let shop = system.shop(&menu).await;
-    let items: Vec<Uuid> = shop
-        .items
+/// A store with the first `items` dishes of [`MENU`] on its menu, each with
+/// its unit cost set.
+pub(crate) async fn korean_restaurant(system: &TestSystem, items: usize) -> Shop {
+    let menu: Vec<(&str, i64)> = MENU
         .iter()
-        .map(|id| id.parse())
-        .collect::<Result<_, _>>()?;
-    let store_id: Uuid = shop.store_id.parse()?;
-    let costs: Vec<Value> = items
+        .take(items)
+        .map(|(n, p, _, _)| (*n, *p))
+        .collect();
+    let shop = system.shop(&menu).await;
+    let costs: Vec<Value> = shop
+        .items
         .iter()
         .zip(MENU)
         .map(|(id, (_, _, cost, _))| json!({ "itemId": id, "cost": cost }))
@@ -106,6 +105,19 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         )
         .await
         .data_or_panic();
+    shop
+}
+
+pub async fn run(options: &Options) -> anyhow::Result<Section> {
+    eprintln!("starting the system (subgraphs on PostgreSQL, the router)...");
+    let system = TestSystem::start().await;
+    let shop = korean_restaurant(&system, MENU.len()).await;
+    let items: Vec<Uuid> = shop
+        .items
+        .iter()
+        .map(|id| id.parse())
+        .collect::<Result<_, _>>()?;
+    let store_id: Uuid = shop.store_id.parse()?;
 
     let last = NaiveDate::from_ymd_opt(LAST_DAY.0, LAST_DAY.1, LAST_DAY.2).context("date")?;
     let first = last - TimeDelta::days(DAYS - 1);

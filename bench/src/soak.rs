@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Options,
-    dashboard::MENU,
+    dashboard::korean_restaurant,
     report::{Samples, Section, machine, ms},
 };
 
@@ -49,21 +49,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         ..salesync_tests::Options::default()
     })
     .await;
-    let menu: Vec<(&str, i64)> = MENU.iter().take(12).map(|(n, p, _, _)| (*n, *p)).collect();
-    let shop = system.shop(&menu).await;
-    let costs: Vec<Value> = shop
-        .items
-        .iter()
-        .zip(MENU)
-        .map(|(id, (_, _, cost, _))| json!({ "itemId": id, "cost": cost }))
-        .collect();
-    shop.client
-        .query(
-            "mutation($c: [ItemCostInput!]!) { setItemCosts(costs: $c) { id } }",
-            json!({ "c": costs }),
-        )
-        .await
-        .data_or_panic();
+    let shop = korean_restaurant(&system, 12).await;
     for subgraph in SUBGRAPHS {
         system.run_as_process(subgraph).await;
     }
