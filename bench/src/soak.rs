@@ -116,14 +116,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     while started.elapsed() < Duration::from_secs(options.seconds) {
         tokio::time::sleep(INTERVAL).await;
         memory.sample()?;
-        let mut calls = 0;
-        for (operation, took) in log.take_latencies() {
-            calls += took.len();
-            let samples = latencies.entry(operation).or_default();
-            for t in took {
-                samples.push(t);
-            }
-        }
+        let calls = gather(&log, &mut latencies);
         let minute = (started.elapsed().as_secs().saturating_sub(1) / 60) as usize;
         per_minute.resize(per_minute.len().max(minute + 1), 0);
         per_minute[minute] += calls;
@@ -140,12 +133,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         task.await.context("a load task failed")?;
     }
     let soaked = started.elapsed();
-    for (operation, took) in log.take_latencies() {
-        let samples = latencies.entry(operation).or_default();
-        for t in took {
-            samples.push(t);
-        }
-    }
+    gather(&log, &mut latencies);
 
     let receipts = log.receipts();
     let books = balanced_books(&shop.client, &receipts, Duration::from_secs(60)).await;
@@ -233,6 +221,20 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     })
 }
 
+/// Moves what the calls took since the last time from the log into
+/// `latencies`; returns how many calls that was.
+fn gather(log: &Log, latencies: &mut BTreeMap<&'static str, Samples>) -> usize {
+    let mut calls = 0;
+    for (operation, took) in log.take_latencies() {
+        calls += took.len();
+        let samples = latencies.entry(operation).or_default();
+        for t in took {
+            samples.push(t);
+        }
+    }
+    calls
+}
+
 /// Reads `query` every `pause_ms` until `stop`, as a screen refreshing.
 fn spawn_reader(
     client: &Client,
@@ -246,7 +248,8 @@ fn spawn_reader(
     let (client, stop, log) = (client.clone(), stop.clone(), log.clone());
     tokio::spawn(async move {
         while !stop.load(Ordering::Relaxed) {
-            log.call(operation, &client, query, variables.clone()).await;
+            // A screen only shows what it read; a failure is in the log.
+            let _ = log.call(operation, &client, query, variables.clone()).await;
             tokio::time::sleep(Duration::from_millis(pause_ms)).await;
         }
     })
@@ -264,7 +267,7 @@ async fn consult(
     let token = client.token().expect("a signed-in client").to_string();
     while !stop.load(Ordering::Relaxed) {
         let started = Instant::now();
-        let Some(requested) = log
+        let Ok(requested) = log
             .call("requestConsulting", &client, CONSULT, range.clone())
             .await
         else {

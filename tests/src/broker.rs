@@ -74,16 +74,10 @@ impl OwnBroker {
     }
 
     fn signal(&self, signal: &str) {
-        let pid = self
-            .process
-            .as_ref()
-            .and_then(Child::id)
-            .expect("the broker is running");
-        let status = std::process::Command::new("kill")
-            .args([format!("-{signal}"), pid.to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -{signal} {pid}");
+        crate::signal(
+            self.process.as_ref().expect("the broker is running"),
+            signal,
+        );
     }
 
     /// Starts an empty broker again on the same port.

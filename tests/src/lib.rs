@@ -280,17 +280,12 @@ impl TestSystem {
     /// exactly as it was, through the environment a container would get.
     /// From then on [`TestSystem::kill`] can SIGKILL it mid-request.
     pub async fn run_as_process(&mut self, subgraph: &str) {
-        let old = self
+        let (name, old) = self
             .running
-            .remove(subgraph)
+            .remove_entry(subgraph)
             .unwrap_or_else(|| panic!("{subgraph} is not running in this process"));
         old.trigger.stop();
         let _ = old.task.await;
-        let name = salesync::subgraphs()
-            .into_iter()
-            .find(|e| e.name == subgraph)
-            .map(|e| e.name)
-            .expect("a subgraph");
         let layers = self.layers.clone().with("port", i64::from(old.port));
         let environment = environment(&layers.expect("the port"));
         let mut process = SubgraphProcess {
@@ -670,13 +665,6 @@ struct SubgraphProcess {
 impl SubgraphProcess {
     async fn start(&mut self) {
         let path = binary(&format!("salesync-{}", self.name));
-        let output = || {
-            if logs_on() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            }
-        };
         let child = tokio::process::Command::new(&path)
             .arg("serve")
             .env_clear()
@@ -684,8 +672,8 @@ impl SubgraphProcess {
             .env("RUST_LOG", if logs_on() { "info" } else { "error" })
             .envs(self.environment.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
-            .stdout(output())
-            .stderr(output())
+            .stdout(child_output())
+            .stderr(child_output())
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| {
@@ -721,12 +709,7 @@ impl SubgraphProcess {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let pid = child.id().expect("a running subgraph");
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -TERM {pid}");
+        signal(&child, "TERM");
         let exited = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
         assert!(
             exited.is_ok_and(|status| status.is_ok()),
@@ -734,6 +717,26 @@ impl SubgraphProcess {
             self.name
         );
     }
+}
+
+/// Where a child process's output goes: the test's own when `TEST_LOG` is
+/// set, nowhere otherwise.
+fn child_output() -> Stdio {
+    if logs_on() {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    }
+}
+
+/// Sends `signal` (`TERM`, `STOP`, `CONT`) to a running child process.
+fn signal(child: &Child, signal: &str) {
+    let pid = child.id().expect("the process is running");
+    let status = std::process::Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pid}");
 }
 
 /// The environment that gives a process exactly `layers`: every value as
@@ -772,19 +775,12 @@ fn start_router(
         .iter()
         .map(|(name, url)| (*name, url.clone()))
         .collect();
-    let output = || {
-        if logs_on() {
-            Stdio::inherit()
-        } else {
-            Stdio::null()
-        }
-    };
     let router = salesync::router_command(&router_binary(), &router_urls)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("ROUTER_PORT", port.to_string())
         .env("ROUTER_LOG_LEVEL", if logs_on() { "info" } else { "error" })
-        .stdout(output())
-        .stderr(output())
+        .stdout(child_output())
+        .stderr(child_output())
         .spawn()
         .expect("the router starts (build it with `cargo build -p salesync-router`)");
     (router, format!("http://127.0.0.1:{port}/graphql"))

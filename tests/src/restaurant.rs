@@ -56,21 +56,22 @@ impl Log {
         }
     }
 
-    /// Sends one call and records it; the response when it succeeded.
+    /// Sends one call and records it: the response, or the code it failed
+    /// with.
     pub async fn call(
         &self,
         operation: &'static str,
         client: &Client,
         query: &str,
         variables: Value,
-    ) -> Option<GraphqlResponse> {
+    ) -> Result<GraphqlResponse, String> {
         let started = Instant::now();
         let response = client.try_query(query, variables).await;
         let failure = failure(&response);
         self.record(operation, started.elapsed(), failure.clone());
         match failure {
-            None => response.ok(),
-            Some(_) => None,
+            None => Ok(response.expect("a call without a failure answered")),
+            Some(code) => Err(code),
         }
     }
 
@@ -147,13 +148,15 @@ impl Terminal {
     async fn serve_table(&mut self, table: i64, log: &Log) {
         for _ in 0..self.rng.gen_range(1..=2) {
             let lines = self.some_lines();
-            log.call(
-                "placeOrder",
-                &self.client,
-                PLACE,
-                json!({ "t": table, "l": lines }),
-            )
-            .await;
+            // A failure is in the log; the order is read afresh below.
+            let _ = log
+                .call(
+                    "placeOrder",
+                    &self.client,
+                    PLACE,
+                    json!({ "t": table, "l": lines }),
+                )
+                .await;
         }
         let Some(mut order) = self.open_order(table, log).await else {
             return;
@@ -170,7 +173,9 @@ impl Terminal {
                 first["quantity"] = json!(first["quantity"].as_i64().unwrap_or(1) + 1);
             }
             let variables = json!({ "t": table, "l": lines, "v": order["version"] });
-            log.call("setOrderLines", &self.client, CHANGE, variables)
+            // As above: logged, and the order is read again.
+            let _ = log
+                .call("setOrderLines", &self.client, CHANGE, variables)
                 .await;
             match self.open_order(table, log).await {
                 Some(changed) => order = changed,
@@ -195,7 +200,8 @@ impl Terminal {
     async fn open_order(&self, table: i64, log: &Log) -> Option<Value> {
         let response = log
             .call("openOrder", &self.client, OPEN, json!({ "t": table }))
-            .await?;
+            .await
+            .ok()?;
         let order = response.body["data"]["openOrder"].clone();
         (!order.is_null()).then_some(order)
     }
@@ -210,16 +216,17 @@ impl Terminal {
         });
         let started = Instant::now();
         while started.elapsed() < self.checkout_patience {
-            let attempt = Instant::now();
-            let response = self
-                .client
-                .try_query(CHECKOUT, json!({ "input": input }))
+            let paid = log
+                .call(
+                    "checkout",
+                    &self.client,
+                    CHECKOUT,
+                    json!({ "input": input }),
+                )
                 .await;
-            let failure = failure(&response);
-            log.record("checkout", attempt.elapsed(), failure.clone());
-            match failure {
-                None => {
-                    let sale = &response.expect("an answer").body["data"]["checkout"];
+            match paid {
+                Ok(response) => {
+                    let sale = &response.body["data"]["checkout"];
                     assert_eq!(
                         sale["order"]["id"], order["id"],
                         "the sale paid the order read"
@@ -236,12 +243,12 @@ impl Terminal {
                     return;
                 }
                 // The order changed or closed: the next round reads it again.
-                Some(code)
+                Err(code)
                     if matches!(code.as_str(), "NOT_FOUND" | "CONFLICT" | "BAD_USER_INPUT") =>
                 {
                     return;
                 }
-                Some(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }
     }
