@@ -15,7 +15,8 @@ use salesync_common::{
         BusTarget, Delivery, Event, EventBus,
         consumer::{self, Applied, Handler},
         kafka::KafkaBus,
-        migration::{CreateOutbox, CreateProcessedEvents},
+        memory::MemoryBus,
+        migration::{CreateOutbox, CreateOutboxPositions, CreateProcessedEvents},
         outbox::{self, OutboxSignal, Relay},
         retention,
     },
@@ -66,6 +67,7 @@ impl MigratorTrait for TestMigrator {
         vec![
             Box::new(CreateOutbox),
             Box::new(CreateProcessedEvents),
+            Box::new(CreateOutboxPositions),
             Box::new(CreateEffects),
         ]
     }
@@ -233,7 +235,7 @@ async fn events_written_while_the_broker_is_down_arrive_once_applied_once_it_ret
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let applied = loop {
         let applied = effects(&db).await;
-        if applied.len() >= 5 || tokio::time::Instant::now() > deadline {
+        if applied.len() >= ids.len() || tokio::time::Instant::now() > deadline {
             break applied;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -246,13 +248,87 @@ async fn events_written_while_the_broker_is_down_arrive_once_applied_once_it_ret
         0,
         "nothing left behind"
     );
-    for id in &ids[1..] {
+    // The first event, too: the broker lost it with its log before anyone
+    // read it, and the relay published it again.
+    for id in &ids {
         assert_eq!(
             applied.get(id),
             Some(&1),
             "event {id} must be applied exactly once: {applied:?}"
         );
     }
+}
+
+/// Every message on `bus`'s test topic from its start: (event id, replayed).
+async fn log_of(bus: &MemoryBus) -> Vec<(Uuid, bool)> {
+    let mut reader = bus
+        .subscribe(TOPIC, Delivery::Group(Uuid::new_v4().to_string()))
+        .await
+        .expect("sub");
+    let end = bus.ends(TOPIC).await.expect("ends")[0].offset;
+    let mut log = Vec::new();
+    for _ in 0..end {
+        let message = reader.next().await.expect("message");
+        let event: Event = serde_json::from_slice(&message.payload).expect("an event");
+        log.push((event.id, message.replayed));
+    }
+    log
+}
+
+#[tokio::test]
+async fn a_relay_that_finds_the_log_lost_publishes_the_kept_events_again_first() {
+    let db = database().await;
+    let bus = MemoryBus::new();
+    let shared: Arc<dyn EventBus> = Arc::new(bus.clone());
+    let before = enqueue(&db, 3).await;
+    let relay = Relay::new(db.clone(), shared.clone(), OutboxSignal::default());
+    assert_eq!(relay.relay_once().await.expect("relay"), 3);
+
+    // The bus loses everything; a relay starting now looks before it
+    // publishes: the kept events go out again, in order, then the new one.
+    bus.lose_everything();
+    let after = enqueue(&db, 1).await;
+    let restarted = Relay::new(db.clone(), shared.clone(), OutboxSignal::default());
+    assert_eq!(restarted.relay_once().await.expect("relay"), 4);
+    let expected: Vec<(Uuid, bool)> = before
+        .iter()
+        .map(|id| (*id, true))
+        .chain([(after[0], false)])
+        .collect();
+    assert_eq!(log_of(&bus).await, expected);
+    assert_eq!(
+        restarted.relay_once().await.expect("relay"),
+        0,
+        "nothing twice"
+    );
+}
+
+#[tokio::test]
+async fn a_relay_that_is_given_a_lower_offset_stops_and_publishes_the_kept_events_again() {
+    let db = database().await;
+    let bus = MemoryBus::new();
+    let relay = Relay::new(db.clone(), Arc::new(bus.clone()), OutboxSignal::default());
+    let before = enqueue(&db, 2).await;
+    assert_eq!(relay.relay_once().await.expect("relay"), 2);
+
+    // Lost between two batches of a running relay: the next event lands at
+    // offset 0, below what was published there, and the batch fails...
+    bus.lose_everything();
+    let after = enqueue(&db, 1).await;
+    assert!(relay.relay_once().await.is_err(), "the loss is noticed");
+    assert_eq!(outbox::backlog(&db).await.expect("backlog"), 1);
+    // ...then the kept events go out again, and the new one after them.
+    assert_eq!(relay.relay_once().await.expect("relay"), 3);
+    let log = log_of(&bus).await;
+    assert_eq!(
+        log,
+        [
+            (after[0], false),
+            (before[0], true),
+            (before[1], true),
+            (after[0], false)
+        ]
+    );
 }
 
 #[tokio::test]

@@ -25,6 +25,16 @@ pub struct Message {
     pub payload: Vec<u8>,
     pub partition: i32,
     pub offset: i64,
+    /// Published again after the bus lost its log ([`EventBus::replay`]):
+    /// news to a consumer that never applied it, old news to a feed.
+    pub replayed: bool,
+}
+
+/// Where a message landed: its partition and offset in the topic's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub partition: i32,
+    pub offset: i64,
 }
 
 #[async_trait]
@@ -32,7 +42,11 @@ pub trait EventBus: Send + Sync + 'static {
     /// Creates the topics that do not exist yet.
     async fn ensure_topics(&self, topics: &[&str]) -> anyhow::Result<()>;
     /// Publishes and waits until the bus has it (acknowledged by the broker).
-    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<()>;
+    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position>;
+    /// Publishes again what the bus had and lost, marked as a replay.
+    async fn replay(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position>;
+    /// The offset the next message of each of `topic`'s partitions will get.
+    async fn ends(&self, topic: &str) -> anyhow::Result<Vec<Position>>;
     /// Subscribes to one topic.
     async fn subscribe(
         &self,

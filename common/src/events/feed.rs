@@ -121,6 +121,9 @@ impl<T: Send + Sync + 'static> Feed<T> {
                     message = subscription.next() => message,
                 };
                 match message {
+                    // Published again after the broker lost its log: its
+                    // subscribers heard of it already, or re-read since.
+                    Ok(message) if message.replayed => {}
                     Ok(message) => self.forward(topic, read, &message.payload),
                     Err(error) => break error,
                 }
@@ -188,5 +191,37 @@ mod tests {
         trigger.stop();
         running.await.expect("the feed ends");
         assert!(!feed.is_live());
+    }
+
+    #[tokio::test]
+    async fn a_feed_skips_events_published_again_after_the_bus_lost_them() {
+        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
+        let feed = Feed::<String>::default();
+        let (trigger, stop) = shutdown::channel();
+        let running = tokio::spawn(feed.clone().run(bus.clone(), topics::ORDERS, read, stop));
+        while !feed.is_live() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let mut follower = feed.follow().expect("live");
+        let json = |kind| {
+            serde_json::to_vec(&Event::new(
+                kind,
+                uuid::Uuid::new_v4(),
+                serde_json::json!({}),
+            ))
+            .expect("json")
+        };
+        bus.replay(topics::ORDERS, "k", &json("Old"))
+            .await
+            .expect("replay");
+        bus.publish(topics::ORDERS, "k", &json("New"))
+            .await
+            .expect("publish");
+        match follower.recv().await.expect("a notice") {
+            Notice::Event(item) => assert_eq!(item.as_str(), "New", "the replay was skipped"),
+            Notice::Interrupted => panic!("not interrupted"),
+        }
+        trigger.stop();
+        running.await.expect("the feed ends");
     }
 }

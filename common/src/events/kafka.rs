@@ -27,6 +27,7 @@ use rdkafka::{
     client::DefaultClientContext,
     consumer::{CommitMode, Consumer, StreamConsumer},
     error::RDKafkaErrorCode,
+    message::{Header, Headers, OwnedHeaders},
     producer::{FutureProducer, FutureRecord, Producer},
     util::Timeout,
 };
@@ -34,10 +35,12 @@ use uuid::Uuid;
 
 use super::{
     KafkaSettings,
-    bus::{Delivery, EventBus, Message, Subscription},
+    bus::{Delivery, EventBus, Message, Position, Subscription},
 };
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+/// The header that marks a message published again after the broker lost it.
+const REPLAY_HEADER: &str = "salesync-replay";
 
 pub struct KafkaBus {
     settings: KafkaSettings,
@@ -91,6 +94,34 @@ impl KafkaBus {
                 *current = (producer, Instant::now());
             }
             Err(error) => tracing::warn!(error = ?error, "failed to create a new Kafka producer"),
+        }
+    }
+
+    async fn send(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        headers: Option<OwnedHeaders>,
+    ) -> anyhow::Result<Position> {
+        let topic = self.topic(topic);
+        let mut record = FutureRecord::to(&topic).key(key).payload(payload);
+        if let Some(headers) = headers {
+            record = record.headers(headers);
+        }
+        match self
+            .producer()
+            .send(record, Timeout::After(Duration::from_secs(10)))
+            .await
+        {
+            Ok(delivered) => Ok(Position {
+                partition: delivered.partition,
+                offset: delivered.offset,
+            }),
+            Err((error, _)) => {
+                self.renew_producer();
+                Err(anyhow::Error::new(error).context(format!("failed to publish to {topic}")))
+            }
         }
     }
 
@@ -153,20 +184,44 @@ impl EventBus for KafkaBus {
         Ok(())
     }
 
-    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<()> {
-        let topic = self.topic(topic);
-        let sent = self
-            .producer()
-            .send(
-                FutureRecord::to(&topic).key(key).payload(payload),
-                Timeout::After(Duration::from_secs(10)),
-            )
-            .await;
-        if let Err((error, _)) = sent {
-            self.renew_producer();
-            return Err(anyhow::Error::new(error).context(format!("failed to publish to {topic}")));
-        }
-        Ok(())
+    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position> {
+        self.send(topic, key, payload, None).await
+    }
+
+    async fn replay(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position> {
+        let marked = OwnedHeaders::new().insert(Header {
+            key: REPLAY_HEADER,
+            value: Some("1"),
+        });
+        self.send(topic, key, payload, Some(marked)).await
+    }
+
+    async fn ends(&self, topic: &str) -> anyhow::Result<Vec<Position>> {
+        let producer = self.producer();
+        let name = self.topic(topic);
+        tokio::task::spawn_blocking(move || {
+            let client = producer.client();
+            let metadata = client
+                .fetch_metadata(Some(&name), Timeout::After(METADATA_TIMEOUT))
+                .with_context(|| format!("failed to read the partitions of {name}"))?;
+            let mut ends = Vec::new();
+            for partition in metadata
+                .topics()
+                .iter()
+                .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            {
+                let (_, high) = client
+                    .fetch_watermarks(&name, partition, Timeout::After(METADATA_TIMEOUT))
+                    .with_context(|| format!("failed to read the end of {name}/{partition}"))?;
+                ends.push(Position {
+                    partition,
+                    offset: high,
+                });
+            }
+            Ok(ends)
+        })
+        .await
+        .context("reading the topic's ends panicked")?
     }
 
     async fn subscribe(
@@ -312,6 +367,9 @@ impl Subscription for KafkaSubscription {
             payload: message.payload().unwrap_or_default().to_vec(),
             partition: message.partition(),
             offset: message.offset(),
+            replayed: message
+                .headers()
+                .is_some_and(|headers| headers.iter().any(|h| h.key == REPLAY_HEADER)),
         })
     }
 

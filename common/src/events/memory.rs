@@ -11,11 +11,18 @@ use std::{
 use async_trait::async_trait;
 use tokio::sync::watch;
 
-use super::bus::{Delivery, EventBus, Message, Subscription};
+use super::bus::{Delivery, EventBus, Message, Position, Subscription};
+
+/// One message in a topic's log.
+struct Record {
+    key: String,
+    payload: Vec<u8>,
+    replayed: bool,
+}
 
 #[derive(Default)]
 struct State {
-    logs: HashMap<String, Vec<(String, Vec<u8>)>>,
+    logs: HashMap<String, Vec<Record>>,
     groups: HashMap<(String, String), Group>,
 }
 
@@ -61,6 +68,31 @@ impl MemoryBus {
         BUS.get_or_init(MemoryBus::new).clone()
     }
 
+    /// Loses every log and committed offset, as a broker that came back
+    /// from a restart without its storage; subscribers are not told (tests
+    /// of what survives such a loss).
+    pub fn lose_everything(&self) {
+        *self.lock() = State::default();
+    }
+
+    fn append(&self, topic: &str, key: &str, payload: &[u8], replayed: bool) -> Position {
+        let offset = {
+            let mut state = self.lock();
+            let log = state.logs.entry(topic.to_string()).or_default();
+            log.push(Record {
+                key: key.to_string(),
+                payload: payload.to_vec(),
+                replayed,
+            });
+            log.len() - 1
+        };
+        self.published.send_modify(|n| *n += 1);
+        Position {
+            partition: 0,
+            offset: offset as i64,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding this lock cannot leave the log half-written
         // (every change is one push or one assignment), so poisoning is ignored.
@@ -78,14 +110,20 @@ impl EventBus for MemoryBus {
         Ok(())
     }
 
-    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<()> {
-        self.lock()
-            .logs
-            .entry(topic.to_string())
-            .or_default()
-            .push((key.to_string(), payload.to_vec()));
-        self.published.send_modify(|n| *n += 1);
-        Ok(())
+    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position> {
+        Ok(self.append(topic, key, payload, false))
+    }
+
+    async fn replay(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position> {
+        Ok(self.append(topic, key, payload, true))
+    }
+
+    async fn ends(&self, topic: &str) -> anyhow::Result<Vec<Position>> {
+        let end = self.lock().logs.get(topic).map_or(0, Vec::len);
+        Ok(vec![Position {
+            partition: 0,
+            offset: end as i64,
+        }])
     }
 
     async fn subscribe(
@@ -96,7 +134,7 @@ impl EventBus for MemoryBus {
         let mut state = self.lock();
         let end = state.logs.get(topic).map_or(0, Vec::len);
         let position = match &delivery {
-            Delivery::Broadcast => Position::Own(end),
+            Delivery::Broadcast => Cursor::Own(end),
             Delivery::Group(group) => {
                 // A member joins: like a Kafka rebalance, delivery resumes
                 // from the committed offset, so what was taken but not
@@ -106,7 +144,7 @@ impl EventBus for MemoryBus {
                     .entry((topic.to_string(), group.clone()))
                     .or_default();
                 entry.cursor = entry.committed;
-                Position::Group(group.clone())
+                Cursor::Group(group.clone())
             }
         };
         Ok(Box::new(MemorySubscription {
@@ -122,7 +160,7 @@ impl EventBus for MemoryBus {
     }
 }
 
-enum Position {
+enum Cursor {
     Own(usize),
     Group(String),
 }
@@ -130,7 +168,7 @@ enum Position {
 struct MemorySubscription {
     bus: MemoryBus,
     topic: String,
-    position: Position,
+    position: Cursor,
     published: watch::Receiver<u64>,
 }
 
@@ -140,21 +178,28 @@ impl MemorySubscription {
         let State { logs, groups } = &mut *state;
         let log = logs.get(&self.topic)?;
         let offset = match &mut self.position {
-            Position::Own(next) => next,
-            Position::Group(group) => {
+            Cursor::Own(next) => next,
+            // A bus that lost everything lost the group too: it starts over.
+            Cursor::Group(group) => {
                 &mut groups
-                    .get_mut(&(self.topic.clone(), group.clone()))
-                    .expect("BUG: a group subscription registered its group")
+                    .entry((self.topic.clone(), group.clone()))
+                    .or_default()
                     .cursor
             }
         };
-        let (key, payload) = log.get(*offset)?;
+        if *offset > log.len() {
+            // The log is shorter than it was (lost and begun again): read
+            // the new one from its start, as Kafka's earliest reset does.
+            *offset = 0;
+        }
+        let record = log.get(*offset)?;
         let message = Message {
             topic: self.topic.clone(),
-            key: Some(key.clone()),
-            payload: payload.clone(),
+            key: Some(record.key.clone()),
+            payload: record.payload.clone(),
             partition: 0,
             offset: *offset as i64,
+            replayed: record.replayed,
         };
         *offset += 1;
         Some(message)
@@ -174,7 +219,7 @@ impl Subscription for MemorySubscription {
     }
 
     async fn commit(&mut self, message: &Message) -> anyhow::Result<()> {
-        if let Position::Group(group) = &self.position {
+        if let Cursor::Group(group) = &self.position {
             let mut state = self.bus.lock();
             if let Some(entry) = state.groups.get_mut(&(self.topic.clone(), group.clone())) {
                 entry.committed = entry.committed.max(message.offset as usize + 1);

@@ -155,6 +155,52 @@ impl MigrationTrait for CreateTokenFloors {
     }
 }
 
+pub struct CreateOutboxPositions;
+
+impl MigrationName for CreateOutboxPositions {
+    fn name(&self) -> &str {
+        "m20261125_000104_create_outbox_positions"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateOutboxPositions {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Per partition, the offset after the last event the relay
+        // published: a broker whose log ends before it lost events.
+        manager
+            .create_table(
+                Table::create()
+                    .table(OutboxPositions::Table)
+                    .if_not_exists()
+                    .col(string(OutboxPositions::Topic))
+                    .col(integer(OutboxPositions::Partition))
+                    .col(big_integer(OutboxPositions::NextOffset))
+                    .primary_key(
+                        Index::create()
+                            .col(OutboxPositions::Topic)
+                            .col(OutboxPositions::Partition),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(OutboxPositions::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum OutboxPositions {
+    Table,
+    Topic,
+    Partition,
+    NextOffset,
+}
+
 #[derive(DeriveIden)]
 enum TokenFloors {
     Table,

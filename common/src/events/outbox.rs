@@ -1,15 +1,17 @@
 //! The transactional outbox and its relay.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
-    TransactionTrait, sea_query::Expr,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    sea_query::{Expr, OnConflict},
 };
-use tokio::sync::Notify;
+use tokio::{sync::Mutex, sync::Notify, time::Instant};
 
 use super::{Event, EventBus};
 use crate::shutdown::Stop;
@@ -73,33 +75,71 @@ impl OutboxSignal {
     }
 }
 
+/// The `outbox_positions` table: per topic and partition, the offset after
+/// the last event the relay published there.
+pub mod positions {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox_positions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub topic: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub partition: i32,
+        pub next_offset: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// Publishes pending outbox rows in order and marks them published.
 ///
 /// With several replicas, one relays at a time (a PostgreSQL advisory lock
 /// held for the batch's transaction): order is kept and no event is sent
 /// twice in the normal case. A crash between publishing and marking sends
 /// a batch again; consumers skip event ids they have applied.
+///
+/// A broker can lose what it acknowledged: restarted without its storage,
+/// or its topics deleted. Events it had and nobody had read yet would be
+/// gone, so the relay remembers where its events landed (`outbox_positions`)
+/// and compares that with the end of each partition: at start, after any
+/// failure, every few seconds, and with every offset the broker gives back.
+/// A log that ends before what was published there was lost, and the relay
+/// publishes every kept outbox row of the topic again, in order, marked as
+/// a replay, before anything new: consumers apply what they missed and skip
+/// what they had, and feeds ignore replays. Published rows are kept longer
+/// than a broker keeps messages (`retention`), so everything a broker could
+/// still have held comes back. An event published to the new log before
+/// the loss was noticed can reach consumers ahead of the replayed ones.
 pub struct Relay {
     db: DatabaseConnection,
     bus: Arc<dyn EventBus>,
     signal: OutboxSignal,
     batch: u64,
     poll: Duration,
+    watch: Mutex<Watch>,
 }
 
-/// Published rows are kept this long for inspection, then dropped.
-const KEEP_PUBLISHED: chrono::Duration = chrono::Duration::days(1);
-/// How often the relay drops them: rarely, since the query scans what was
-/// published (only pending rows are indexed).
-const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
-
-async fn prune(db: &DatabaseConnection) -> Result<(), DbErr> {
-    entity::Entity::delete_many()
-        .filter(entity::Column::PublishedAt.lt(Utc::now() - KEEP_PUBLISHED))
-        .exec(db)
-        .await?;
-    Ok(())
+/// What the relay knows of where its events landed.
+#[derive(Default)]
+struct Watch {
+    /// Offsets after the last event published, by topic and partition; as
+    /// read from the table at the last check, then advanced in memory. A
+    /// replica's are lower than the truth when another relayed meanwhile,
+    /// which can delay noticing a loss but never invents one.
+    next: HashMap<(String, i32), i64>,
+    /// When the logs were last compared with `next`; none forces a check.
+    checked: Option<Instant>,
 }
+
+/// How often the relay compares the broker's logs with what it published.
+const CHECK_EVERY: Duration = Duration::from_secs(5);
+/// Rows read at a time while replaying.
+const REPLAY_PAGE: u64 = 500;
 
 /// An arbitrary constant naming the relay's advisory lock.
 const RELAY_LOCK: i64 = 0x005A_1E5F_0B0C;
@@ -112,6 +152,7 @@ impl Relay {
             signal,
             batch: 100,
             poll: Duration::from_millis(500),
+            watch: Mutex::default(),
         }
     }
 
@@ -119,14 +160,7 @@ impl Relay {
     /// with a growing pause; the rows stay pending meanwhile.
     pub async fn run(self, mut stop: Stop) {
         let mut failures = 0u32;
-        let mut last_prune: Option<tokio::time::Instant> = None;
         loop {
-            if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
-                if let Err(error) = prune(&self.db).await {
-                    tracing::warn!(error = ?error, "failed to prune the outbox");
-                }
-                last_prune = Some(tokio::time::Instant::now());
-            }
             let pause = match self.relay_once().await {
                 Ok(sent) if sent > 0 => {
                     failures = 0;
@@ -156,8 +190,19 @@ impl Relay {
         }
     }
 
-    /// Publishes one batch; returns how many events went out.
+    /// Publishes one batch (after replaying what the broker lost, if it
+    /// did); returns how many events went out.
     pub async fn relay_once(&self) -> anyhow::Result<usize> {
+        let mut watch = self.watch.lock().await;
+        let relayed = self.relay_batch(&mut watch).await;
+        if relayed.is_err() {
+            // Whatever failed, the broker may not be the one it was.
+            watch.checked = None;
+        }
+        relayed
+    }
+
+    async fn relay_batch(&self, watch: &mut Watch) -> anyhow::Result<usize> {
         let txn = self.db.begin().await.context("failed to begin")?;
         if txn.get_database_backend() == DbBackend::Postgres {
             let locked = txn
@@ -173,6 +218,10 @@ impl Relay {
                 return Ok(0);
             }
         }
+        let mut sent = 0;
+        if watch.checked.is_none_or(|at| at.elapsed() >= CHECK_EVERY) {
+            sent += self.check(&txn, watch).await?;
+        }
         let pending = entity::Entity::find()
             .filter(entity::Column::PublishedAt.is_null())
             .order_by_asc(entity::Column::Seq)
@@ -180,25 +229,150 @@ impl Relay {
             .all(&txn)
             .await
             .context("failed to read the outbox")?;
-        if pending.is_empty() {
-            return Ok(0);
-        }
+        let mut landed = HashMap::new();
         for row in &pending {
-            self.bus
+            let at = self
+                .bus
                 .publish(&row.topic, &row.key, row.payload.as_bytes())
                 .await?;
+            let place = (row.topic.clone(), at.partition);
+            if let Some(&next) = watch.next.get(&place)
+                && at.offset < next
+            {
+                anyhow::bail!(
+                    "{}/{} restarted at offset {} after {next} events were published there: \
+                     the broker lost its log; it is published again",
+                    row.topic,
+                    at.partition,
+                    at.offset
+                );
+            }
+            watch.next.insert(place.clone(), at.offset + 1);
+            landed.insert(place, at.offset + 1);
         }
-        let sent: Vec<i64> = pending.iter().map(|row| row.seq).collect();
-        entity::Entity::update_many()
-            .col_expr(entity::Column::PublishedAt, Expr::value(Utc::now()))
-            .filter(entity::Column::Seq.is_in(sent.clone()))
-            .exec(&txn)
-            .await
-            .context("failed to mark events published")?;
+        if !pending.is_empty() {
+            let published: Vec<i64> = pending.iter().map(|row| row.seq).collect();
+            entity::Entity::update_many()
+                .col_expr(entity::Column::PublishedAt, Expr::value(Utc::now()))
+                .filter(entity::Column::Seq.is_in(published))
+                .exec(&txn)
+                .await
+                .context("failed to mark events published")?;
+            save_positions(&txn, landed).await?;
+            sent += pending.len();
+        }
         txn.commit()
             .await
             .context("failed to commit the relay batch")?;
-        tracing::debug!(count = sent.len(), "relayed events");
-        Ok(sent.len())
+        if sent > 0 {
+            tracing::debug!(count = sent, "relayed events");
+        }
+        Ok(sent)
     }
+
+    /// Compares each partition's end with where the relay's events landed
+    /// there; publishes again the kept events of every topic whose log was
+    /// lost. Returns how many were published again.
+    async fn check(&self, txn: &DatabaseTransaction, watch: &mut Watch) -> anyhow::Result<usize> {
+        let known = positions::Entity::find()
+            .all(txn)
+            .await
+            .context("failed to read the outbox positions")?;
+        let mut topics: Vec<&str> = known.iter().map(|p| p.topic.as_str()).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        let mut replayed = 0;
+        for topic in topics {
+            let ends = self.bus.ends(topic).await?;
+            let lost = known.iter().filter(|p| p.topic == topic).find(|p| {
+                ends.iter()
+                    .find(|end| end.partition == p.partition)
+                    .is_none_or(|end| end.offset < p.next_offset)
+            });
+            if let Some(lost) = lost {
+                tracing::warn!(
+                    topic,
+                    partition = lost.partition,
+                    published = lost.next_offset,
+                    "the broker's log ends before the events published there: it lost them; publishing every kept event of the topic again"
+                );
+                replayed += self.replay(txn, topic).await?;
+            }
+        }
+        watch.next = positions::Entity::find()
+            .all(txn)
+            .await
+            .context("failed to read the outbox positions")?
+            .into_iter()
+            .map(|p| ((p.topic, p.partition), p.next_offset))
+            .collect();
+        watch.checked = Some(Instant::now());
+        Ok(replayed)
+    }
+
+    /// Publishes every published row of `topic` still kept, in order, as a
+    /// replay, and records where they landed instead of what was lost.
+    async fn replay(&self, txn: &DatabaseTransaction, topic: &str) -> anyhow::Result<usize> {
+        // A broker that came back empty has no topics yet.
+        self.bus.ensure_topics(&[topic]).await?;
+        let mut landed = HashMap::new();
+        let mut after = 0i64;
+        let mut count = 0;
+        loop {
+            let page = entity::Entity::find()
+                .filter(entity::Column::Topic.eq(topic))
+                .filter(entity::Column::PublishedAt.is_not_null())
+                .filter(entity::Column::Seq.gt(after))
+                .order_by_asc(entity::Column::Seq)
+                .limit(REPLAY_PAGE)
+                .all(txn)
+                .await
+                .context("failed to read the published events")?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for row in &page {
+                let at = self
+                    .bus
+                    .replay(&row.topic, &row.key, row.payload.as_bytes())
+                    .await?;
+                landed.insert((row.topic.clone(), at.partition), at.offset + 1);
+            }
+            count += page.len();
+        }
+        positions::Entity::delete_many()
+            .filter(positions::Column::Topic.eq(topic))
+            .exec(txn)
+            .await
+            .context("failed to reset the outbox positions")?;
+        save_positions(txn, landed).await?;
+        tracing::info!(topic, count, "published the kept events again");
+        Ok(count)
+    }
+}
+
+/// Records where events landed, by topic and partition.
+async fn save_positions(
+    txn: &DatabaseTransaction,
+    landed: HashMap<(String, i32), i64>,
+) -> anyhow::Result<()> {
+    if landed.is_empty() {
+        return Ok(());
+    }
+    let rows = landed
+        .into_iter()
+        .map(|((topic, partition), next_offset)| positions::ActiveModel {
+            topic: Set(topic),
+            partition: Set(partition),
+            next_offset: Set(next_offset),
+        });
+    positions::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([positions::Column::Topic, positions::Column::Partition])
+                .update_column(positions::Column::NextOffset)
+                .to_owned(),
+        )
+        .exec(txn)
+        .await
+        .context("failed to record the outbox positions")?;
+    Ok(())
 }

@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             // writes both itself, in the transaction of the change.
             Box::new(salesync_common::events::migration::CreateDeletedStores),
             Box::new(salesync_common::events::migration::CreateTokenFloors),
+            Box::new(salesync_common::events::migration::CreateOutboxPositions),
             Box::new(m20261125_000004_add_token_generation::Migration),
         ]
     }
