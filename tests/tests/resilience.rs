@@ -1,8 +1,15 @@
 //! Failures an operator meets, and what clients see through them.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::atomic::AtomicBool,
+    time::{Duration, Instant},
+};
 
-use salesync_tests::{Options, OwnBroker, Shop, TestBus, TestSystem, WsSubscription};
+use salesync_common::events::outbox;
+use salesync_tests::{
+    Options, OwnBroker, Shop, TestBus, TestSystem, WsSubscription,
+    restaurant::{Log, Terminal, balanced_books, read_books},
+};
 use serde_json::{Value, json};
 
 const TABLES: &str = "subscription { tableChanged { tableNo status } }";
@@ -125,4 +132,71 @@ async fn a_terminal_learns_of_a_broker_outage_and_follows_again_once_it_returns_
             "table {table}"
         );
     }
+}
+
+/// One terminal serves tables 1 and 2 for `seconds`; its receipts go to `log`.
+async fn serve_for(shop: &Shop, log: &Log, seconds: u64) {
+    let stop = AtomicBool::new(false);
+    let terminal = Terminal::new(shop.client.clone(), shop.items.clone(), vec![1, 2], seconds);
+    tokio::join!(terminal.serve(&stop, log), async {
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+}
+
+/// Waits until each subgraph's outbox is empty: the broker acknowledged
+/// every event.
+async fn published(system: &TestSystem, subgraphs: &[&str]) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for subgraph in subgraphs {
+        let db = system.database(subgraph).await;
+        while outbox::backlog(&db).await.expect("the backlog") > 0 {
+            assert!(
+                Instant::now() < deadline,
+                "{subgraph}'s outbox did not drain"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sales_the_broker_lost_before_the_dashboard_read_them_are_published_again() {
+    let mut broker = OwnBroker::start().await;
+    let mut system = TestSystem::start_with(Options {
+        bus: TestBus::KafkaAt(broker.port()),
+        ..Options::default()
+    })
+    .await;
+    let shop = system.shop(&[("Bibimbap", 12_000), ("Tea", 3_000)]).await;
+    system.run_as_process("dashboard").await;
+    let log = Log::default();
+    serve_for(&shop, &log, 2).await;
+    let counted = balanced_books(&shop.client, &log.receipts(), Duration::from_secs(60))
+        .await
+        .unwrap_or_else(|d| panic!("the dashboard counts the first sales: {d:#?}"));
+
+    // The dashboard is down while the sales go on: their events wait on the
+    // broker, read by nobody, and the broker then loses them all (memory
+    // storage, restarted).
+    system.terminate("dashboard").await;
+    serve_for(&shop, &log, 2).await;
+    let receipts = log.receipts();
+    assert!(
+        receipts.len() > counted.sales.len(),
+        "sales were made while the dashboard was down"
+    );
+    published(&system, &["order", "sale"]).await;
+    broker.restart().await;
+    system.start_again("dashboard").await;
+
+    // The relays notice the logs ended before their events and publish
+    // them again; the dashboard counts each sale once.
+    let books = balanced_books(&shop.client, &receipts, Duration::from_secs(90))
+        .await
+        .unwrap_or_else(|d| panic!("the lost sales never reached the dashboard: {d:#?}"));
+    assert_eq!(books.sales.len(), receipts.len());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let again = read_books(&shop.client).await;
+    assert_eq!(again.discrepancies(&receipts), Vec::<String>::new());
 }
