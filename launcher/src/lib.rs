@@ -102,6 +102,28 @@ pub fn router_command(router_bin: &Path, urls: &[(&str, String)]) -> tokio::proc
     command
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
+    dies_with_parent(&mut command);
+    command
+}
+
+/// Makes the process `command` starts die with the thread that starts it.
+/// `kill_on_drop` covers every ending that drops the handle; this covers
+/// the one that does not: the parent killed outright (SIGKILL, a test
+/// runner's timeout), which would otherwise leave a router or subgraph
+/// running with its port taken. Linux only; elsewhere a no-op.
+pub fn dies_with_parent(command: &mut tokio::process::Command) -> &mut tokio::process::Command {
+    #[cfg(target_os = "linux")]
+    // SAFETY: the closure runs in the child between fork and exec, and only
+    // calls prctl, which is async-signal-safe; it touches no memory of the
+    // parent's.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     command
 }
 

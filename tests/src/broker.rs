@@ -27,7 +27,7 @@ impl OwnBroker {
     pub async fn start_on(port: u16) -> Self {
         let binary = std::env::var("TANSU_BIN").unwrap_or_else(|_| "tansu".to_string());
         let url = format!("tcp://127.0.0.1:{port}");
-        let process = Command::new(&binary)
+        let process = salesync::dies_with_parent(&mut Command::new(&binary))
             .args(["broker", "--storage-engine", "memory://tansu/"])
             .args(["--listener-url", &url, "--advertised-listener-url", &url])
             .stdin(Stdio::null())

@@ -665,7 +665,7 @@ struct SubgraphProcess {
 impl SubgraphProcess {
     async fn start(&mut self) {
         let path = binary(&format!("salesync-{}", self.name));
-        let child = tokio::process::Command::new(&path)
+        let child = salesync::dies_with_parent(&mut tokio::process::Command::new(&path))
             .arg("serve")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
