@@ -10,10 +10,14 @@
 //! - `soak`: a restaurant's service for minutes with every subgraph as its
 //!   own process; every call must succeed, memory stay flat and the books
 //!   balance (the command fails otherwise, after writing its figures).
+//! - `writes`: `placeOrder` and `checkout` through the router at 10, 50 and
+//!   200 concurrent clients, every subgraph its own process; no call may
+//!   fail.
 
 mod dashboard;
 mod report;
 mod soak;
+mod writes;
 
 use std::path::PathBuf;
 
@@ -24,7 +28,7 @@ use anyhow::Context;
 pub struct Options {
     pub orders: usize,
     pub iterations: usize,
-    /// How long the soak runs.
+    /// How long the soak runs; how long each row of `writes` runs.
     pub seconds: u64,
     /// The soak's terminals, sharing the store's 12 tables.
     pub terminals: usize,
@@ -34,7 +38,8 @@ pub struct Options {
 
 fn usage() -> &'static str {
     "usage: salesync-bench dashboard [--orders N] [--iterations N] [--out FILE]\n       \
-     salesync-bench soak [--seconds N] [--terminals N] [--out FILE]"
+     salesync-bench soak [--seconds N] [--terminals N] [--out FILE]\n       \
+     salesync-bench writes [--seconds N] [--out FILE]"
 }
 
 #[tokio::main]
@@ -44,7 +49,8 @@ async fn main() -> anyhow::Result<()> {
     let mut options = Options {
         orders: 50_000,
         iterations: 300,
-        seconds: 300,
+        // The soak's; `writes` runs each of its six rows for 15 s unless told.
+        seconds: if scenario == "writes" { 15 } else { 300 },
         terminals: 12,
         out: None,
     };
@@ -70,6 +76,7 @@ async fn main() -> anyhow::Result<()> {
     let section = match scenario.as_str() {
         "dashboard" => dashboard::run(&options).await?,
         "soak" => soak::run(&options).await?,
+        "writes" => writes::run(&options).await?,
         _ => anyhow::bail!("unknown scenario {scenario:?}; {}", usage()),
     };
     println!("\n{}", section.markdown);

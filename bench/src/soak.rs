@@ -28,7 +28,8 @@ use crate::{
     report::{Samples, Section, machine, ms},
 };
 
-const SUBGRAPHS: [&str; 6] = ["store", "item", "order", "sale", "dashboard", "consulting"];
+pub(crate) const SUBGRAPHS: [&str; 6] =
+    ["store", "item", "order", "sale", "dashboard", "consulting"];
 /// How often memory is read and progress shown.
 const INTERVAL: Duration = Duration::from_secs(10);
 /// Memory counts as flat when it grew less than this from the end of the

@@ -1,0 +1,218 @@
+//! Writes under contention, through the router, with every subgraph its own
+//! process on PostgreSQL and the broker: `placeOrder` and `checkout` at 10,
+//! 50 and 200 concurrent clients. Each client sends its next call as soon
+//! as the last one answered.
+//!
+//! - `placeOrder`: the clients share the store's 12 tables (client `n`
+//!   adds to table `n % 12 + 1`), as terminals of a busy floor do: many
+//!   additions wait for one table's turn, and none may be refused.
+//! - `checkout`: each client owns a table (the store has 200), orders one
+//!   dish there and pays it by card with a fresh idempotency key.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use salesync_tests::{Client, OwnBroker, TestBus, TestSystem, restaurant::Log};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    Options,
+    dashboard::korean_restaurant,
+    report::{Samples, Section, machine, ms},
+    soak::SUBGRAPHS,
+};
+
+const LEVELS: [usize; 3] = [10, 50, 200];
+const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { id total } }";
+const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) { id amount } }";
+
+/// One operation at one level of concurrency.
+struct Row {
+    operation: &'static str,
+    clients: usize,
+    calls: usize,
+    seconds: f64,
+    samples: Samples,
+    errors: BTreeMap<String, u32>,
+}
+
+pub async fn run(options: &Options) -> anyhow::Result<Section> {
+    eprintln!("starting the system: a broker, every subgraph as a process, the router...");
+    let broker = OwnBroker::start().await;
+    let mut system = TestSystem::start_with(salesync_tests::Options {
+        bus: TestBus::KafkaAt(broker.port()),
+        ..salesync_tests::Options::default()
+    })
+    .await;
+    let shop = korean_restaurant(&system, 12).await;
+    shop.client
+        .query(
+            "mutation { updateStore(input: { tableCount: 200 }) { tableCount } }",
+            json!({}),
+        )
+        .await
+        .data_or_panic();
+    for subgraph in SUBGRAPHS {
+        system.run_as_process(subgraph).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let seconds = Duration::from_secs(options.seconds);
+    let mut rows = Vec::new();
+    for clients in LEVELS {
+        for operation in ["placeOrder", "checkout"] {
+            eprintln!(
+                "{operation}: {clients} clients for {} s...",
+                seconds.as_secs()
+            );
+            let row = load(&shop.client, &shop.items, operation, clients, seconds).await?;
+            eprintln!(
+                "  {:.0} calls/s, p50 {} ms, p99 {} ms, failed: {:?}",
+                row.calls as f64 / row.seconds,
+                ms(row.samples.median()),
+                ms(row.samples.percentile(99.0)),
+                row.errors
+            );
+            rows.push(row);
+        }
+    }
+
+    let mut problems = Vec::new();
+    let mut table = String::from(
+        "| operation | clients | calls | per second | failed | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|\n",
+    );
+    for row in &rows {
+        let failed: u32 = row.errors.values().sum();
+        if failed > 0 {
+            problems.push(format!(
+                "{} at {} clients: {:?}",
+                row.operation, row.clients, row.errors
+            ));
+        }
+        table.push_str(&format!(
+            "| {} | {} | {} | {:.0} | {failed} | {} | {} |\n",
+            row.operation,
+            row.clients,
+            row.calls,
+            row.calls as f64 / row.seconds,
+            ms(row.samples.median()),
+            ms(row.samples.percentile(99.0)),
+        ));
+    }
+    let verdict = if problems.is_empty() {
+        "no call failed".to_string()
+    } else {
+        format!("**failed calls**: {}", problems.join("; "))
+    };
+    let markdown = format!(
+        "## Writes: placeOrder and checkout at 10, 50 and 200 clients\n\n\
+         - Machine: {machine}\n\
+         - Command: `scripts/bench writes --seconds {seconds}` (release builds; PostgreSQL on \
+           127.0.0.1; a tansu broker; each subgraph its own process behind the router; the load \
+           generator on the same 2 cores)\n\
+         - Run: {date}\n\
+         - Load: each client sends its next call when the last one answered, for {seconds} s per \
+           row. `placeOrder` clients share the store's 12 tables (one dish each time); `checkout` \
+           clients each own one of 200 tables, order one dish and pay it by card.\n\
+         - Result: {verdict}\n\n\
+         {table}\n\
+         Goals: `placeOrder` at 50 clients ≥ 1,500 per second with p99 under 50 ms, and no \
+         failure at any level.\n",
+        machine = machine(),
+        seconds = options.seconds,
+        date = chrono::Utc::now().date_naive(),
+    );
+    Ok(Section {
+        name: "writes",
+        markdown,
+        problems,
+    })
+}
+
+/// `clients` clients calling `operation` back to back for `duration`.
+async fn load(
+    client: &Client,
+    items: &[String],
+    operation: &'static str,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<Row> {
+    let log = Arc::new(Log::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> = (0..clients)
+        .map(|n| {
+            let (client, log, stop) = (client.clone(), log.clone(), stop.clone());
+            let item = items[n % items.len()].clone();
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    match operation {
+                        "placeOrder" => {
+                            let table = (n % 12) as i64 + 1;
+                            let _ = log
+                                .call(operation, &client, PLACE, json!({ "t": table, "i": item }))
+                                .await;
+                        }
+                        _ => pay_one(&client, &log, (n + 1) as i64, &item).await,
+                    }
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await.context("a client failed")?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mut samples = Samples::default();
+    for took in log.take_latencies().remove(operation).unwrap_or_default() {
+        samples.push(took);
+    }
+    let errors = log
+        .errors()
+        .into_iter()
+        .filter(|((op, _), _)| *op == operation)
+        .map(|((_, code), n)| (code, n))
+        .collect();
+    Ok(Row {
+        operation,
+        clients,
+        calls: samples.len(),
+        seconds,
+        samples,
+        errors,
+    })
+}
+
+/// Orders one dish at `table` and pays the order; only the checkout counts.
+async fn pay_one(client: &Client, log: &Log, table: i64, item: &str) {
+    let Ok(placed) = log
+        .call(
+            "placeOrder (before checkout)",
+            client,
+            PLACE,
+            json!({ "t": table, "i": item }),
+        )
+        .await
+    else {
+        return;
+    };
+    let total = placed.body["data"]["placeOrder"]["total"].clone();
+    let input = json!({
+        "tableNo": table,
+        "idempotencyKey": Uuid::new_v4().to_string(),
+        "payments": [{ "method": "CARD", "amount": total }],
+    });
+    let _ = log
+        .call("checkout", client, CHECKOUT, json!({ "input": input }))
+        .await;
+}
