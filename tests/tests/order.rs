@@ -193,6 +193,50 @@ async fn many_terminals_adding_to_one_table_at_once_all_succeed() {
     assert_eq!(order["version"], terminals);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn additions_are_never_refused_while_the_table_keeps_closing_under_them() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    // Thirty terminals add to table 6 while others keep cancelling its
+    // order: each addition finds the order open, or closed a moment ago
+    // (and opens the next one), or waits its turn. None is told to retry.
+    let adders = join_all((0..30).map(|_| async {
+        let mut refused = Vec::new();
+        for _ in 0..8 {
+            let placed = shop
+                .client
+                .query(PLACE, json!({ "t": 6, "l": [line(&shop.tea, 1)] }))
+                .await;
+            refused.extend(placed.errors().iter().map(|e| e.to_string()));
+        }
+        refused
+    }));
+    // Four closers, back to back: the order the adders wait for is often
+    // gone when their turn comes.
+    let closers = join_all((0..4).map(|_| async {
+        let mut closed = 0;
+        for _ in 0..80 {
+            let cancelled = shop.client.query(SET, json!({ "t": 6, "l": [] })).await;
+            if cancelled.errors().is_empty() {
+                closed += 1;
+            }
+        }
+        closed
+    }));
+    let (refusals, closed) = tokio::join!(adders, closers);
+    let refusals: Vec<String> = refusals.into_iter().flatten().collect();
+    let closed: i32 = closed.into_iter().sum();
+    assert!(
+        refusals.is_empty(),
+        "{} refused: {refusals:?}",
+        refusals.len()
+    );
+    assert!(
+        closed > 5,
+        "the table was closed under the terminals ({closed} times)"
+    );
+}
+
 #[tokio::test]
 async fn a_stale_expected_version_is_a_conflict_and_changes_nothing() {
     let system = TestSystem::start().await;

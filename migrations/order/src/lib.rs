@@ -1,8 +1,10 @@
-//! The order subgraph's database schema: table orders and their lines.
+//! The order subgraph's database schema: table orders, their lines, and
+//! the tables' turns.
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_orders;
+mod m20261125_000002_create_table_turns;
 
 pub struct Migrator;
 
@@ -11,6 +13,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261124_000001_create_orders::Migration),
+            Box::new(m20261125_000002_create_table_turns::Migration),
             // Shared: the events this subgraph publishes and consumes.
             Box::new(salesync_common::events::migration::CreateOutbox),
             Box::new(salesync_common::events::migration::CreateProcessedEvents),

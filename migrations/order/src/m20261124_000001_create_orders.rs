@@ -18,7 +18,8 @@ impl MigrationTrait for Migration {
                     .col(string_len(Orders::Status, 16))
                     // Money: computed by the server from the lines, never sent by a client.
                     .col(big_integer(Orders::Total))
-                    // Bumped by every change: optimistic concurrency between terminals.
+                    // Bumped by every change: a terminal that sends the version it
+                    // read learns whether the order changed since.
                     .col(integer(Orders::Version))
                     .col(timestamp_with_time_zone(Orders::OpenedAt))
                     .col(timestamp_with_time_zone(Orders::UpdatedAt))
@@ -58,8 +59,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
         let db = manager.get_connection();
-        // At most one open order per table: two terminals opening the same
-        // table at once collide here, and the loser adds to the winner's order.
+        // At most one open order per table. Terminals take the table's turn
+        // before changing its order (table_turns), so none collides here;
+        // the index makes sure.
         db.execute_unprepared(
             "CREATE UNIQUE INDEX IF NOT EXISTS uq_orders_open_table \
              ON orders (store_id, table_no) WHERE status = 'OPEN'",

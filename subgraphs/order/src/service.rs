@@ -1,7 +1,9 @@
 //! What happens to a table's order. Every change is one transaction that
-//! also writes its event to the outbox; concurrent terminals are serialised
-//! by the order's `version` (a compare-and-set on every update) and by the
-//! one-open-order-per-table index.
+//! also writes its event to the outbox. Terminals at one table take turns:
+//! each change first takes the table's turn (a row lock, [`table_turns`]),
+//! so an addition always succeeds however many terminals touch the table,
+//! and only a caller that sent an `expectedVersion` can be told its view is
+//! stale.
 
 use std::collections::HashMap;
 
@@ -18,14 +20,11 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use crate::{
-    db::{self, order_lines, orders},
+    db::{self, order_lines, orders, table_turns},
     domain::{self, Change, Line, OrderStatus, Requested},
     snapshot::OrderSnapshot,
     upstream::Upstream,
 };
-
-/// How often a change is retried when another terminal changed the table first.
-const ATTEMPTS: usize = 8;
 
 #[derive(Clone)]
 pub struct Orders {
@@ -33,13 +32,6 @@ pub struct Orders {
     upstream: Upstream,
     outbox: OutboxSignal,
     clock: Clock,
-}
-
-/// The result of one optimistic attempt.
-enum Attempt {
-    Done(OrderSnapshot),
-    /// Another terminal changed the table in between: read again and retry.
-    Raced,
 }
 
 impl Orders {
@@ -81,18 +73,15 @@ impl Orders {
         // Refuse what cannot be ordered before touching the database; these
         // are also the lines of a new order.
         let new_lines = domain::add_lines(&[], requested, &menu)?;
-        self.retrying(|| async {
-            let txn = self.db.begin().await?;
-            match orders::open_at_table_locked(&txn, caller.store_id, table_no).await? {
-                None => self.open(txn, caller.store_id, table_no, &new_lines).await,
-                Some(order) => {
-                    let existing = lines_of(&txn, order.id).await?;
-                    let lines = domain::add_lines(&existing, requested, &menu)?;
-                    self.update(txn, order, &lines, Change::Changed).await
-                }
+        let txn = self.turn_at(caller.store_id, table_no).await?;
+        match orders::open_at_table(&txn, caller.store_id, table_no).await? {
+            None => self.open(txn, caller.store_id, table_no, &new_lines).await,
+            Some(order) => {
+                let existing = lines_of(&txn, order.id).await?;
+                let lines = domain::add_lines(&existing, requested, &menu)?;
+                self.update(txn, order, &lines, Change::Changed).await
             }
-        })
-        .await
+        }
     }
 
     /// Replaces the lines of the table's open order; no lines cancels it.
@@ -108,16 +97,12 @@ impl Orders {
             return self.cancel(caller, table_no, expected_version).await;
         }
         let (table_no, menu) = self.check_references(caller, table_no, requested).await?;
-        self.retrying(|| async {
-            let txn = self.db.begin().await?;
-            let order = open_or_not_found(&txn, caller.store_id, table_no).await?;
-            check_version(&order, expected_version)?;
-            let existing = lines_of(&txn, order.id).await?;
-            let lines = domain::replace_lines(&existing, requested, &menu)?;
-            let attempt = self.update(txn, order, &lines, Change::Changed).await?;
-            stale_is_conflict(attempt, expected_version)
-        })
-        .await
+        let txn = self.turn_at(caller.store_id, table_no).await?;
+        let order = open_or_not_found(&txn, caller.store_id, table_no).await?;
+        check_version(&order, expected_version)?;
+        let existing = lines_of(&txn, order.id).await?;
+        let lines = domain::replace_lines(&existing, requested, &menu)?;
+        self.update(txn, order, &lines, Change::Changed).await
     }
 
     /// Cancels the table's open order.
@@ -128,15 +113,11 @@ impl Orders {
         table_no: i32,
         expected_version: Option<i32>,
     ) -> Result<OrderSnapshot> {
-        self.retrying(|| async {
-            let txn = self.db.begin().await?;
-            let order = open_or_not_found(&txn, caller.store_id, table_no).await?;
-            check_version(&order, expected_version)?;
-            let lines = lines_of(&txn, order.id).await?;
-            let attempt = self.update(txn, order, &lines, Change::Cancelled).await?;
-            stale_is_conflict(attempt, expected_version)
-        })
-        .await
+        let txn = self.turn_at(caller.store_id, table_no).await?;
+        let order = open_or_not_found(&txn, caller.store_id, table_no).await?;
+        check_version(&order, expected_version)?;
+        let lines = lines_of(&txn, order.id).await?;
+        self.update(txn, order, &lines, Change::Cancelled).await
     }
 
     /// Closes the table's open order as paid by `sale_id` and returns the
@@ -152,27 +133,33 @@ impl Orders {
         sale_id: Uuid,
         (order_id, version): (Uuid, i32),
     ) -> Result<OrderSnapshot> {
-        self.retrying(|| async {
-            let txn = self.db.begin().await?;
-            // Lock first, then look for this sale's payment: a retry of the
-            // same sale that waited on the lock sees the payment it waited
-            // for, and returns it instead of finding the table closed.
-            let open = orders::open_at_table_locked(&txn, store_id, table_no).await?;
-            if let Some(paid) = orders::paid_by(&txn, store_id, sale_id).await? {
-                let mut paid = db::snapshots(&txn, vec![paid]).await?;
-                return Ok(Attempt::Done(paid.remove(0)));
-            }
-            let order = open.ok_or_else(|| no_open_order(table_no))?;
-            if order.id != order_id || order.version != version {
-                return Err(Error::conflict(
-                    "the table's order changed since it was read; check out again",
-                ));
-            }
-            let lines = lines_of(&txn, order.id).await?;
-            self.update(txn, order, &lines, Change::Paid { sale_id })
-                .await
-        })
-        .await
+        // The turn first, then this sale's payment: a retry of the same sale
+        // that waited for the turn sees the payment it waited for, and
+        // returns it instead of finding the table closed.
+        let txn = self.turn_at(store_id, table_no).await?;
+        if let Some(paid) = orders::paid_by(&txn, store_id, sale_id).await? {
+            let mut paid = db::snapshots(&txn, vec![paid]).await?;
+            return Ok(paid.remove(0));
+        }
+        let order = orders::open_at_table(&txn, store_id, table_no)
+            .await?
+            .ok_or_else(|| no_open_order(table_no))?;
+        if order.id != order_id || order.version != version {
+            return Err(Error::conflict(
+                "the table's order changed since it was read; check out again",
+            ));
+        }
+        let lines = lines_of(&txn, order.id).await?;
+        self.update(txn, order, &lines, Change::Paid { sale_id })
+            .await
+    }
+
+    /// Begins a transaction holding the table's turn: other changes to the
+    /// table wait until it ends.
+    async fn turn_at(&self, store_id: Uuid, table_no: i32) -> Result<DatabaseTransaction> {
+        let txn = self.db.begin().await?;
+        table_turns::take(&txn, store_id, table_no).await?;
+        Ok(txn)
     }
 
     /// Validates the table against the store and looks every item up at the
@@ -197,29 +184,14 @@ impl Orders {
         Ok((table_no, menu))
     }
 
-    async fn retrying<F, Fut>(&self, attempt: F) -> Result<OrderSnapshot>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<Attempt>>,
-    {
-        for _ in 0..ATTEMPTS {
-            if let Attempt::Done(order) = attempt().await? {
-                return Ok(order);
-            }
-        }
-        Err(Error::conflict(
-            "the table is being changed by another terminal; try again",
-        ))
-    }
-
-    /// Opens a new order at the table, unless another terminal just did.
+    /// Opens a new order at the table (whose turn `txn` holds).
     async fn open(
         &self,
         txn: DatabaseTransaction,
         store_id: Uuid,
         table_no: i32,
         lines: &[Line],
-    ) -> Result<Attempt> {
+    ) -> Result<OrderSnapshot> {
         let now = self.now();
         let order = orders::Model {
             id: Uuid::now_v7(),
@@ -233,23 +205,18 @@ impl Orders {
             closed_at: None,
             sale_id: None,
         };
-        if !orders::insert_open(&txn, &order).await? {
-            // Another terminal opened this table a moment ago: add to its order.
-            return Ok(Attempt::Raced);
-        }
-        self.finish(txn, order, lines, Change::Opened)
-            .await
-            .map(Attempt::Done)
+        orders::insert(&txn, &order).await?;
+        self.finish(txn, order, lines, Change::Opened).await
     }
 
-    /// Writes `order` with `lines` if nobody changed it since it was read.
+    /// Writes `order` with `lines` (the table's turn is `txn`'s).
     async fn update(
         &self,
         txn: DatabaseTransaction,
         order: orders::Model,
         lines: &[Line],
         change: Change,
-    ) -> Result<Attempt> {
+    ) -> Result<OrderSnapshot> {
         let now = self.now();
         let status = change.status();
         let next = orders::Model {
@@ -261,13 +228,9 @@ impl Orders {
             sale_id: change.sale_id(),
             ..order
         };
-        if !orders::compare_and_set(&txn, order.version, &next).await? {
-            return Ok(Attempt::Raced);
-        }
+        orders::update(&txn, &next).await?;
         order_lines::delete_of_order(&txn, next.id).await?;
-        self.finish(txn, next, lines, change)
-            .await
-            .map(Attempt::Done)
+        self.finish(txn, next, lines, change).await
     }
 
     /// Inserts the lines, writes the event, commits, wakes the relay.
@@ -339,6 +302,8 @@ impl Orders {
 #[async_trait]
 impl StoreRows for Orders {
     async fn remove(&self, txn: &DatabaseTransaction, store_id: Uuid) -> Result<u64> {
+        // The tables first, as every change takes them first.
+        table_turns::delete_of_store(txn, store_id).await?;
         delete_of_store::<orders::Entity, _>(txn, store_id).await
     }
 }
@@ -348,7 +313,7 @@ async fn open_or_not_found(
     store_id: Uuid,
     table_no: i32,
 ) -> Result<orders::Model> {
-    orders::open_at_table_locked(txn, store_id, table_no)
+    orders::open_at_table(txn, store_id, table_no)
         .await?
         .ok_or_else(|| no_open_order(table_no))
 }
@@ -378,15 +343,5 @@ fn check_version(order: &orders::Model, expected: Option<i32>) -> Result<()> {
             order.version
         ))),
         _ => Ok(()),
-    }
-}
-
-/// With an expected version, losing a race means the caller's view is stale.
-fn stale_is_conflict(attempt: Attempt, expected_version: Option<i32>) -> Result<Attempt> {
-    match (attempt, expected_version) {
-        (Attempt::Raced, Some(expected)) => Err(Error::conflict(format!(
-            "the order changed on another terminal (version {expected} expected); reload it"
-        ))),
-        (attempt, _) => Ok(attempt),
     }
 }

@@ -3,18 +3,12 @@
 
 pub mod order_lines;
 pub mod orders;
+pub mod table_turns;
 
-use salesync_common::{Result, error::UniqueIndex};
+use salesync_common::Result;
 use sea_orm::ConnectionTrait;
 
 use crate::snapshot::OrderSnapshot;
-
-/// One open order per table.
-pub const UQ_ORDERS_OPEN_TABLE: UniqueIndex = UniqueIndex {
-    name: "uq_orders_open_table",
-    table: "orders",
-    columns: &["store_id", "table_no"],
-};
 
 /// The orders with their lines: one statement for every order's lines.
 pub async fn snapshots<C: ConnectionTrait>(

@@ -1,10 +1,9 @@
 //! The `orders` table and its queries. Every query is scoped to one store.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{Result, db::of_store};
-use sea_orm::{DbBackend, QueryOrder, QuerySelect, entity::prelude::*, sea_query::Expr};
+use salesync_common::{Error, Result, db::of_store};
+use sea_orm::{QueryOrder, entity::prelude::*, sea_query::Expr};
 
-use super::UQ_ORDERS_OPEN_TABLE;
 use crate::domain::OrderStatus;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -41,24 +40,6 @@ pub async fn open_at_table<C: ConnectionTrait>(
         .filter(Column::Status.eq(OrderStatus::Open))
         .one(db)
         .await?)
-}
-
-/// The table's open order, locked until the transaction ends (PostgreSQL
-/// `FOR UPDATE`): terminals changing one table wait for each other instead
-/// of racing. SQLite, which lets one writer at a time anyway, reads it plainly.
-pub async fn open_at_table_locked<C: ConnectionTrait>(
-    db: &C,
-    store_id: Uuid,
-    table_no: i32,
-) -> Result<Option<Model>> {
-    let query = of_store::<Entity>(store_id)
-        .filter(Column::TableNo.eq(table_no))
-        .filter(Column::Status.eq(OrderStatus::Open));
-    let query = match db.get_database_backend() {
-        DbBackend::Postgres => query.lock_exclusive(),
-        _ => query,
-    };
-    Ok(query.one(db).await?)
 }
 
 /// Every open order of the store, by table number.
@@ -103,23 +84,17 @@ pub async fn paid_by<C: ConnectionTrait>(
         .await?)
 }
 
-/// Inserts a new open order; false when the table already has one (another
-/// terminal opened it a moment ago: the unique index decides).
-pub async fn insert_open<C: ConnectionTrait>(db: &C, order: &Model) -> Result<bool> {
-    match ActiveModel::from(order.clone()).insert(db).await {
-        Ok(_) => Ok(true),
-        Err(e) if UQ_ORDERS_OPEN_TABLE.is_violated_by(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+/// Inserts a new open order. Its table's turn is held, so the table has no
+/// other open order; the unique index on open tables makes sure.
+pub async fn insert<C: ConnectionTrait>(db: &C, order: &Model) -> Result<()> {
+    ActiveModel::from(order.clone()).insert(db).await?;
+    Ok(())
 }
 
-/// Writes `next` over the order if it is still at `expected_version`;
-/// false when another terminal changed it first.
-pub async fn compare_and_set<C: ConnectionTrait>(
-    db: &C,
-    expected_version: i32,
-    next: &Model,
-) -> Result<bool> {
+/// Writes `next` over the order, read at the version before while the
+/// table's turn was held: nobody can have changed it since, and the
+/// version in the filter makes sure.
+pub async fn update<C: ConnectionTrait>(db: &C, next: &Model) -> Result<()> {
     let updated = Entity::update_many()
         .col_expr(Column::Total, Expr::value(next.total))
         .col_expr(Column::Status, Expr::value(next.status))
@@ -128,8 +103,14 @@ pub async fn compare_and_set<C: ConnectionTrait>(
         .col_expr(Column::ClosedAt, Expr::value(next.closed_at))
         .col_expr(Column::SaleId, Expr::value(next.sale_id))
         .filter(Column::Id.eq(next.id))
-        .filter(Column::Version.eq(expected_version))
+        .filter(Column::Version.eq(next.version - 1))
         .exec(db)
         .await?;
-    Ok(updated.rows_affected == 1)
+    if updated.rows_affected != 1 {
+        return Err(Error::internal(anyhow::anyhow!(
+            "order {} changed while its table's turn was held",
+            next.id
+        )));
+    }
+    Ok(())
 }
