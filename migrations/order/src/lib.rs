@@ -1,10 +1,11 @@
-//! The order subgraph's database schema: table orders, their lines, and
-//! the tables' turns.
+//! The order subgraph's database schema: table orders, their lines, the
+//! tables' turns, and the copy of each store's facts.
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_orders;
 mod m20261125_000002_create_table_turns;
+mod m20261125_000003_create_store_facts;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_orders::Migration),
             Box::new(m20261125_000002_create_table_turns::Migration),
+            Box::new(m20261125_000003_create_store_facts::Migration),
             // Shared: the events this subgraph publishes and consumes.
             Box::new(salesync_common::events::migration::CreateOutbox),
             Box::new(salesync_common::events::migration::CreateProcessedEvents),

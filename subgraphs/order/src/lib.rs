@@ -5,7 +5,7 @@
 //! - `service`: every change to an order, in one transaction with its event
 //! - `domain`: lines, quantities, merging, totals, statuses
 //! - `db`: the tables and their queries, through sea-orm
-//! - `events`: the `tableChanged` feed; a deleted store's orders go with it
+//! - `events`: the `tableChanged` feed; the copy of each store's facts
 //! - `upstream`: the item and store subgraphs, asked on the caller's behalf
 //! - `internal`: the pay endpoint for the sale subgraph
 
@@ -45,15 +45,16 @@ impl Subgraph for Order {
     async fn build(parts: Builder, sections: OrderSections) -> anyhow::Result<Application> {
         let upstream = Upstream::new(sections.upstream);
         let clock = parts.settings().clock.clone();
-        let orders = Orders::new(parts.db(), upstream.clone(), parts.outbox(), clock);
+        let orders = Orders::new(parts.db(), upstream, parts.outbox(), clock);
         let feed = OrderFeed::default();
         let verifier = parts.token_verifier();
-        let schema = schema::build(OrderState::new(orders.clone(), upstream, feed.clone()));
+        let schema = schema::build(OrderState::new(orders.clone(), feed.clone()));
         let internal_key = parts.settings().internal_key.clone();
         let routes = salesync_common::graphql::routes(schema, verifier.clone())
             .merge(internal::routes(orders.clone(), verifier, internal_key));
         let bus = parts.bus();
         parts
+            .consume(topics::STORES, events::StoreFactsCopy)
             .follow_store_access(orders)
             .task("order-feed", move |stop| {
                 feed.run(bus, topics::ORDERS, events::order_of, stop)

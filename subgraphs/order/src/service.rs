@@ -20,10 +20,10 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use crate::{
-    db::{self, order_lines, orders, table_turns},
+    db::{self, order_lines, orders, store_facts, table_turns},
     domain::{self, Change, Line, OrderStatus, Requested},
     snapshot::OrderSnapshot,
-    upstream::Upstream,
+    upstream::{StoreFacts, Upstream},
 };
 
 #[derive(Clone)]
@@ -162,6 +162,24 @@ impl Orders {
         Ok(txn)
     }
 
+    /// What orders need of the caller's store: the copy its events keep,
+    /// else (its event has not arrived yet) asked of the store subgraph.
+    pub async fn store_facts(&self, caller: &Acting) -> Result<StoreFacts> {
+        match store_facts::find(&self.db, caller.store_id).await? {
+            Some(copy) => Ok(copy),
+            None => self.ask_store(caller).await,
+        }
+    }
+
+    /// Asks the store subgraph, and keeps the answer unless a newer event
+    /// arrived meanwhile.
+    async fn ask_store(&self, caller: &Acting) -> Result<StoreFacts> {
+        let asked = self.upstream.store(caller).await?;
+        // Event times are the wall clock's, so this is too.
+        store_facts::upsert(&self.db, caller.store_id, &asked, Utc::now()).await?;
+        Ok(asked)
+    }
+
     /// Validates the table against the store and looks every item up at the
     /// item subgraph, before anything is written.
     async fn check_references(
@@ -171,11 +189,17 @@ impl Orders {
         requested: &[Requested],
     ) -> Result<(i32, HashMap<Uuid, domain::MenuItem>)> {
         let ids: Vec<Uuid> = requested.iter().map(|r| r.item_id).collect();
-        let (store, menu) = tokio::try_join!(
-            self.upstream.store(caller),
-            self.upstream.menu(caller, &ids)
-        )?;
-        let table_no = domain::table_no("tableNo", table_no, store.table_count)?;
+        let (store, menu) =
+            tokio::try_join!(self.store_facts(caller), self.upstream.menu(caller, &ids))?;
+        let table_no = match domain::table_no("tableNo", table_no, store.table_count) {
+            Ok(table_no) => table_no,
+            // The copy can lag a change the owner made a moment ago: ask
+            // the store subgraph before refusing the table.
+            Err(refused) => {
+                let asked = self.ask_store(caller).await?;
+                domain::table_no("tableNo", table_no, asked.table_count).map_err(|_| refused)?
+            }
+        };
         if let Some(missing) = ids.iter().position(|id| !menu.contains_key(id)) {
             return Err(Error::not_found(format!(
                 "no such item: lines[{missing}].itemId"
@@ -304,6 +328,7 @@ impl StoreRows for Orders {
     async fn remove(&self, txn: &DatabaseTransaction, store_id: Uuid) -> Result<u64> {
         // The tables first, as every change takes them first.
         table_turns::delete_of_store(txn, store_id).await?;
+        delete_of_store::<store_facts::Entity, _>(txn, store_id).await?;
         delete_of_store::<orders::Entity, _>(txn, store_id).await
     }
 }

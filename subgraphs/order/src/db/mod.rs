@@ -3,6 +3,7 @@
 
 pub mod order_lines;
 pub mod orders;
+pub mod store_facts;
 pub mod table_turns;
 
 use salesync_common::Result;

@@ -14,24 +14,22 @@ pub use query::Query;
 pub use subscription::Subscription;
 pub use types::Order;
 
-use crate::{events::OrderFeed, service::Orders, upstream::Upstream};
+use crate::{events::OrderFeed, service::Orders};
 
 pub type OrderSchema = Schema<Query, Mutation, Subscription>;
 
 /// What resolvers need, placed in the schema's data.
 pub struct OrderState {
     pub orders: Orders,
-    pub upstream: Upstream,
     pub feed: OrderFeed,
     pub loader: DataLoader<ByIds<query::OrdersById>>,
 }
 
 impl OrderState {
-    pub fn new(orders: Orders, upstream: Upstream, feed: OrderFeed) -> Self {
+    pub fn new(orders: Orders, feed: OrderFeed) -> Self {
         OrderState {
             loader: by_ids(query::OrdersById(orders.clone())),
             orders,
-            upstream,
             feed,
         }
     }

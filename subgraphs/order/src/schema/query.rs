@@ -46,7 +46,7 @@ impl Query {
     ) -> Result<Vec<Order>> {
         let state = ctx.data_unchecked::<OrderState>();
         let caller = ctx.acting()?;
-        let store = state.upstream.store(&caller).await?;
+        let store = state.orders.store_facts(&caller).await?;
         let calendar = BusinessCalendar::new(&store.timezone, store.closeout_hour)?;
         let (start, end) = calendar.range(from.0, to.0)?;
         let orders = state
