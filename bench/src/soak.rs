@@ -16,7 +16,7 @@ use std::{
 
 use anyhow::Context;
 use salesync_tests::{
-    Client, OwnBroker, TestBus, TestSystem, WsSubscription,
+    Client, OwnBroker, Shop, TestBus, TestSystem, WsSubscription,
     restaurant::{Log, Terminal, balanced_books},
     today,
 };
@@ -28,8 +28,7 @@ use crate::{
     report::{Samples, Section, machine, ms},
 };
 
-pub(crate) const SUBGRAPHS: [&str; 6] =
-    ["store", "item", "order", "sale", "dashboard", "consulting"];
+const SUBGRAPHS: [&str; 6] = ["store", "item", "order", "sale", "dashboard", "consulting"];
 /// How often memory is read and progress shown.
 const INTERVAL: Duration = Duration::from_secs(10);
 /// Memory counts as flat when it grew less than this from the end of the
@@ -43,17 +42,7 @@ const CONSULT: &str =
     "mutation($f: Date!, $t: Date!) { requestConsulting(from: $f, to: $t) { id } }";
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
-    eprintln!("starting the system: a broker, every subgraph as a process, the router...");
-    let broker = OwnBroker::start().await;
-    let mut system = TestSystem::start_with(salesync_tests::Options {
-        bus: TestBus::KafkaAt(broker.port()),
-        ..salesync_tests::Options::default()
-    })
-    .await;
-    let shop = korean_restaurant(&system, 12).await;
-    for subgraph in SUBGRAPHS {
-        system.run_as_process(subgraph).await;
-    }
+    let (_broker, system, shop) = restaurant_of_processes(12).await;
     let processes = system.process_ids();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let mut memory = Memory::new(&processes);
@@ -220,6 +209,24 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         markdown,
         problems,
     })
+}
+
+/// A tansu broker; the system on it with every subgraph its own process
+/// behind the router; and a Korean restaurant with `items` dishes (costs
+/// set). The broker stops when its handle is dropped.
+pub(crate) async fn restaurant_of_processes(items: usize) -> (OwnBroker, TestSystem, Shop) {
+    eprintln!("starting the system: a broker, every subgraph as a process, the router...");
+    let broker = OwnBroker::start().await;
+    let mut system = TestSystem::start_with(salesync_tests::Options {
+        bus: TestBus::KafkaAt(broker.port()),
+        ..salesync_tests::Options::default()
+    })
+    .await;
+    let shop = korean_restaurant(&system, items).await;
+    for subgraph in SUBGRAPHS {
+        system.run_as_process(subgraph).await;
+    }
+    (broker, system, shop)
 }
 
 /// Moves what the calls took since the last time from the log into

@@ -19,15 +19,14 @@ use std::{
 };
 
 use anyhow::Context;
-use salesync_tests::{Client, OwnBroker, TestBus, TestSystem, restaurant::Log};
+use salesync_tests::{Client, restaurant::Log};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     Options,
-    dashboard::korean_restaurant,
     report::{Samples, Section, machine, ms},
-    soak::SUBGRAPHS,
+    soak::restaurant_of_processes,
 };
 
 const LEVELS: [usize; 3] = [10, 50, 200];
@@ -45,14 +44,7 @@ struct Row {
 }
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
-    eprintln!("starting the system: a broker, every subgraph as a process, the router...");
-    let broker = OwnBroker::start().await;
-    let mut system = TestSystem::start_with(salesync_tests::Options {
-        bus: TestBus::KafkaAt(broker.port()),
-        ..salesync_tests::Options::default()
-    })
-    .await;
-    let shop = korean_restaurant(&system, 12).await;
+    let (_broker, _system, shop) = restaurant_of_processes(12).await;
     shop.client
         .query(
             "mutation { updateStore(input: { tableCount: 200 }) { tableCount } }",
@@ -60,9 +52,6 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         )
         .await
         .data_or_panic();
-    for subgraph in SUBGRAPHS {
-        system.run_as_process(subgraph).await;
-    }
     tokio::time::sleep(Duration::from_secs(3)).await;
 
     let seconds = Duration::from_secs(options.seconds);
