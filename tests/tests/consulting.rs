@@ -141,7 +141,25 @@ async fn the_built_in_analysts_advice_arrives_over_the_subscription_also_after_i
     );
     assert!(!last["completedAt"].is_null());
 
-    // Subscribed after the end: the result at once, then complete.
+    // Subscribed after the end was recorded (the live feed can be a moment
+    // ahead of the dashboard's stored copy): the result at once, then complete.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while shop
+        .client
+        .query(
+            "query($id: ID!) { consultingResult(requestId: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await
+        .data_or_panic()["consultingResult"]["status"]
+        != "COMPLETED"
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the end was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let again = follow(&system, &shop.token, &id).await;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0], *last);
