@@ -13,8 +13,15 @@
 //! - `writes`: `placeOrder` and `checkout` through the router at 10, 50 and
 //!   200 concurrent clients, every subgraph its own process; no call may
 //!   fail.
+//! - `reads`: the menu (one subgraph) through the router and straight to
+//!   the item subgraph, at 10 and 50 clients.
+//! - `fanout`: `tableChanged` from the mutation's reply to 1,000
+//!   subscribers through the router.
 
+mod clients;
 mod dashboard;
+mod fanout;
+mod reads;
 mod report;
 mod soak;
 mod writes;
@@ -39,7 +46,9 @@ pub struct Options {
 fn usage() -> &'static str {
     "usage: salesync-bench dashboard [--orders N] [--iterations N] [--out FILE]\n       \
      salesync-bench soak [--seconds N] [--terminals N] [--out FILE]\n       \
-     salesync-bench writes [--seconds N] [--out FILE]"
+     salesync-bench writes [--seconds N] [--out FILE]\n       \
+     salesync-bench reads [--seconds N] [--out FILE]\n       \
+     salesync-bench fanout [--out FILE]"
 }
 
 #[tokio::main]
@@ -49,8 +58,9 @@ async fn main() -> anyhow::Result<()> {
     let mut options = Options {
         orders: 50_000,
         iterations: 300,
-        // The soak's; `writes` runs each of its six rows for 15 s unless told.
-        seconds: if scenario == "writes" { 15 } else { 300 },
+        // The soak's; `writes` and `reads` run each of their rows for 15 s
+        // unless told.
+        seconds: if scenario == "soak" { 300 } else { 15 },
         terminals: 12,
         out: None,
     };
@@ -77,6 +87,8 @@ async fn main() -> anyhow::Result<()> {
         "dashboard" => dashboard::run(&options).await?,
         "soak" => soak::run(&options).await?,
         "writes" => writes::run(&options).await?,
+        "reads" => reads::run(&options).await?,
+        "fanout" => fanout::run(&options).await?,
         _ => anyhow::bail!("unknown scenario {scenario:?}; {}", usage()),
     };
     println!("\n{}", section.markdown);

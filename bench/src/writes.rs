@@ -9,39 +9,22 @@
 //! - `checkout`: each client owns a table (the store has 200), orders one
 //!   dish there and pays it by card with a fresh idempotency key.
 
-use std::{
-    collections::BTreeMap,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
-use anyhow::Context;
 use salesync_tests::{Client, restaurant::Log};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     Options,
-    report::{Samples, Section, machine, ms},
+    clients::for_a_while,
+    report::{Section, machine, ms},
     soak::restaurant_of_processes,
 };
 
 const LEVELS: [usize; 3] = [10, 50, 200];
 const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { id total } }";
 const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) { id amount } }";
-
-/// One operation at one level of concurrency.
-struct Row {
-    operation: &'static str,
-    clients: usize,
-    calls: usize,
-    seconds: f64,
-    samples: Samples,
-    errors: BTreeMap<String, u32>,
-}
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
     let (_broker, _system, shop) = restaurant_of_processes(12).await;
@@ -57,21 +40,27 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     let seconds = Duration::from_secs(options.seconds);
     let mut rows = Vec::new();
     for clients in LEVELS {
-        for operation in ["placeOrder", "checkout"] {
-            eprintln!(
-                "{operation}: {clients} clients for {} s...",
-                seconds.as_secs()
-            );
-            let row = load(&shop.client, &shop.items, operation, clients, seconds).await?;
-            eprintln!(
-                "  {:.0} calls/s, p50 {} ms, p99 {} ms, failed: {:?}",
-                row.calls as f64 / row.seconds,
-                ms(row.samples.median()),
-                ms(row.samples.percentile(99.0)),
-                row.errors
-            );
-            rows.push(row);
-        }
+        let (client, items) = (shop.client.clone(), shop.items.clone());
+        rows.push(
+            for_a_while("placeOrder", "router", clients, seconds, move |n, log| {
+                let (client, item) = (client.clone(), items[n % items.len()].clone());
+                async move {
+                    // The clients share the 12 tables.
+                    let table = (n % 12) as i64 + 1;
+                    let variables = json!({ "t": table, "i": item });
+                    let _ = log.call("placeOrder", &client, PLACE, variables).await;
+                }
+            })
+            .await?,
+        );
+        let (client, items) = (shop.client.clone(), shop.items.clone());
+        rows.push(
+            for_a_while("checkout", "router", clients, seconds, move |n, log| {
+                let (client, item) = (client.clone(), items[n % items.len()].clone());
+                async move { pay_one(&client, &log, (n + 1) as i64, &item).await }
+            })
+            .await?,
+        );
     }
 
     let mut problems = Vec::new();
@@ -79,7 +68,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         "| operation | clients | calls | per second | failed | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|\n",
     );
     for row in &rows {
-        let failed: u32 = row.errors.values().sum();
+        let failed = row.failed();
         if failed > 0 {
             problems.push(format!(
                 "{} at {} clients: {:?}",
@@ -90,8 +79,8 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
             "| {} | {} | {} | {:.0} | {failed} | {} | {} |\n",
             row.operation,
             row.clients,
-            row.calls,
-            row.calls as f64 / row.seconds,
+            row.samples.len(),
+            row.per_second(),
             ms(row.samples.median()),
             ms(row.samples.percentile(99.0)),
         ));
@@ -123,62 +112,6 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         name: "writes",
         markdown,
         problems,
-    })
-}
-
-/// `clients` clients calling `operation` back to back for `duration`.
-async fn load(
-    client: &Client,
-    items: &[String],
-    operation: &'static str,
-    clients: usize,
-    duration: Duration,
-) -> anyhow::Result<Row> {
-    let log = Arc::new(Log::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let tasks: Vec<_> = (0..clients)
-        .map(|n| {
-            let (client, log, stop) = (client.clone(), log.clone(), stop.clone());
-            let item = items[n % items.len()].clone();
-            tokio::spawn(async move {
-                while !stop.load(Ordering::Relaxed) {
-                    match operation {
-                        "placeOrder" => {
-                            let table = (n % 12) as i64 + 1;
-                            let _ = log
-                                .call(operation, &client, PLACE, json!({ "t": table, "i": item }))
-                                .await;
-                        }
-                        _ => pay_one(&client, &log, (n + 1) as i64, &item).await,
-                    }
-                }
-            })
-        })
-        .collect();
-    let started = Instant::now();
-    tokio::time::sleep(duration).await;
-    stop.store(true, Ordering::Relaxed);
-    for task in tasks {
-        task.await.context("a client failed")?;
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let mut samples = Samples::default();
-    for took in log.take_latencies().remove(operation).unwrap_or_default() {
-        samples.push(took);
-    }
-    let errors = log
-        .errors()
-        .into_iter()
-        .filter(|((op, _), _)| *op == operation)
-        .map(|((_, code), n)| (code, n))
-        .collect();
-    Ok(Row {
-        operation,
-        clients,
-        calls: samples.len(),
-        seconds,
-        samples,
-        errors,
     })
 }
 

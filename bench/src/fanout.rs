@@ -1,0 +1,162 @@
+//! `tableChanged` from the mutation's reply to 1,000 subscribers, through
+//! the router, with every subgraph its own process on PostgreSQL and the
+//! broker. Every subscriber follows the store's tables over
+//! graphql-transport-ws; a terminal changes a table every 500 ms. For each
+//! change, the time from `placeOrder`'s reply to each subscriber's message.
+
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use salesync_tests::WsSubscription;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::{
+    Options,
+    report::{Samples, Section, machine, ms},
+    soak::restaurant_of_processes,
+};
+
+const SUBSCRIBERS: usize = 1_000;
+const CHANGES: usize = 20;
+const TABLES: &str = "subscription { tableChanged { tableNo version } }";
+const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { tableNo version } }";
+
+/// One message a subscriber received: which change, and when.
+struct Heard {
+    table: i64,
+    version: i64,
+    at: Instant,
+}
+
+pub async fn run(_options: &Options) -> anyhow::Result<Section> {
+    let (_broker, system, shop) = restaurant_of_processes(12).await;
+    let url = system.router_ws_url();
+
+    eprintln!("connecting {SUBSCRIBERS} subscribers through the router...");
+    let (heard_tx, mut heard_rx) = mpsc::unbounded_channel::<Heard>();
+    let mut connected = 0;
+    for batch in (0..SUBSCRIBERS).collect::<Vec<_>>().chunks(50) {
+        let subscriptions = join_all(
+            batch
+                .iter()
+                .map(|_| WsSubscription::start(&url, &shop.token, TABLES)),
+        )
+        .await;
+        for mut subscription in subscriptions {
+            connected += 1;
+            let heard = heard_tx.clone();
+            tokio::spawn(async move {
+                while let Some(data) = subscription.next_data(Duration::from_secs(30)).await {
+                    let change = &data["tableChanged"];
+                    let message = Heard {
+                        table: change["tableNo"].as_i64().unwrap_or_default(),
+                        version: change["version"].as_i64().unwrap_or_default(),
+                        at: Instant::now(),
+                    };
+                    if heard.send(message).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    }
+    drop(heard_tx);
+
+    // A first change every subscriber must hear: all are following.
+    let place = |table: i64| {
+        let (client, item) = (shop.client.clone(), shop.items[0].clone());
+        async move {
+            let reply = client
+                .query(PLACE, json!({ "t": table, "i": item }))
+                .await
+                .data_or_panic()["placeOrder"]
+                .clone();
+            let version = reply["version"].as_i64().expect("a version");
+            (table, version, Instant::now())
+        }
+    };
+    let (table, version, _) = place(1).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut ready: usize = 0;
+    while ready < connected && Instant::now() < deadline {
+        if let Ok(Some(heard)) = tokio::time::timeout(Duration::from_secs(1), heard_rx.recv()).await
+            && heard.table == table
+            && heard.version == version
+        {
+            ready += 1;
+        }
+    }
+    eprintln!(
+        "{ready} of {connected} subscribers heard the first change; measuring {CHANGES} changes..."
+    );
+
+    let mut sent = Vec::new();
+    for n in 0..CHANGES {
+        sent.push(place((n % 11) as i64 + 2).await);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let mut heard = Vec::new();
+    let quiet = Instant::now() + Duration::from_secs(5);
+    while let Ok(Some(message)) = tokio::time::timeout_at(quiet.into(), heard_rx.recv()).await {
+        heard.push(message);
+    }
+
+    let mut all = Samples::default();
+    let mut last = Samples::default();
+    let mut missing = 0;
+    for (table, version, replied) in &sent {
+        let times: Vec<Duration> = heard
+            .iter()
+            .filter(|h| h.table == *table && h.version == *version)
+            .map(|h| h.at.saturating_duration_since(*replied))
+            .collect();
+        missing += ready.saturating_sub(times.len());
+        if let Some(slowest) = times.iter().max() {
+            last.push(*slowest);
+        }
+        for time in times {
+            all.push(time);
+        }
+    }
+    let mut problems = Vec::new();
+    if ready < SUBSCRIBERS {
+        problems.push(format!("{ready} of {SUBSCRIBERS} subscribers followed"));
+    }
+    if missing > 0 {
+        problems.push(format!("{missing} deliveries missing"));
+    }
+    eprintln!(
+        "p50 {} ms, p99 {} ms; last subscriber p99 {} ms; missing {missing}",
+        ms(all.median()),
+        ms(all.percentile(99.0)),
+        ms(last.percentile(99.0))
+    );
+    let markdown = format!(
+        "## Fan-out: tableChanged to {SUBSCRIBERS} subscribers\n\n\
+         - Machine: {machine}\n\
+         - Command: `scripts/bench fanout` (release builds; PostgreSQL on 127.0.0.1; a tansu \
+           broker; each subgraph its own process behind the router; the subscribers in the \
+           load generator on the same 2 cores)\n\
+         - Run: {date}\n\
+         - Load: {SUBSCRIBERS} graphql-transport-ws clients subscribed to `tableChanged` through \
+           the router with the owner's token ({ready} followed); {CHANGES} `placeOrder` calls, \
+           one every 500 ms. Time from the mutation's reply to each subscriber's message.\n\n\
+         | deliveries | missing | p50 ms | p99 ms | slowest subscriber per change, p50 ms | p99 ms |\n\
+         |---|---|---|---|---|---|\n\
+         | {delivered} | {missing} | {p50} | {p99} | {last50} | {last99} |\n\n\
+         Goal: p99 under 100 ms from the reply to the last subscriber.\n",
+        machine = machine(),
+        date = chrono::Utc::now().date_naive(),
+        delivered = all.len(),
+        p50 = ms(all.median()),
+        p99 = ms(all.percentile(99.0)),
+        last50 = ms(last.median()),
+        last99 = ms(last.percentile(99.0)),
+    );
+    Ok(Section {
+        name: "fanout",
+        markdown,
+        problems,
+    })
+}
