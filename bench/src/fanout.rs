@@ -47,8 +47,12 @@ pub async fn run(_options: &Options) -> anyhow::Result<Section> {
             connected += 1;
             let heard = heard_tx.clone();
             tokio::spawn(async move {
-                while let Some(data) = subscription.next_data(Duration::from_secs(30)).await {
-                    let change = &data["tableChanged"];
+                // Until the stream ends, errs (the system stopping) or is quiet.
+                while let Some(message) = subscription.next_message(Duration::from_secs(30)).await {
+                    if message["type"] != "next" || !message["payload"]["errors"].is_null() {
+                        return;
+                    }
+                    let change = &message["payload"]["data"]["tableChanged"];
                     let message = Heard {
                         table: change["tableNo"].as_i64().unwrap_or_default(),
                         version: change["version"].as_i64().unwrap_or_default(),
