@@ -129,7 +129,7 @@ impl KafkaBus {
         format!("{}{topic}", self.settings.namespace)
     }
 
-    fn consumer(&self, group: &str, reset: &str) -> anyhow::Result<StreamConsumer> {
+    fn consumer(&self, group: &str, reset: &str, wait: Wait) -> anyhow::Result<StreamConsumer> {
         ClientConfig::new()
             .set("bootstrap.servers", &self.settings.brokers)
             .set("client.id", &self.client_id)
@@ -145,6 +145,7 @@ impl KafkaBus {
             // drops this consumer meanwhile (see the module's notes).
             .set("reconnect.backoff.ms", "3000")
             .set("reconnect.backoff.max.ms", "10000")
+            .set("fetch.wait.max.ms", wait.fetch_wait_ms())
             .create()
             .context("failed to create a Kafka consumer")
     }
@@ -234,8 +235,11 @@ impl EventBus for KafkaBus {
         let name = self.topic(topic);
         let consumer = match &delivery {
             Delivery::Group(group) => {
-                let consumer =
-                    self.consumer(&format!("{}{group}", self.settings.namespace), "earliest")?;
+                let consumer = self.consumer(
+                    &format!("{}{group}", self.settings.namespace),
+                    "earliest",
+                    Wait::Patient,
+                )?;
                 consumer
                     .subscribe(&[&name])
                     .with_context(|| format!("failed to subscribe to {name}"))?;
@@ -250,6 +254,7 @@ impl EventBus for KafkaBus {
                 let consumer = self.consumer(
                     &format!("salesync-broadcast-{}", Uuid::new_v4()),
                     "earliest",
+                    Wait::Live,
                 )?;
                 let consumer = Arc::new(consumer);
                 let assigned = consumer.clone();
@@ -278,6 +283,27 @@ impl EventBus for KafkaBus {
         })
         .await
         .unwrap_or_else(|e| Err(format!("kafka: {e}")))
+    }
+}
+
+/// How long a fetch may wait at the broker for new messages. A broker that
+/// does not answer a waiting fetch as soon as a message arrives (tansu 0.6
+/// waits the whole time) adds up to this much to every event's delivery.
+#[derive(Clone, Copy)]
+enum Wait {
+    /// Read models and work: librdkafka's default, few requests.
+    Patient,
+    /// Feeds a person is watching (a terminal's `tableChanged`): short, at
+    /// the price of more fetches while nothing happens.
+    Live,
+}
+
+impl Wait {
+    fn fetch_wait_ms(self) -> &'static str {
+        match self {
+            Wait::Patient => "500",
+            Wait::Live => "20",
+        }
     }
 }
 
