@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use rdkafka::{
     ClientConfig, Message as _, Offset, TopicPartitionList,
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
-    client::DefaultClientContext,
+    client::{Client, ClientContext, DefaultClientContext},
     consumer::{CommitMode, Consumer, StreamConsumer},
     error::RDKafkaErrorCode,
     message::{Header, Headers, OwnedHeaders},
@@ -200,29 +200,9 @@ impl EventBus for KafkaBus {
     async fn ends(&self, topic: &str) -> anyhow::Result<Vec<Position>> {
         let producer = self.producer();
         let name = self.topic(topic);
-        tokio::task::spawn_blocking(move || {
-            let client = producer.client();
-            let metadata = client
-                .fetch_metadata(Some(&name), Timeout::After(METADATA_TIMEOUT))
-                .with_context(|| format!("failed to read the partitions of {name}"))?;
-            let mut ends = Vec::new();
-            for partition in metadata
-                .topics()
-                .iter()
-                .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-            {
-                let (_, high) = client
-                    .fetch_watermarks(&name, partition, Timeout::After(METADATA_TIMEOUT))
-                    .with_context(|| format!("failed to read the end of {name}/{partition}"))?;
-                ends.push(Position {
-                    partition,
-                    offset: high,
-                });
-            }
-            Ok(ends)
-        })
-        .await
-        .context("reading the topic's ends panicked")?
+        tokio::task::spawn_blocking(move || partition_ends(producer.client(), &name))
+            .await
+            .context("reading the topic's ends panicked")?
     }
 
     async fn subscribe(
@@ -322,21 +302,37 @@ fn new_producer(settings: &KafkaSettings, client_id: &str) -> anyhow::Result<Fut
         .context("failed to create the Kafka producer")
 }
 
-/// Assigns every partition of `topic` at its current end offset.
-fn assign_at_end(consumer: &StreamConsumer, topic: &str) -> anyhow::Result<()> {
-    let metadata = consumer
+/// The offset the next message of each of `topic`'s partitions will get
+/// (blocking).
+fn partition_ends<C: ClientContext>(
+    client: &Client<C>,
+    topic: &str,
+) -> anyhow::Result<Vec<Position>> {
+    let metadata = client
         .fetch_metadata(Some(topic), Timeout::After(METADATA_TIMEOUT))
         .with_context(|| format!("failed to read the partitions of {topic}"))?;
-    let mut assignment = TopicPartitionList::new();
+    let mut ends = Vec::new();
     for partition in metadata
         .topics()
         .iter()
         .flat_map(|t| t.partitions().iter().map(|p| p.id()))
     {
-        let (_, high) = consumer
+        let (_, high) = client
             .fetch_watermarks(topic, partition, Timeout::After(METADATA_TIMEOUT))
             .with_context(|| format!("failed to read the end of {topic}/{partition}"))?;
-        assignment.add_partition_offset(topic, partition, Offset::Offset(high))?;
+        ends.push(Position {
+            partition,
+            offset: high,
+        });
+    }
+    Ok(ends)
+}
+
+/// Assigns every partition of `topic` at its current end offset.
+fn assign_at_end(consumer: &StreamConsumer, topic: &str) -> anyhow::Result<()> {
+    let mut assignment = TopicPartitionList::new();
+    for end in partition_ends(consumer.client(), topic)? {
+        assignment.add_partition_offset(topic, end.partition, Offset::Offset(end.offset))?;
     }
     anyhow::ensure!(assignment.count() > 0, "topic {topic} has no partitions");
     consumer

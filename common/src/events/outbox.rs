@@ -281,7 +281,7 @@ impl Relay {
         let mut topics: Vec<&str> = known.iter().map(|p| p.topic.as_str()).collect();
         topics.sort_unstable();
         topics.dedup();
-        let mut replayed = 0;
+        let (mut replayed, mut rewritten) = (0, false);
         for topic in topics {
             let ends = self.bus.ends(topic).await?;
             let lost = known.iter().filter(|p| p.topic == topic).find(|p| {
@@ -297,12 +297,19 @@ impl Relay {
                     "the broker's log ends before the events published there: it lost them; publishing every kept event of the topic again"
                 );
                 replayed += self.replay(txn, topic).await?;
+                rewritten = true;
             }
         }
-        watch.next = positions::Entity::find()
-            .all(txn)
-            .await
-            .context("failed to read the outbox positions")?
+        // A replay rewrote the positions; otherwise they are as read.
+        let current = if rewritten {
+            positions::Entity::find()
+                .all(txn)
+                .await
+                .context("failed to read the outbox positions")?
+        } else {
+            known
+        };
+        watch.next = current
             .into_iter()
             .map(|p| ((p.topic, p.partition), p.next_offset))
             .collect();
