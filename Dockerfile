@@ -17,6 +17,8 @@ COPY --from=build /out/ /usr/local/bin/
 # The router finds the supergraph relative to its config: ../schema/.
 COPY router/router.config.yaml /etc/salesync/router/router.config.yaml
 COPY schema/supergraph.graphql /etc/salesync/schema/supergraph.graphql
+# The front end's operations, for ROUTER_PERSISTED_DOCUMENTS=true: ../web/.
+COPY web/persisted-documents.json /etc/salesync/web/persisted-documents.json
 ENV ROUTER_CONFIG_FILE_PATH=/etc/salesync/router/router.config.yaml \
     SALESYNC_HOST=0.0.0.0 \
     ROUTER_HOST=0.0.0.0 \

@@ -77,10 +77,13 @@ impl Client {
         query: &str,
         variables: Value,
     ) -> reqwest::Result<GraphqlResponse> {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .json(&json!({ "query": query, "variables": variables }));
+        self.try_send(&json!({ "query": query, "variables": variables }))
+            .await
+    }
+
+    /// Posts `body` as it is (a persisted document's `documentId`, say).
+    pub async fn try_send(&self, body: &Value) -> reqwest::Result<GraphqlResponse> {
+        let mut request = self.http.post(&self.url).json(body);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }

@@ -51,6 +51,9 @@ pub struct Options {
     pub config: Vec<(&'static str, String)>,
     /// Environment of the router process (`ROUTER_INTROSPECTION=false`).
     pub router_env: Vec<(&'static str, String)>,
+    /// Databases that already hold data (made by [`fresh_server_database`]
+    /// and filled by a command); else new ones.
+    pub database: Option<DatabaseTarget>,
 }
 
 impl Default for Options {
@@ -62,6 +65,7 @@ impl Default for Options {
             clock: Clock::system(),
             config: Vec::new(),
             router_env: Vec::new(),
+            database: None,
         }
     }
 }
@@ -159,7 +163,10 @@ impl TestSystem {
     pub async fn start_with(options: Options) -> Self {
         init_logs();
         let data_dir = TempDir::new();
-        let database = fresh_server_database();
+        let database = options
+            .database
+            .clone()
+            .unwrap_or_else(fresh_server_database);
         let signing_key = generate_pem().expect("a signing key");
         let mut layers = test_layers(&options, &database, &data_dir, &signing_key)
             .expect("the test configuration");
@@ -437,15 +444,20 @@ impl TestSystem {
     }
 
     /// The router is ready once its supergraph is loaded and it has fetched
-    /// the store's JWKS: a signed token then gets past it.
+    /// the store's JWKS: a signed token then gets past it. A router that runs
+    /// only persisted documents is asked one of the front end's queries.
     async fn wait_for_router(&self, router_url: &str) {
         let token = self.token_for(Uuid::new_v4(), chrono::Duration::minutes(5));
         let client = Client::new(router_url).with_token(&token);
+        let mut probe = json!({ "query": "{ __typename }" });
         for _ in 0..150 {
-            if let Ok(response) = client.try_query("{ __typename }", json!({})).await
-                && response.errors().is_empty()
-            {
-                return;
+            if let Ok(response) = client.try_send(&probe).await {
+                if response.errors().is_empty() {
+                    return;
+                }
+                if response.error_code().as_deref() == Some("PERSISTED_DOCUMENT_ID_REQUIRED") {
+                    probe = json!({ "documentId": persisted_document_id("OpenOrders") });
+                }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -549,6 +561,21 @@ fn test_layers(
         .with("login.lock_seconds", options.login.lock_seconds)
 }
 
+/// The id of the front end's operation `name` in `web/persisted-documents.json`.
+pub fn persisted_document_id(name: &str) -> String {
+    let path = salesync::repo_root().join("web/persisted-documents.json");
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .expect("the manifest is JSON");
+    manifest["operations"]
+        .as_array()
+        .and_then(|operations| operations.iter().find(|o| o["name"] == name))
+        .and_then(|operation| operation["id"].as_str())
+        .unwrap_or_else(|| panic!("no operation {name} in {}", path.display()))
+        .to_string()
+}
+
 /// A valid `SignUpInput` for `username`.
 pub fn sign_up_input(username: &str, password: &str) -> Value {
     json!({
@@ -599,7 +626,7 @@ fn router_binary() -> PathBuf {
 
 /// A binary of the workspace, built into the same target folder as this
 /// test (`target/<profile>/deps/<test>`) or this binary (`target/<profile>/<bin>`).
-fn binary(name: &str) -> PathBuf {
+pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the running binary's path");
     let dir = exe.parent().expect("the running binary is in a folder");
     let profile_dir = if dir.ends_with("deps") {
