@@ -10,6 +10,15 @@ use crate::config::LogFormat;
 /// call more than once (tests, the one-process launcher): only the first
 /// call takes effect.
 pub fn init(format: LogFormat) {
+    init_with_default(
+        format,
+        "info,sqlx=warn,sea_orm=warn,hyper=warn,tower_http=warn",
+    );
+}
+
+/// [`init`] with another filter for when `RUST_LOG` is unset (a command
+/// whose output is a progress bar keeps to warnings).
+pub fn init_with_default(format: LogFormat, default_filter: &str) {
     static PANIC_HOOK: std::sync::Once = std::sync::Once::new();
     PANIC_HOOK.call_once(|| {
         let default = std::panic::take_hook();
@@ -26,9 +35,8 @@ pub fn init(format: LogFormat) {
             default(info);
         }));
     });
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("info,sqlx=warn,sea_orm=warn,hyper=warn,tower_http=warn")
-    });
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match format {
         LogFormat::Json => registry

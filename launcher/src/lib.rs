@@ -8,6 +8,8 @@
 //! alone; the router runs as a child process (`salesync-router`, built beside
 //! this binary), because Hive Router owns its own runtime.
 
+pub mod demo;
+
 use std::path::{Path, PathBuf};
 
 use futures::future::BoxFuture;

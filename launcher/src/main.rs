@@ -1,8 +1,11 @@
-//! `salesync [run|schema]`
+//! `salesync [run|demo|schema]`
 //!
 //! - `run` (default): every subgraph and the router, SQLite files under
 //!   `./data` and the in-process bus unless `DATABASE_URL` / `KAFKA_BROKERS`
 //!   say otherwise. Ctrl-C stops everything.
+//! - `demo [--days N] [--orders N] [--username U] [--password P]`: a Korean
+//!   restaurant with a menu and N days of orders, payments and refunds, on
+//!   the same databases; run it while the system is stopped.
 //! - `schema`: rewrites `schema/<subgraph>.graphql` from the code, then
 //!   composes `schema/supergraph.graphql` (needs Node.js).
 
@@ -10,16 +13,60 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures::StreamExt;
-use salesync::{export_sdl, repo_root, router_command, subgraphs};
+use salesync::{demo::DemoOptions, export_sdl, repo_root, router_command, subgraphs};
 use salesync_common::{config::Layers, shutdown, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref().unwrap_or("run") {
         "run" => run().await,
+        "demo" => demo().await,
         "schema" => schema(),
-        other => anyhow::bail!("unknown command {other:?}: use run or schema"),
+        other => anyhow::bail!("unknown command {other:?}: use run, demo or schema"),
     }
+}
+
+async fn demo() -> anyhow::Result<()> {
+    let mut options = DemoOptions::default();
+    let mut args = std::env::args().skip(2);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--days" => options.days = value()?.parse().context("--days: a number")?,
+            "--orders" => {
+                options.orders_per_day = value()?.parse().context("--orders: a number")?
+            }
+            "--username" => options.username = value()?,
+            "--password" => options.password = value()?,
+            other => anyhow::bail!(
+                "unknown option {other:?}: use --days, --orders, --username or --password"
+            ),
+        }
+    }
+    let layers = Layers::load()?;
+    // Quiet unless RUST_LOG says otherwise: the progress bar is the output.
+    telemetry::init_with_default(layers.service("launcher", 0)?.log_format, "warn");
+    println!(
+        "Creating a demo restaurant with {} days of orders...",
+        options.days
+    );
+    let store = salesync::demo::create(&layers, &options).await?;
+    println!(
+        "  {} dishes, {} orders, {} refunds, {} to {}: {} won in all.",
+        store.items,
+        store.orders,
+        store.refunds,
+        store.first_day,
+        store.last_day,
+        store.daily_volume.values().sum::<i64>()
+    );
+    println!();
+    println!("  Now run `scripts/run` and log in:");
+    println!(
+        "  mutation {{ login(username: \"{}\", password: \"{}\") {{ token }} }}",
+        options.username, options.password
+    );
+    Ok(())
 }
 
 fn schema() -> anyhow::Result<()> {
