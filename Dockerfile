@@ -1,7 +1,8 @@
 # One image holds every Salesync binary; each container runs one of them
 # (docker-compose.yml, Kubernetes). Build: docker build -t salesync .
 FROM rust:1.95-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends cmake && rm -rf /var/lib/apt/lists/*
+# npm: the router's build fetches the playground's GraphiQL bundle (router/build.rs).
+RUN apt-get update && apt-get install -y --no-install-recommends cmake nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN cargo build --release --bins \

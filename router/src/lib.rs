@@ -1,6 +1,6 @@
 //! Router plugins. The router itself is Hive Router; this crate adds what
-//! makes its answers speak Salesync's error codes, and the caller's address
-//! for the subgraphs.
+//! makes its answers speak Salesync's error codes, the caller's address for
+//! the subgraphs, a few limits, and a playground that needs no CDN.
 
 pub mod plugins;
 
@@ -14,4 +14,5 @@ pub fn plugin_registry() -> PluginRegistry {
         .register::<plugins::client_address::ClientAddressPlugin>()
         .register::<plugins::root_fields::RootFieldsPlugin>()
         .register::<plugins::json_depth::JsonDepthPlugin>()
+        .register::<plugins::playground::PlaygroundPlugin>()
 }

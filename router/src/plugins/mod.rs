@@ -1,4 +1,5 @@
 pub mod client_address;
 pub mod error_codes;
 pub mod json_depth;
+pub mod playground;
 pub mod root_fields;
