@@ -6,7 +6,7 @@
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use axum::Router;
+use axum::{Router, http::header::CONTENT_TYPE, response::IntoResponse, routing::get};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 use serde::de::DeserializeOwned;
@@ -21,6 +21,7 @@ use crate::{
         outbox::{self, OutboxSignal, Relay},
         store_access::{OnStoreAccess, StoreRows},
     },
+    metrics::Metrics,
     server::{Readiness, Server},
     shutdown::{self, Stop},
     telemetry,
@@ -82,6 +83,7 @@ async fn open<S: Subgraph>(settings: Settings) -> anyhow::Result<Builder> {
         .with_context(|| format!("{} database", S::NAME))?;
     let bus = events::connect(&settings.bus, S::NAME).await?;
     Ok(Builder {
+        metrics: Metrics::new(S::NAME),
         settings,
         db,
         bus,
@@ -102,6 +104,7 @@ type Task = Box<dyn FnOnce(Stop) -> Pin<Box<dyn Future<Output = ()> + Send>> + S
 /// database, its event bus and outbox, the consumers and background tasks
 /// it runs. [`Builder::serve`] binds it.
 pub struct Builder {
+    metrics: Metrics,
     settings: Settings,
     db: Database,
     bus: Arc<dyn EventBus>,
@@ -113,6 +116,12 @@ pub struct Builder {
 impl Builder {
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// What it counts, served at `/metrics`; its schema takes
+    /// `metrics().graphql()` as an extension.
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
     }
 
     /// The subgraph's own database.
@@ -169,6 +178,7 @@ impl Builder {
     /// the outbox, writes stay safe while Kafka is away.
     pub async fn serve(self, routes: Router) -> anyhow::Result<Application> {
         let Builder {
+            metrics,
             settings,
             db,
             bus,
@@ -204,6 +214,13 @@ impl Builder {
                     }
                 }
             });
+        let routes = routes.route(
+            "/metrics",
+            get({
+                let (metrics, conn) = (metrics.clone(), conn.clone());
+                move || scrape(metrics.clone(), conn.clone())
+            }),
+        );
         let server = Server::bind(&settings.host, settings.port, routes, readiness).await?;
         tracing::info!(subgraph = settings.service, address = %server.address(), "listening");
 
@@ -220,12 +237,12 @@ impl Builder {
             move |stop| events::retention::run(conn, clock, retention, consumes, stop)
         }));
         for (topic, handler) in consumers {
-            let (bus, conn) = (bus.clone(), conn.clone());
+            let (bus, conn, metrics) = (bus.clone(), conn.clone(), metrics.clone());
             // A group per consumer: two consumers of one topic in one
             // subgraph each see every event; replicas of one consumer share.
             let group = handler.name().to_string();
             tasks.push(background("consumer", move |stop| {
-                consumer::run(bus, conn, topic, group, handler, stop)
+                consumer::run(bus, conn, topic, group, handler, metrics, stop)
             }));
         }
         Ok(Application {
@@ -234,6 +251,18 @@ impl Builder {
             tasks,
         })
     }
+}
+
+/// `/metrics`: the counters, and the outbox backlog as it is now.
+async fn scrape(metrics: Metrics, conn: DatabaseConnection) -> impl IntoResponse {
+    match outbox::backlog(&conn).await {
+        Ok(backlog) => metrics.outbox_backlog(backlog),
+        Err(error) => tracing::warn!(error = %error, "metrics: failed to count the outbox"),
+    }
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        metrics.render(),
+    )
 }
 
 /// A named background task. Its SQL statements are not counted as requests'.
@@ -303,7 +332,7 @@ pub async fn main<S: Subgraph>() -> anyhow::Result<()> {
         return Ok(());
     }
     let config = config::<S>(&Layers::load()?)?;
-    telemetry::init(config.settings.log_format);
+    telemetry::init(S::NAME, config.settings.log_format);
     let result = run_command::<S>(&command, args.collect(), config).await;
     // Whatever ends the process says why, in the log (as JSON in production).
     match &result {

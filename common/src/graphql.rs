@@ -15,6 +15,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::get,
 };
+use tracing::Instrument;
 
 use crate::auth::{Caller, TokenVerifier};
 
@@ -81,6 +82,7 @@ where
     let mut response = state
         .schema
         .execute(request.into_inner().data(caller).data(address))
+        .instrument(crate::telemetry::request_span(&headers))
         .await;
     for error in &mut response.errors {
         label_request_error(error);

@@ -7,7 +7,7 @@
 //! answers are [`error::Error`]s,
 //! other subgraphs are asked through [`upstream`] (GraphQL) and [`internal`]
 //! (endpoints outside the public API), and [`server`] serves it
-//! until [`shutdown`]. Test support lives in [`testing`] behind the
+//! until [`shutdown`], counted by [`metrics`] and traced by [`telemetry`]. Test support lives in [`testing`] behind the
 //! `test-support` feature.
 
 pub mod app;
@@ -22,6 +22,7 @@ pub mod graphql;
 pub mod input;
 pub mod internal;
 pub mod loader;
+pub mod metrics;
 pub mod scalars;
 pub mod server;
 pub mod shutdown;

@@ -45,7 +45,7 @@ async fn demo() -> anyhow::Result<()> {
     }
     let layers = Layers::load()?;
     // Quiet unless RUST_LOG says otherwise: the progress bar is the output.
-    telemetry::init_with_default(layers.service("launcher", 0)?.log_format, "warn");
+    telemetry::init_with_default("demo", layers.service("launcher", 0)?.log_format, "warn");
     println!(
         "Creating a demo restaurant with {} days of orders...",
         options.days
@@ -83,7 +83,7 @@ fn schema() -> anyhow::Result<()> {
 
 async fn run() -> anyhow::Result<()> {
     let layers = Layers::load()?;
-    telemetry::init(layers.service("launcher", 0)?.log_format);
+    telemetry::init("launcher", layers.service("launcher", 0)?.log_format);
 
     let (trigger, stop) = shutdown::channel();
     let mut tasks = Vec::new();

@@ -610,9 +610,9 @@ fn logs_on() -> bool {
 pub fn init_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        if logs_on() {
-            salesync_common::telemetry::init(LogFormat::Pretty);
-        }
+        // Traces always (the trace context tests follow them); logs on ask.
+        let filter = if logs_on() { "info" } else { "off" };
+        salesync_common::telemetry::init_with_default("tests", LogFormat::Pretty, filter);
     });
 }
 

@@ -229,6 +229,7 @@ async fn events_written_while_the_broker_is_down_arrive_once_applied_once_it_ret
         TOPIC,
         "g".to_string(),
         Arc::new(RecordEffect),
+        salesync_common::metrics::Metrics::new("test"),
         stop,
     ));
 
@@ -361,6 +362,7 @@ async fn a_service_started_while_the_broker_is_down_catches_up_once_it_is_up() {
         TOPIC,
         "g".to_string(),
         Arc::new(RecordEffect),
+        salesync_common::metrics::Metrics::new("test"),
         stop,
     ));
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -64,6 +64,9 @@ pub trait Subscription: Send {
     /// Marks `message` and everything before it in its partition as done
     /// for the group. Until then, a restarted member receives it again.
     async fn commit(&mut self, message: &Message) -> anyhow::Result<()>;
+    /// How many messages of `message`'s partition come after it, as far as
+    /// this subscriber knows without asking the bus; None when unknown.
+    fn lag(&self, message: &Message) -> Option<i64>;
 }
 
 /// Subscribes, retrying every second while the bus is unreachable; None

@@ -12,8 +12,10 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use tracing::Instrument;
+
 use super::{Delivery, Event, EventBus, bus};
-use crate::shutdown::Stop;
+use crate::{metrics::Metrics, shutdown::Stop};
 
 /// The `processed_events` table.
 pub mod entity {
@@ -88,6 +90,7 @@ pub async fn run(
     topic: &'static str,
     group: String,
     handler: Arc<dyn Handler>,
+    metrics: Metrics,
     mut stop: Stop,
 ) {
     let name = handler.name();
@@ -106,7 +109,8 @@ pub async fn run(
         else {
             return;
         };
-        let Err(error) = consume(subscription, &db, name, handler.as_ref(), &mut stop).await else {
+        let Err(error) = consume(subscription, &db, handler.as_ref(), &metrics, &mut stop).await
+        else {
             return;
         };
         tracing::warn!(consumer = name, error = ?error, "lost the bus; subscribing again once it answers");
@@ -121,10 +125,11 @@ pub async fn run(
 async fn consume(
     mut subscription: Box<dyn super::Subscription>,
     db: &DatabaseConnection,
-    name: &str,
     handler: &dyn Handler,
+    metrics: &Metrics,
     stop: &mut Stop,
 ) -> anyhow::Result<()> {
+    let name = handler.name();
     loop {
         let message = tokio::select! {
             _ = stop.wait() => return Ok(()),
@@ -132,11 +137,18 @@ async fn consume(
         };
         match serde_json::from_slice::<Event>(&message.payload) {
             Ok(event) => {
+                let span = crate::telemetry::continue_trace(
+                    tracing::info_span!("apply event", consumer = name, event_type = %event.event_type),
+                    event.traceparent.as_deref(),
+                );
                 let mut attempt = 0u32;
                 loop {
-                    match apply(db, handler, &event).await {
+                    match apply(db, handler, &event).instrument(span.clone()).await {
                         Ok(applied) => {
                             tracing::debug!(consumer = name, event_id = %event.id, ?applied, "event handled");
+                            if applied == Applied::Now {
+                                metrics.event_applied(name);
+                            }
                             break;
                         }
                         Err(error) => {
@@ -160,6 +172,9 @@ async fn consume(
         if let Err(error) = subscription.commit(&message).await {
             // Not fatal: the event is recorded as applied, so a redelivery is skipped.
             tracing::warn!(consumer = name, error = ?error, "failed to commit the offset");
+        }
+        if let Some(lag) = subscription.lag(&message) {
+            metrics.consumer_lag(name, &message.topic, message.partition, lag);
         }
     }
 }

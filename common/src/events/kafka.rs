@@ -395,6 +395,28 @@ impl Subscription for KafkaSubscription {
         })
     }
 
+    /// From the partition's end as the last fetch reported it (librdkafka
+    /// keeps it; nothing is asked of the broker).
+    fn lag(&self, message: &Message) -> Option<i64> {
+        let topic = std::ffi::CString::new(format!("{}{}", self.namespace, message.topic)).ok()?;
+        let (mut low, mut high) = (-1_i64, -1_i64);
+        // SAFETY: the client pointer lives as long as `self.consumer`, which
+        // this borrow keeps; the topic is a NUL-terminated string that
+        // outlives the call; librdkafka only writes the two integers, and
+        // answers from what its last fetch cached, without blocking.
+        let error = unsafe {
+            rdkafka::bindings::rd_kafka_get_watermark_offsets(
+                self.consumer().client().native_ptr(),
+                topic.as_ptr(),
+                message.partition,
+                &mut low,
+                &mut high,
+            )
+        };
+        let ok = error == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
+        (ok && high >= 0).then(|| (high - message.offset - 1).max(0))
+    }
+
     async fn commit(&mut self, message: &Message) -> anyhow::Result<()> {
         if !self.commits {
             return Ok(());

@@ -218,6 +218,11 @@ impl Subscription for MemorySubscription {
         }
     }
 
+    fn lag(&self, message: &Message) -> Option<i64> {
+        let end = self.bus.lock().logs.get(&self.topic).map_or(0, Vec::len);
+        Some((end as i64 - message.offset - 1).max(0))
+    }
+
     async fn commit(&mut self, message: &Message) -> anyhow::Result<()> {
         if let Cursor::Group(group) = &self.position {
             let mut state = self.bus.lock();

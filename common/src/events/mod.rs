@@ -70,6 +70,10 @@ pub struct Event {
     pub occurred_at: DateTime<Utc>,
     /// Type-specific details.
     pub payload: serde_json::Value,
+    /// The trace of the request that wrote it (W3C `traceparent`): its
+    /// consumers continue that trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl Event {
@@ -81,6 +85,7 @@ impl Event {
             occurred_at: Utc::now(),
             payload: serde_json::to_value(payload)
                 .expect("BUG: event payloads are plain data and always serialize"),
+            traceparent: crate::telemetry::traceparent(),
         }
     }
 

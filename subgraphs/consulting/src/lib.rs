@@ -66,7 +66,10 @@ impl Subgraph for Consulting {
             model,
             sections.worker,
         );
-        let schema = schema::build(ConsultingState::new(consulting.clone()));
+        let schema = schema::build(
+            ConsultingState::new(consulting.clone()),
+            parts.metrics().graphql(),
+        );
         let routes = salesync_common::graphql::routes(schema, parts.token_verifier());
         let workers = consulting.clone();
         parts

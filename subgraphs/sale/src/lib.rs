@@ -50,7 +50,7 @@ impl Subgraph for Sale {
             sections.faults,
             sections.recovery,
         );
-        let schema = schema::build(SaleState::new(sales.clone()));
+        let schema = schema::build(SaleState::new(sales.clone()), parts.metrics().graphql());
         let verifier = parts.token_verifier();
         let routes = salesync_common::graphql::routes(schema, verifier.clone()).merge(
             internal::routes(sales.clone(), verifier, settings.internal_key.clone()),

@@ -65,7 +65,7 @@ impl Subgraph for Store {
                 }),
             )
             .merge(salesync_common::graphql::routes(
-                schema::build(accounts),
+                schema::build(accounts, parts.metrics().graphql()),
                 verifier,
             ));
         parts.serve(routes).await
