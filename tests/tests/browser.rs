@@ -1,17 +1,24 @@
-//! The playground in a real browser: headless Chromium (Debian's, driven by
-//! playwright-core from `web/browser/`) against this system through the
-//! real router: the page and all its files come from the router, SignUp
-//! fills the token bar, a query runs as that store, a subscription over
-//! graphql-ws shows an order placed elsewhere, and nothing is fetched from
-//! any other host. Screenshots: `target/browser/`. `scripts/test` installs
-//! Chromium (`CHROMIUM_PATH` names another).
+//! The playground and the Apollo Client terminal in a real browser:
+//! headless Chromium (Debian's, driven by playwright-core from
+//! `web/browser/`) against this system through the real router.
+//!
+//! - The playground: the page and all its files come from the router,
+//!   SignUp fills the token bar, a query runs as that store, a subscription
+//!   over graphql-ws shows an order placed elsewhere, and nothing is fetched
+//!   from any other host.
+//! - The terminal (`web/app/`, served from an origin the router allows):
+//!   two windows ring up one table and see each other's changes, a payment
+//!   clears it on both, today's sales count it, the advice arrives.
+//!
+//! Screenshots: `target/browser/`. `scripts/test` installs Chromium
+//! (`CHROMIUM_PATH` names another).
 
 use std::process::Stdio;
 
 use salesync_tests::{Options, TestBus, TestSystem};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_playground_works_in_a_browser_with_nothing_from_a_cdn() {
+async fn the_playground_and_two_terminals_work_in_a_browser() {
     let root = salesync::repo_root();
     let web = root.join("web");
     assert!(
@@ -23,8 +30,17 @@ async fn the_playground_works_in_a_browser_with_nothing_from_a_cdn() {
         std::path::Path::new(&chromium).exists(),
         "no Chromium at {chromium}: install Debian's `chromium` (scripts/test does) or set CHROMIUM_PATH"
     );
+    // The terminal page's own origin, which the router must allow.
+    let app_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
     let system = TestSystem::start_with(Options {
         bus: TestBus::Kafka,
+        router_env: vec![(
+            "ROUTER_CORS_ORIGINS",
+            format!("http://127.0.0.1:{app_port}"),
+        )],
         ..Options::default()
     })
     .await;
@@ -34,6 +50,7 @@ async fn the_playground_works_in_a_browser_with_nothing_from_a_cdn() {
         .current_dir(&web)
         .env("SALESYNC_ROUTER_URL", &system.router_url)
         .env("CHROMIUM_PATH", &chromium)
+        .env("SALESYNC_APP_PORT", app_port.to_string())
         .env("SALESYNC_SCREENSHOTS", root.join("target/browser"))
         .stdin(Stdio::null())
         .kill_on_drop(true);
@@ -52,5 +69,5 @@ async fn the_playground_works_in_a_browser_with_nothing_from_a_cdn() {
         output.status.success(),
         "the browser test failed:\n{report}"
     );
-    assert!(report.contains("pass 4"), "not every step ran:\n{report}");
+    assert!(report.contains("pass 7"), "not every step ran:\n{report}");
 }

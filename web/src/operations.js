@@ -92,6 +92,8 @@ export const STORE_AND_MENU = gql`
       id
       name
       currency
+      timezone
+      closeoutHour
       tableCount
       categories {
         id
