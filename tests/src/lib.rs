@@ -561,6 +561,47 @@ fn test_layers(
         .with("login.lock_seconds", options.login.lock_seconds)
 }
 
+/// Runs the front end's Node tests in `web/<folder>` (`node --test`)
+/// against the router at `router_url`, with `env` besides; panics with
+/// their report unless every one passed and `passed` of them ran (a file
+/// that stopped loading would otherwise pass with none).
+pub async fn web_tests(
+    folder: &str,
+    router_url: &str,
+    env: &[(&str, String)],
+    passed: u32,
+) -> String {
+    let web = salesync::repo_root().join("web");
+    assert!(
+        web.join("node_modules/@apollo/client").is_dir(),
+        "web/node_modules is missing: run `npm ci` in web/ (scripts/test does)"
+    );
+    let mut node = tokio::process::Command::new("node");
+    node.args(["--test", "--test-reporter=spec", folder])
+        .current_dir(&web)
+        .env("SALESYNC_ROUTER_URL", router_url)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    salesync::dies_with_parent(&mut node);
+    let output = tokio::time::timeout(Duration::from_secs(180), node.output())
+        .await
+        .expect("the web tests finish within 3 minutes")
+        .expect("node runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    assert!(output.status.success(), "web/{folder} failed:\n{report}");
+    assert!(
+        report.contains(&format!("pass {passed}\n")),
+        "not every step of web/{folder} ran:\n{report}"
+    );
+    report
+}
+
 /// The id of the front end's operation `name` in `web/persisted-documents.json`.
 pub fn persisted_document_id(name: &str) -> String {
     let path = salesync::repo_root().join("web/persisted-documents.json");

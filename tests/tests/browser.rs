@@ -13,18 +13,10 @@
 //! Screenshots: `target/browser/`. `scripts/test` installs Chromium
 //! (`CHROMIUM_PATH` names another).
 
-use std::process::Stdio;
-
-use salesync_tests::{Options, TestBus, TestSystem};
+use salesync_tests::{Options, TestBus, TestSystem, web_tests};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_playground_and_two_terminals_work_in_a_browser() {
-    let root = salesync::repo_root();
-    let web = root.join("web");
-    assert!(
-        web.join("node_modules/playwright-core").is_dir(),
-        "web/node_modules is missing: run `npm ci` in web/ (scripts/test does)"
-    );
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         std::path::Path::new(&chromium).exists(),
@@ -44,30 +36,16 @@ async fn the_playground_and_two_terminals_work_in_a_browser() {
         ..Options::default()
     })
     .await;
-
-    let mut node = tokio::process::Command::new("node");
-    node.args(["--test", "--test-reporter=spec", "browser/"])
-        .current_dir(&web)
-        .env("SALESYNC_ROUTER_URL", &system.router_url)
-        .env("CHROMIUM_PATH", &chromium)
-        .env("SALESYNC_APP_PORT", app_port.to_string())
-        .env("SALESYNC_SCREENSHOTS", root.join("target/browser"))
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    salesync::dies_with_parent(&mut node);
-    let output = tokio::time::timeout(std::time::Duration::from_secs(180), node.output())
-        .await
-        .expect("the browser finishes within 3 minutes")
-        .expect("node runs");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    println!("{report}");
-    assert!(
-        output.status.success(),
-        "the browser test failed:\n{report}"
-    );
-    assert!(report.contains("pass 7"), "not every step ran:\n{report}");
+    let screenshots = salesync::repo_root().join("target/browser");
+    web_tests(
+        "browser/",
+        &system.router_url,
+        &[
+            ("CHROMIUM_PATH", chromium),
+            ("SALESYNC_APP_PORT", app_port.to_string()),
+            ("SALESYNC_SCREENSHOTS", screenshots.display().to_string()),
+        ],
+        7,
+    )
+    .await;
 }
