@@ -287,6 +287,12 @@ impl TestSystem {
     /// exactly as it was, through the environment a container would get.
     /// From then on [`TestSystem::kill`] can SIGKILL it mid-request.
     pub async fn run_as_process(&mut self, subgraph: &str) {
+        self.run_as_process_with(subgraph, &[]).await;
+    }
+
+    /// [`TestSystem::run_as_process`] with more environment (an OTLP
+    /// endpoint, say).
+    pub async fn run_as_process_with(&mut self, subgraph: &str, extra: &[(&str, &str)]) {
         let (name, old) = self
             .running
             .remove_entry(subgraph)
@@ -294,7 +300,8 @@ impl TestSystem {
         old.trigger.stop();
         let _ = old.task.await;
         let layers = self.layers.clone().with("port", i64::from(old.port));
-        let environment = environment(&layers.expect("the port"));
+        let mut environment = environment(&layers.expect("the port"));
+        environment.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let mut process = SubgraphProcess {
             name,
             port: old.port,

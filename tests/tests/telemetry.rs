@@ -1,13 +1,14 @@
 //! What operators watch: every subgraph's Prometheus metrics (operations,
 //! subscriptions, the outbox, consumers), the router's own, and one trace
-//! from the router through a subgraph into the event it wrote.
+//! from the router through a subgraph into the event it wrote and the
+//! consumer that applied it, in another process.
 
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use axum::{Router, extract::State, http::HeaderMap, routing::post};
+use axum::{Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
 use salesync_common::events::outbox::entity as outbox;
 use salesync_tests::{Options, TestBus, TestSystem, WsSubscription};
 use sea_orm::{EntityTrait, QueryOrder};
@@ -162,25 +163,23 @@ async fn every_subgraph_counts_operations_subscriptions_the_outbox_and_its_consu
     assert!(router.contains("http_server_request_duration"), "{router}");
 }
 
-/// What an OTLP collector received: each request's path and content type.
-type Received = Arc<Mutex<Vec<(String, String)>>>;
+/// What an OTLP collector received: each export's content type and body.
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 
+/// An OTLP/HTTP receiver of traces on a free port; its base URL.
 async fn collector() -> (String, Received) {
     let received: Received = Arc::default();
     let app = Router::new()
         .route(
             "/v1/traces",
             post(
-                |State(received): State<Received>, headers: HeaderMap| async move {
+                |State(received): State<Received>, headers: HeaderMap, body: Bytes| async move {
                     let content_type = headers
                         .get("content-type")
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default()
                         .to_string();
-                    received
-                        .lock()
-                        .unwrap()
-                        .push(("/v1/traces".into(), content_type));
+                    received.lock().unwrap().push((content_type, body.to_vec()));
                     ""
                 },
             ),
@@ -189,30 +188,51 @@ async fn collector() -> (String, Received) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port");
-    let url = format!(
-        "http://{}/v1/traces",
-        listener.local_addr().expect("an address")
-    );
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, received)
 }
 
+/// Whether one export carried a span of `trace_id` (hex) and, or not, the
+/// service name `service`: OTLP's protobuf holds trace ids as their 16 raw
+/// bytes and the service name as text.
+fn exported(received: &Received, trace_id: &str, service: &str, from_it: bool) -> bool {
+    let raw: Vec<u8> = (0..trace_id.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&trace_id[i..i + 2], 16).expect("hex"))
+        .collect();
+    let holds = |body: &[u8], part: &[u8]| body.windows(part.len()).any(|w| w == part);
+    received
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(_, body)| holds(body, &raw) && holds(body, service.as_bytes()) == from_it)
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn one_trace_runs_from_the_router_through_a_subgraph_into_its_event() {
-    let (endpoint, received) = collector().await;
-    let system = TestSystem::start_with(Options {
+async fn one_trace_runs_from_the_router_through_a_subgraph_into_its_event_and_its_consumer() {
+    let (collector_url, received) = collector().await;
+    let mut system = TestSystem::start_with(Options {
+        bus: TestBus::Kafka,
         router_env: vec![
             ("ROUTER_TRACE_SAMPLING", "1.0".to_string()),
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                format!("{collector_url}/v1/traces"),
+            ),
         ],
         ..Options::default()
     })
     .await;
+    // The dashboard in a process of its own, exporting its spans.
+    system
+        .run_as_process_with(
+            "dashboard",
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", collector_url.as_str())],
+        )
+        .await;
     let shop = system.shop(&[("Bibimbap", 12_000)]).await;
-
-    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     shop.client
-        .with_header("traceparent", &format!("00-{trace_id}-00f067aa0ba902b7-01"))
         .query(
             "mutation($i: ID!) { placeOrder(tableNo: 4, lines: [{ itemId: $i, quantity: 1 }]) { id } }",
             json!({ "i": shop.items[0] }),
@@ -220,16 +240,25 @@ async fn one_trace_runs_from_the_router_through_a_subgraph_into_its_event() {
         .await
         .data_or_panic();
 
-    // The order subgraph wrote the event inside the caller's trace.
-    let order_db = system.database("order").await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    shop.client
+        .with_header("traceparent", &format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .query(
+            "mutation($k: String!) { checkout(input: { tableNo: 4, idempotencyKey: $k, payments: [{ method: CARD, amount: 12000 }] }) { id } }",
+            json!({ "k": uuid::Uuid::new_v4().to_string() }),
+        )
+        .await
+        .data_or_panic();
+
+    // The sale subgraph wrote its event inside the caller's trace.
+    let sale_db = system.database("sale").await;
     let last = outbox::Entity::find()
         .order_by_desc(outbox::Column::Seq)
-        .one(&order_db)
+        .one(&sale_db)
         .await
         .expect("the outbox")
         .expect("an event");
-    let payload = last.payload;
-    let event: serde_json::Value = serde_json::from_str(&payload).expect("JSON");
+    let event: serde_json::Value = serde_json::from_str(&last.payload).expect("JSON");
     let traceparent = event["traceparent"].as_str().unwrap_or_default();
     assert!(
         traceparent.starts_with(&format!("00-{trace_id}-")),
@@ -240,13 +269,27 @@ async fn one_trace_runs_from_the_router_through_a_subgraph_into_its_event() {
         "a span of its own"
     );
 
-    // And the router exported its spans over OTLP/HTTP.
-    until(async || !received.lock().unwrap().is_empty()).await;
-    assert_eq!(
-        received.lock().unwrap()[0],
-        (
-            "/v1/traces".to_string(),
-            "application/x-protobuf".to_string()
-        )
+    // The router exported its spans, and the dashboard, applying the sale
+    // in another process, exported a span of the same trace (batched: the
+    // first export comes within seconds).
+    let mut seen = false;
+    for _ in 0..200 {
+        seen = exported(&received, trace_id, "salesync-dashboard", true)
+            && exported(&received, trace_id, "salesync-dashboard", false);
+        if seen {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        seen,
+        "no span of the trace from the router and the dashboard"
+    );
+    assert!(
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(content_type, _)| content_type == "application/x-protobuf")
     );
 }
