@@ -95,7 +95,7 @@ async fn open<S: Subgraph>(settings: Settings) -> anyhow::Result<Builder> {
 
 async fn open_database<S: Subgraph>(settings: &Settings) -> anyhow::Result<Database> {
     let url = settings.database.url_for(S::NAME)?;
-    connect_and_migrate::<S::Migrator>(&url).await
+    connect_and_migrate::<S::Migrator>(&url, &settings.pool).await
 }
 
 type Task = Box<dyn FnOnce(Stop) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;

@@ -10,7 +10,10 @@ use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, de::DeserializeOwned};
 
-use crate::events::{BusTarget, KafkaSettings, retention::RetentionSettings};
+use crate::{
+    db::PoolSettings,
+    events::{BusTarget, KafkaSettings, retention::RetentionSettings},
+};
 
 /// The raw layers, from which each part of a service reads its own section.
 #[derive(Clone)]
@@ -108,6 +111,8 @@ struct RawSettings {
     kafka: KafkaSettings,
     #[serde(default)]
     retention: RetentionSettings,
+    #[serde(default)]
+    pool: PoolSettings,
     internal_key: Option<String>,
     #[serde(default)]
     log_format: LogFormat,
@@ -140,6 +145,7 @@ impl RawSettings {
             auth: self.auth,
             bus,
             retention: self.retention,
+            pool: self.pool,
             log_format: self.log_format,
             clock: crate::clock::Clock::system(),
         }
@@ -167,6 +173,8 @@ pub struct Settings {
     pub internal_key: SecretString,
     /// How long published events and applied event ids are kept.
     pub retention: RetentionSettings,
+    /// Its database connections.
+    pub pool: PoolSettings,
     pub log_format: LogFormat,
     /// The system clock, except in tests that must stand at a given hour.
     pub clock: crate::clock::Clock,

@@ -60,8 +60,11 @@ impl StatementCounter {
 const SLOW_STATEMENT: Duration = Duration::from_millis(250);
 
 /// Opens the service's database, creating it if missing, and migrates it.
-pub async fn connect_and_migrate<M: MigratorTrait>(url: &SecretString) -> anyhow::Result<Database> {
-    let mut conn = connect(url).await?;
+pub async fn connect_and_migrate<M: MigratorTrait>(
+    url: &SecretString,
+    pool: &PoolSettings,
+) -> anyhow::Result<Database> {
+    let mut conn = connect(url, pool).await?;
     M::up(&conn, None)
         .await
         .context("failed to apply database migrations")?;
@@ -78,18 +81,47 @@ pub async fn connect_and_migrate<M: MigratorTrait>(url: &SecretString) -> anyhow
     Ok(Database { conn, statements })
 }
 
+/// `[pool]`: the connections a subgraph keeps to its database
+/// (`SALESYNC_POOL__MAX_CONNECTIONS`, `__MIN_CONNECTIONS`). With replicas,
+/// keep replicas x max under the server's `max_connections`.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PoolSettings {
+    /// At most this many; unset, 16 on PostgreSQL and 4 on SQLite (one
+    /// writer at a time there anyway).
+    pub max_connections: Option<u32>,
+    /// At least this many kept open; unset, 1.
+    pub min_connections: Option<u32>,
+}
+
+impl PoolSettings {
+    fn max_for(&self, sqlite: bool) -> u32 {
+        self.max_connections
+            .unwrap_or(if sqlite { 4 } else { 16 })
+            .max(1)
+    }
+
+    fn min_for(&self, sqlite: bool) -> u32 {
+        self.min_connections.unwrap_or(1).min(self.max_for(sqlite))
+    }
+}
+
 /// Opens the database at `url`, creating it first if it does not exist.
-pub async fn connect(url: &SecretString) -> anyhow::Result<DatabaseConnection> {
+pub async fn connect(
+    url: &SecretString,
+    pool: &PoolSettings,
+) -> anyhow::Result<DatabaseConnection> {
     let raw = url.expose_secret();
-    if raw.starts_with("sqlite:") {
+    let sqlite = raw.starts_with("sqlite:");
+    if sqlite {
         create_sqlite_folder(raw)?;
     } else {
         create_postgres_database_if_missing(raw).await?;
     }
     let mut options = ConnectOptions::new(raw.to_string());
     options
-        .max_connections(if raw.starts_with("sqlite:") { 4 } else { 16 })
-        .min_connections(1)
+        .max_connections(pool.max_for(sqlite))
+        .min_connections(pool.min_for(sqlite))
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);

@@ -427,7 +427,9 @@ impl TestSystem {
     /// A connection to one subgraph's own database, to check what it holds.
     pub async fn database(&self, service: &str) -> sea_orm::DatabaseConnection {
         let url = self.database.url_for(service).expect("database URL");
-        salesync_common::db::connect(&url).await.expect("database")
+        salesync_common::db::connect(&url, &Default::default())
+            .await
+            .expect("database")
     }
 
     /// Signs a token for `store_id` with the store subgraph's own key.

@@ -76,7 +76,7 @@ impl MigratorTrait for TestMigrator {
 async fn database() -> DatabaseConnection {
     salesync_tests::init_logs();
     let url = fresh_server_database().url_for("events").expect("url");
-    connect_and_migrate::<TestMigrator>(&url)
+    connect_and_migrate::<TestMigrator>(&url, &Default::default())
         .await
         .expect("database")
         .conn

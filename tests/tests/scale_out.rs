@@ -111,3 +111,52 @@ async fn two_replicas_of_everything_behind_two_routers_act_as_one_system() {
     assert_eq!(read(via_first.clone()).await, expected);
     assert_eq!(read(via_second.clone()).await, expected);
 }
+
+/// Replicas multiply connections: `SALESYNC_POOL__MAX_CONNECTIONS` bounds
+/// what each one holds, however many requests arrive at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subgraph_never_holds_more_database_connections_than_its_pool_allows() {
+    let system = TestSystem::start_with(Options {
+        config: vec![("pool.max_connections", "2".to_string())],
+        ..Options::default()
+    })
+    .await;
+    let shop = system.shop(&[("Bibimbap", 12_000), ("Tea", 3_000)]).await;
+    let watcher = system.database("item").await;
+    let connections = || async {
+        let row = sea_orm::ConnectionTrait::query_one_raw(
+            &watcher,
+            sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT count(*) AS n FROM pg_stat_activity
+                  WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            ),
+        )
+        .await
+        .expect("pg_stat_activity")
+        .expect("a row");
+        row.try_get::<i64>("", "n").expect("a count")
+    };
+
+    let menu = "{ categories { name items { name price } } }";
+    let load = futures::future::join_all((0..40).map(|_| {
+        let client = shop.client.clone();
+        async move { client.query(menu, json!({})).await.data_or_panic().clone() }
+    }));
+    tokio::pin!(load);
+    let mut most = 0;
+    loop {
+        tokio::select! {
+            answers = &mut load => {
+                assert!(answers.iter().all(|a| a["categories"][0]["items"].as_array().is_some_and(|i| i.len() == 2)));
+                break;
+            }
+            _ = tokio::time::sleep(Duration::from_millis(5)) => most = most.max(connections().await),
+        }
+    }
+    most = most.max(connections().await);
+    assert!(
+        (1..=2).contains(&most),
+        "the item subgraph held {most} connections"
+    );
+}
