@@ -15,7 +15,10 @@
 
 use std::{
     pin::Pin,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     task::{Context, Poll},
     time::Instant,
 };
@@ -26,7 +29,9 @@ use async_graphql::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
         NextSubscribe,
     },
-    parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection},
+    parser::types::{
+        DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    },
 };
 use futures::{Stream, stream::BoxStream};
 use prometheus::{
@@ -168,8 +173,8 @@ impl ExtensionFactory for GraphqlMetrics {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(RequestMetrics {
             metrics: self.0.clone(),
-            document: Mutex::new(None),
-            executed: Mutex::new(false),
+            operations: Mutex::new(Vec::new()),
+            executed: AtomicBool::new(false),
         })
     }
 }
@@ -177,29 +182,58 @@ impl ExtensionFactory for GraphqlMetrics {
 /// One request's measurements.
 struct RequestMetrics {
     metrics: Metrics,
-    /// The parsed document, to name the operation once it is known.
-    document: Mutex<Option<ExecutableDocument>>,
+    /// The document's operations, named and labelled once parsed; which
+    /// one runs is known only at execution.
+    operations: Mutex<Vec<Described>>,
     /// Whether it got past validation (else it counts as rejected).
-    executed: Mutex<bool>,
+    executed: AtomicBool,
 }
 
-/// The kind and root-field label of the operation `name` (or the only one).
-fn describe(document: &ExecutableDocument, name: Option<&str>) -> (&'static str, String) {
-    let operation = match (&document.operations, name) {
-        (DocumentOperations::Single(operation), _) => Some(operation),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
-        (DocumentOperations::Multiple(operations), None) => operations.values().next(),
+/// One operation of a document: its name, kind and root-field label.
+struct Described {
+    name: Option<String>,
+    kind: &'static str,
+    label: String,
+}
+
+/// Every operation of `document`.
+fn describe_all(document: &ExecutableDocument) -> Vec<Described> {
+    let operations: Vec<_> = match &document.operations {
+        DocumentOperations::Single(operation) => vec![(None, operation)],
+        DocumentOperations::Multiple(operations) => operations
+            .iter()
+            .map(|(name, operation)| (Some(name.to_string()), operation))
+            .collect(),
     };
-    let Some(operation) = operation else {
-        return ("unknown", "unknown".to_string());
-    };
-    let kind = match operation.node.ty {
+    operations
+        .into_iter()
+        .map(|(name, operation)| {
+            let (kind, label) = describe_operation(&operation.node);
+            Described { name, kind, label }
+        })
+        .collect()
+}
+
+/// The kind and label of the operation `name` (or the first) of `operations`.
+fn pick(operations: &[Described], name: Option<&str>) -> (&'static str, String) {
+    operations
+        .iter()
+        .find(|operation| {
+            name.is_none() || operation.name.is_none() || operation.name.as_deref() == name
+        })
+        .map_or(("unknown", "unknown".to_string()), |operation| {
+            (operation.kind, operation.label.clone())
+        })
+}
+
+/// The kind and root-field label of one operation.
+fn describe_operation(operation: &OperationDefinition) -> (&'static str, String) {
+    let kind = match operation.ty {
         OperationType::Query => "query",
         OperationType::Mutation => "mutation",
         OperationType::Subscription => "subscription",
     };
     let fields: Vec<&str> = operation
-        .node
         .selection_set
         .node
         .items
@@ -238,8 +272,7 @@ impl Extension for RequestMetrics {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let started = Instant::now();
         let response = next.run(ctx).await;
-        let executed = *self.executed.lock().expect("not poisoned");
-        if !executed {
+        if !self.executed.load(Ordering::Relaxed) {
             self.metrics.record(
                 "invalid",
                 "unknown",
@@ -258,7 +291,7 @@ impl Extension for RequestMetrics {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        *self.document.lock().expect("not poisoned") = Some(document.clone());
+        *self.operations.lock().expect("not poisoned") = describe_all(&document);
         Ok(document)
     }
 
@@ -268,14 +301,11 @@ impl Extension for RequestMetrics {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        *self.executed.lock().expect("not poisoned") = true;
-        let (kind, label) = self
-            .document
-            .lock()
-            .expect("not poisoned")
-            .as_ref()
-            .map(|document| describe(document, operation_name))
-            .unwrap_or(("unknown", "unknown".to_string()));
+        self.executed.store(true, Ordering::Relaxed);
+        let (kind, label) = pick(
+            &self.operations.lock().expect("not poisoned"),
+            operation_name,
+        );
         let started = Instant::now();
         let response = next.run(ctx, operation_name).await;
         // A subscription's events are not requests; its opening is counted
@@ -297,7 +327,7 @@ impl Extension for RequestMetrics {
         stream: BoxStream<'s, Response>,
         next: NextSubscribe<'_>,
     ) -> BoxStream<'s, Response> {
-        *self.executed.lock().expect("not poisoned") = true;
+        self.executed.store(true, Ordering::Relaxed);
         Box::pin(Counted::new(
             next.run(ctx, stream),
             self.metrics.0.subscriptions.clone(),
@@ -345,13 +375,16 @@ mod tests {
         let document = parsed(
             "query A { me { id } } mutation B { placeOrder(tableNo: 1, lines: []) { id } setOrderLines { id } }",
         );
-        assert_eq!(describe(&document, Some("A")), ("query", "me".into()));
         assert_eq!(
-            describe(&document, Some("B")),
+            pick(&describe_all(&document), Some("A")),
+            ("query", "me".into())
+        );
+        assert_eq!(
+            pick(&describe_all(&document), Some("B")),
             ("mutation", "placeOrder+more".into())
         );
         assert_eq!(
-            describe(&parsed("{ __typename }"), None),
+            pick(&describe_all(&parsed("{ __typename }")), None),
             ("query", "__typename".into())
         );
     }
