@@ -3,6 +3,7 @@
 //! subscription connections. The caller is resolved from the bearer token
 //! before execution and placed in the context as [`Caller`].
 
+use crate::auth::{Caller, TokenVerifier};
 use async_graphql::{
     Data, ObjectType, Schema, SubscriptionType,
     http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
@@ -15,9 +16,6 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::get,
 };
-use tracing::Instrument;
-
-use crate::auth::{Caller, TokenVerifier};
 
 /// The header in which the router tells a subgraph the caller's address. The
 /// router sets it itself, dropping any value a client sent.
@@ -82,7 +80,6 @@ where
     let mut response = state
         .schema
         .execute(request.into_inner().data(caller).data(address))
-        .instrument(crate::telemetry::request_span(&headers))
         .await;
     for error in &mut response.errors {
         label_request_error(error);

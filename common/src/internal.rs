@@ -116,6 +116,7 @@ impl InternalClient {
         let mut request = self
             .http
             .post(url)
+            .headers(crate::telemetry::trace_headers())
             .header(KEY_HEADER, self.key.expose_secret());
         if let Some(token) = token {
             request = request.bearer_auth(token);

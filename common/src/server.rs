@@ -9,6 +9,7 @@ use axum::{Json, Router, extract::State, http::StatusCode, response::IntoRespons
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
+use tracing::Instrument;
 
 type CheckFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
 type Check = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
@@ -67,6 +68,14 @@ impl Readiness {
     }
 }
 
+async fn continue_caller_trace(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let span = crate::telemetry::request_span(request.headers());
+    next.run(request).instrument(span).await
+}
+
 /// A bound, not yet running, server.
 pub struct Server {
     listener: TcpListener,
@@ -90,6 +99,9 @@ impl Server {
             .route("/health", get(|| async { "ok" }))
             .route("/ready", get(ready))
             .with_state(readiness);
+        // Every request but the probes continues its caller's trace: the
+        // router's on /graphql, another subgraph's on /internal/*.
+        let routes = routes.layer(axum::middleware::from_fn(continue_caller_trace));
         let app = routes.merge(probes).layer(TraceLayer::new_for_http());
         Ok(Server {
             listener,

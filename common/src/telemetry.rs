@@ -3,7 +3,8 @@
 //! quiet) and traces.
 //!
 //! Traces follow a request across processes with W3C trace context: the
-//! router sends `traceparent` to a subgraph ([`request_span`] continues it),
+//! router sends `traceparent` to a subgraph ([`request_span`] continues it,
+//! and a subgraph calling another sends it on),
 //! an event written during the request carries it ([`traceparent`], into
 //! the event's envelope), and the consumer that applies the event continues
 //! it again ([`continue_trace`]). Spans are exported over OTLP/HTTP when
@@ -119,10 +120,10 @@ impl Extractor for Headers<'_> {
     }
 }
 
-/// The span of one GraphQL request, continuing the caller's trace (the
-/// router's `traceparent`) when there is one.
+/// The span of one request to a subgraph, continuing the caller's trace
+/// (the router's or another subgraph's `traceparent`) when there is one.
 pub fn request_span(headers: &axum::http::HeaderMap) -> tracing::Span {
-    let span = tracing::info_span!("graphql request", otel.kind = "server");
+    let span = tracing::info_span!("request", otel.kind = "server");
     let parent = TraceContextPropagator::new().extract(&Headers(headers));
     let _ = span.set_parent(parent);
     span
@@ -133,6 +134,15 @@ pub fn traceparent() -> Option<String> {
     let mut carrier = HashMap::new();
     TraceContextPropagator::new().inject_context(&tracing::Span::current().context(), &mut carrier);
     carrier.remove("traceparent")
+}
+
+/// The current trace as HTTP headers, for a call to another subgraph.
+pub fn trace_headers() -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(value) = traceparent().and_then(|t| t.parse().ok()) {
+        headers.insert("traceparent", value);
+    }
+    headers
 }
 
 /// A span continuing the trace an event carried.

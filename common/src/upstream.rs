@@ -91,6 +91,7 @@ impl GraphqlClient {
         let response = self
             .http
             .post(url)
+            .headers(crate::telemetry::trace_headers())
             .bearer_auth(&caller.token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()

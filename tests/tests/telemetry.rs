@@ -1,7 +1,7 @@
 //! What operators watch: every subgraph's Prometheus metrics (operations,
 //! subscriptions, the outbox, consumers), the router's own, and one trace
-//! from the router through a subgraph into the event it wrote and the
-//! consumer that applied it, in another process.
+//! from the router through a subgraph (and the one it calls) into the
+//! events they wrote and the consumer that applied one, in another process.
 
 use std::{
     sync::{Arc, Mutex},
@@ -250,24 +250,28 @@ async fn one_trace_runs_from_the_router_through_a_subgraph_into_its_event_and_it
         .await
         .data_or_panic();
 
-    // The sale subgraph wrote its event inside the caller's trace.
-    let sale_db = system.database("sale").await;
-    let last = outbox::Entity::find()
-        .order_by_desc(outbox::Column::Seq)
-        .one(&sale_db)
-        .await
-        .expect("the outbox")
-        .expect("an event");
-    let event: serde_json::Value = serde_json::from_str(&last.payload).expect("JSON");
-    let traceparent = event["traceparent"].as_str().unwrap_or_default();
-    assert!(
-        traceparent.starts_with(&format!("00-{trace_id}-")),
-        "the event continues the request's trace: {event}"
-    );
-    assert!(
-        !traceparent.contains("00f067aa0ba902b7"),
-        "a span of its own"
-    );
+    // The sale subgraph wrote its event inside the caller's trace, and so
+    // did the order subgraph, which the sale subgraph asked to close the
+    // order (an internal call, carrying the trace on).
+    for subgraph in ["sale", "order"] {
+        let db = system.database(subgraph).await;
+        let last = outbox::Entity::find()
+            .order_by_desc(outbox::Column::Seq)
+            .one(&db)
+            .await
+            .expect("the outbox")
+            .expect("an event");
+        let event: serde_json::Value = serde_json::from_str(&last.payload).expect("JSON");
+        let traceparent = event["traceparent"].as_str().unwrap_or_default();
+        assert!(
+            traceparent.starts_with(&format!("00-{trace_id}-")),
+            "{subgraph}'s event continues the request's trace: {event}"
+        );
+        assert!(
+            !traceparent.contains("00f067aa0ba902b7"),
+            "a span of its own"
+        );
+    }
 
     // The router exported its spans, and the dashboard, applying the sale
     // in another process, exported a span of the same trace (batched: the
