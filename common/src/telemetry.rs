@@ -77,7 +77,6 @@ pub fn init_with_default(service: &str, format: LogFormat, default_filter: &str)
 
 /// The tracer, exporting over OTLP/HTTP when an endpoint is configured.
 fn tracer(service: &str) -> opentelemetry_sdk::trace::Tracer {
-    global::set_text_map_propagator(TraceContextPropagator::new());
     let name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| format!("salesync-{service}"));
     let mut provider = SdkTracerProvider::builder()
         .with_resource(Resource::builder().with_service_name(name).build());

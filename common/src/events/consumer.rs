@@ -11,7 +11,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
     TransactionTrait,
 };
-
 use tracing::Instrument;
 
 use super::{Delivery, Event, EventBus, bus};
