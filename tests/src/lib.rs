@@ -425,8 +425,13 @@ impl TestSystem {
     }
 
     /// A connection to one subgraph's own database, to check what it holds.
+    /// The URL of `service`'s database.
+    pub fn database_url(&self, service: &str) -> SecretString {
+        self.database.url_for(service).expect("database URL")
+    }
+
     pub async fn database(&self, service: &str) -> sea_orm::DatabaseConnection {
-        let url = self.database.url_for(service).expect("database URL");
+        let url = self.database_url(service);
         salesync_common::db::connect(&url, &Default::default())
             .await
             .expect("database")

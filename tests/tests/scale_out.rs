@@ -122,7 +122,17 @@ async fn a_subgraph_never_holds_more_database_connections_than_its_pool_allows()
     })
     .await;
     let shop = system.shop(&[("Bibimbap", 12_000), ("Tea", 3_000)]).await;
-    let watcher = system.database("item").await;
+    // One connection exactly, so only the item subgraph's are counted (a
+    // pool of the test's own could open a second beside the one asking).
+    let watcher = salesync_common::db::connect(
+        &system.database_url("item"),
+        &salesync_common::db::PoolSettings {
+            max_connections: Some(1),
+            min_connections: Some(1),
+        },
+    )
+    .await
+    .expect("database");
     let connections = || async {
         let row = sea_orm::ConnectionTrait::query_one_raw(
             &watcher,
