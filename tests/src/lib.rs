@@ -92,8 +92,7 @@ pub fn kafka_settings(brokers: &str) -> KafkaSettings {
     KafkaSettings {
         brokers: brokers.to_string(),
         namespace: format!("t{}.", &Uuid::new_v4().simple().to_string()[..12]),
-        partitions: 3,
-        replication_factor: 1,
+        ..KafkaSettings::default()
     }
 }
 

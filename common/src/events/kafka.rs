@@ -145,7 +145,7 @@ impl KafkaBus {
             // drops this consumer meanwhile (see the module's notes).
             .set("reconnect.backoff.ms", "3000")
             .set("reconnect.backoff.max.ms", "10000")
-            .set("fetch.wait.max.ms", wait.fetch_wait_ms())
+            .set("fetch.wait.max.ms", wait.fetch_wait_ms(&self.settings))
             .create()
             .context("failed to create a Kafka consumer")
     }
@@ -273,16 +273,17 @@ impl EventBus for KafkaBus {
 enum Wait {
     /// Read models and work: librdkafka's default, few requests.
     Patient,
-    /// Feeds a person is watching (a terminal's `tableChanged`): short, at
-    /// the price of more fetches while nothing happens.
+    /// Feeds a person is watching (a terminal's `tableChanged`): short
+    /// (`live_fetch_wait_ms`), at the price of more fetches while nothing
+    /// happens.
     Live,
 }
 
 impl Wait {
-    fn fetch_wait_ms(self) -> &'static str {
+    fn fetch_wait_ms(self, settings: &KafkaSettings) -> String {
         match self {
-            Wait::Patient => "500",
-            Wait::Live => "20",
+            Wait::Patient => "500".to_string(),
+            Wait::Live => settings.live_fetch_wait_ms.clamp(1, 500).to_string(),
         }
     }
 }

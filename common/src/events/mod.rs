@@ -125,6 +125,11 @@ pub struct KafkaSettings {
     pub partitions: i32,
     /// Replication factor of topics created at start-up.
     pub replication_factor: i32,
+    /// How long a feed's fetch (what GraphQL subscriptions hear) may wait
+    /// at the broker, in ms. A broker that answers a waiting fetch only
+    /// when the wait is over (tansu 0.6) adds up to this much to every
+    /// live update; a shorter wait costs a fetch per feed that often.
+    pub live_fetch_wait_ms: u32,
 }
 
 impl Default for KafkaSettings {
@@ -134,6 +139,7 @@ impl Default for KafkaSettings {
             namespace: String::new(),
             partitions: 3,
             replication_factor: 1,
+            live_fetch_wait_ms: 20,
         }
     }
 }
