@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use salesync_tests::WsSubscription;
+use salesync_tests::{Shop, TestSystem, WsSubscription};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -30,13 +30,82 @@ struct Heard {
 }
 
 pub async fn run(_options: &Options) -> anyhow::Result<Section> {
-    let (_broker, system, shop) = restaurant_of_processes(12).await;
+    let (_broker, system, shop) = restaurant_of_processes(12, &[]).await;
+    let Deliveries {
+        all,
+        last,
+        followed: ready,
+        missing,
+    } = deliveries(&system, &shop, SUBSCRIBERS, CHANGES).await;
+    let mut problems = Vec::new();
+    if ready < SUBSCRIBERS {
+        problems.push(format!("{ready} of {SUBSCRIBERS} subscribers followed"));
+    }
+    if missing > 0 {
+        problems.push(format!("{missing} deliveries missing"));
+    }
+    eprintln!(
+        "p50 {} ms, p99 {} ms; last subscriber p99 {} ms; missing {missing}",
+        ms(all.median()),
+        ms(all.percentile(99.0)),
+        ms(last.percentile(99.0))
+    );
+    let markdown = format!(
+        "## Fan-out: tableChanged to {SUBSCRIBERS} subscribers\n\n\
+         - Machine: {machine}\n\
+         - Command: `scripts/bench fanout` (release builds; PostgreSQL on 127.0.0.1; a tansu \
+           broker; each subgraph its own process behind the router; the subscribers in the \
+           load generator on the same 2 cores)\n\
+         - Run: {date}\n\
+         - Load: {SUBSCRIBERS} graphql-transport-ws clients subscribed to `tableChanged` through \
+           the router with the owner's token ({ready} followed); {CHANGES} `placeOrder` calls, \
+           one every 500 ms. Time from the mutation's reply to each subscriber's message.\n\n\
+         | deliveries | missing | p50 ms | p99 ms | slowest subscriber per change, p50 ms | p99 ms |\n\
+         |---|---|---|---|---|---|\n\
+         | {delivered} | {missing} | {p50} | {p99} | {last50} | {last99} |\n\n\
+         Goal: p99 under 100 ms from the reply to the last subscriber.\n",
+        machine = machine(),
+        date = chrono::Utc::now().date_naive(),
+        delivered = all.len(),
+        p50 = ms(all.median()),
+        p99 = ms(all.percentile(99.0)),
+        last50 = ms(last.median()),
+        last99 = ms(last.percentile(99.0)),
+    );
+    Ok(Section {
+        name: "fanout",
+        markdown,
+        problems,
+    })
+}
+
+/// What subscribers heard of a run of changes.
+pub(crate) struct Deliveries {
+    /// From each change's reply to each subscriber's message.
+    pub all: Samples,
+    /// From each change's reply to the last subscriber's message.
+    pub last: Samples,
+    /// Subscribers that heard the first change (the others are not counted).
+    pub followed: usize,
+    /// Messages a following subscriber never received.
+    pub missing: usize,
+}
+
+/// Connects `subscribers` to `tableChanged` through the router as `shop`'s
+/// owner, makes sure they follow, then changes a table every 500 ms,
+/// `changes` times, and times each delivery from the mutation's reply.
+pub(crate) async fn deliveries(
+    system: &TestSystem,
+    shop: &Shop,
+    subscribers: usize,
+    changes: usize,
+) -> Deliveries {
     let url = system.router_ws_url();
 
-    eprintln!("connecting {SUBSCRIBERS} subscribers through the router...");
+    eprintln!("connecting {subscribers} subscribers through the router...");
     let (heard_tx, mut heard_rx) = mpsc::unbounded_channel::<Heard>();
     let mut connected = 0;
-    for batch in (0..SUBSCRIBERS).collect::<Vec<_>>().chunks(50) {
+    for batch in (0..subscribers).collect::<Vec<_>>().chunks(50) {
         let subscriptions = join_all(
             batch
                 .iter()
@@ -92,11 +161,11 @@ pub async fn run(_options: &Options) -> anyhow::Result<Section> {
         }
     }
     eprintln!(
-        "{ready} of {connected} subscribers heard the first change; measuring {CHANGES} changes..."
+        "{ready} of {connected} subscribers heard the first change; measuring {changes} changes..."
     );
 
     let mut sent = Vec::new();
-    for n in 0..CHANGES {
+    for n in 0..changes {
         sent.push(place((n % 11) as i64 + 2).await);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -123,44 +192,10 @@ pub async fn run(_options: &Options) -> anyhow::Result<Section> {
             all.push(time);
         }
     }
-    let mut problems = Vec::new();
-    if ready < SUBSCRIBERS {
-        problems.push(format!("{ready} of {SUBSCRIBERS} subscribers followed"));
+    Deliveries {
+        all,
+        last,
+        followed: ready,
+        missing,
     }
-    if missing > 0 {
-        problems.push(format!("{missing} deliveries missing"));
-    }
-    eprintln!(
-        "p50 {} ms, p99 {} ms; last subscriber p99 {} ms; missing {missing}",
-        ms(all.median()),
-        ms(all.percentile(99.0)),
-        ms(last.percentile(99.0))
-    );
-    let markdown = format!(
-        "## Fan-out: tableChanged to {SUBSCRIBERS} subscribers\n\n\
-         - Machine: {machine}\n\
-         - Command: `scripts/bench fanout` (release builds; PostgreSQL on 127.0.0.1; a tansu \
-           broker; each subgraph its own process behind the router; the subscribers in the \
-           load generator on the same 2 cores)\n\
-         - Run: {date}\n\
-         - Load: {SUBSCRIBERS} graphql-transport-ws clients subscribed to `tableChanged` through \
-           the router with the owner's token ({ready} followed); {CHANGES} `placeOrder` calls, \
-           one every 500 ms. Time from the mutation's reply to each subscriber's message.\n\n\
-         | deliveries | missing | p50 ms | p99 ms | slowest subscriber per change, p50 ms | p99 ms |\n\
-         |---|---|---|---|---|---|\n\
-         | {delivered} | {missing} | {p50} | {p99} | {last50} | {last99} |\n\n\
-         Goal: p99 under 100 ms from the reply to the last subscriber.\n",
-        machine = machine(),
-        date = chrono::Utc::now().date_naive(),
-        delivered = all.len(),
-        p50 = ms(all.median()),
-        p99 = ms(all.percentile(99.0)),
-        last50 = ms(last.median()),
-        last99 = ms(last.percentile(99.0)),
-    );
-    Ok(Section {
-        name: "fanout",
-        markdown,
-        problems,
-    })
 }

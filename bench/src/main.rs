@@ -17,10 +17,13 @@
 //!   the item subgraph, at 10 and 50 clients.
 //! - `fanout`: `tableChanged` from the mutation's reply to 1,000
 //!   subscribers through the router.
+//! - `feeds`: the live feeds' fetch wait at 20, 100 and 500 ms: idle CPU,
+//!   `tableChanged` delivery and `placeOrder` throughput, side by side.
 
 mod clients;
 mod dashboard;
 mod fanout;
+mod feeds;
 mod reads;
 mod report;
 mod soak;
@@ -48,7 +51,8 @@ fn usage() -> &'static str {
      salesync-bench soak [--seconds N] [--terminals N] [--out FILE]\n       \
      salesync-bench writes [--seconds N] [--out FILE]\n       \
      salesync-bench reads [--seconds N] [--out FILE]\n       \
-     salesync-bench fanout [--out FILE]"
+     salesync-bench fanout [--out FILE]\n       \
+     salesync-bench feeds [--seconds N] [--out FILE]"
 }
 
 #[tokio::main]
@@ -89,6 +93,7 @@ async fn main() -> anyhow::Result<()> {
         "writes" => writes::run(&options).await?,
         "reads" => reads::run(&options).await?,
         "fanout" => fanout::run(&options).await?,
+        "feeds" => feeds::run(&options).await?,
         _ => anyhow::bail!("unknown scenario {scenario:?}; {}", usage()),
     };
     println!("\n{}", section.markdown);

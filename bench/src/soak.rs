@@ -42,7 +42,7 @@ const CONSULT: &str =
     "mutation($f: Date!, $t: Date!) { requestConsulting(from: $f, to: $t) { id } }";
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
-    let (_broker, system, shop) = restaurant_of_processes(12).await;
+    let (_broker, system, shop) = restaurant_of_processes(12, &[]).await;
     let processes = system.process_ids();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let mut memory = Memory::new(&processes);
@@ -212,9 +212,13 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
 }
 
 /// A tansu broker; the system on it with every subgraph its own process
-/// behind the router; and a Korean restaurant with `items` dishes (costs
-/// set). The broker stops when its handle is dropped.
-pub(crate) async fn restaurant_of_processes(items: usize) -> (OwnBroker, TestSystem, Shop) {
+/// (with `environment` besides its own) behind the router; and a Korean
+/// restaurant with `items` dishes (costs set). The broker stops when its
+/// handle is dropped.
+pub(crate) async fn restaurant_of_processes(
+    items: usize,
+    environment: &[(&str, &str)],
+) -> (OwnBroker, TestSystem, Shop) {
     eprintln!("starting the system: a broker, every subgraph as a process, the router...");
     let broker = OwnBroker::start().await;
     let mut system = TestSystem::start_with(salesync_tests::Options {
@@ -224,7 +228,7 @@ pub(crate) async fn restaurant_of_processes(items: usize) -> (OwnBroker, TestSys
     .await;
     let shop = korean_restaurant(&system, items).await;
     for subgraph in SUBGRAPHS {
-        system.run_as_process(subgraph).await;
+        system.run_as_process_with(subgraph, environment).await;
     }
     (broker, system, shop)
 }

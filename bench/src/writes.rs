@@ -27,7 +27,7 @@ const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines
 const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) { id amount } }";
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
-    let (_broker, _system, shop) = restaurant_of_processes(12).await;
+    let (_broker, _system, shop) = restaurant_of_processes(12, &[]).await;
     shop.client
         .query(
             "mutation { updateStore(input: { tableCount: 200 }) { tableCount } }",

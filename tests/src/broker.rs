@@ -50,6 +50,11 @@ impl OwnBroker {
         self.port
     }
 
+    /// The broker's process id while it runs (to read its CPU and memory).
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref()?.id()
+    }
+
     /// `host:port`, as `KAFKA_BROKERS` takes it.
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
