@@ -19,7 +19,7 @@ use crate::{
         self, EventBus,
         consumer::{self, Handler},
         outbox::{self, OutboxSignal, Relay},
-        store_access::{OnStoreAccess, StoreRows},
+        store_access::{OnStoreAccess, StoreAccess, StoreRows},
     },
     metrics::Metrics,
     server::{Readiness, Server},
@@ -85,6 +85,7 @@ async fn open<S: Subgraph>(settings: Settings) -> anyhow::Result<Builder> {
     Ok(Builder {
         metrics: Metrics::new(S::NAME),
         settings,
+        store_access: StoreAccess::new(db.conn.clone()),
         db,
         bus,
         outbox: OutboxSignal::default(),
@@ -106,6 +107,7 @@ type Task = Box<dyn FnOnce(Stop) -> Pin<Box<dyn Future<Output = ()> + Send>> + S
 pub struct Builder {
     metrics: Metrics,
     settings: Settings,
+    store_access: StoreAccess,
     db: Database,
     bus: Arc<dyn EventBus>,
     outbox: OutboxSignal,
@@ -140,10 +142,17 @@ impl Builder {
 
     /// Verifies callers against the store subgraph's published keys, and
     /// refuses the tokens of stores this subgraph learned were deleted and
-    /// the revoked tokens of the others (filled by
-    /// [`Builder::follow_store_access`]).
+    /// the revoked tokens of the others (see [`Builder::store_access`]).
     pub fn token_verifier(&self) -> TokenVerifier {
-        TokenVerifier::remote(&self.settings.auth).checking_store_access(self.db())
+        TokenVerifier::remote(&self.settings.auth).checking_store_access(self.store_access())
+    }
+
+    /// Which stores were deleted and which tokens revoked: the tables
+    /// [`Builder::follow_store_access`] fills (or the store subgraph
+    /// itself), kept in memory and told of each change by a feed that
+    /// [`Builder::serve`] runs.
+    pub fn store_access(&self) -> StoreAccess {
+        self.store_access.clone()
     }
 
     /// Applies every event on `topic` once, as a member of the consumer
@@ -180,6 +189,7 @@ impl Builder {
         let Builder {
             metrics,
             settings,
+            store_access,
             db,
             bus,
             outbox,
@@ -225,6 +235,10 @@ impl Builder {
         tracing::info!(subgraph = settings.service, address = %server.address(), "listening");
 
         let mut tasks = tasks;
+        tasks.push(background("store-access", {
+            let bus = bus.clone();
+            move |stop| store_access.run(bus, stop)
+        }));
         let relay = Relay::new(conn.clone(), bus.clone(), outbox);
         tasks.push(background("outbox-relay", move |stop| relay.run(stop)));
         let (retention, clock, consumes) = (

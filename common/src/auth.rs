@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::{
     Error, Result,
     config::AuthSettings,
-    events::store_access::{self, Access},
+    events::store_access::{Access, StoreAccess},
 };
 
 /// The claims of a Salesync access token.
@@ -152,9 +152,9 @@ pub struct TokenVerifier {
     keys: Arc<KeySource>,
     issuer: String,
     audience: String,
-    /// Where deleted stores and revoked token generations are kept
+    /// Which stores were deleted and which token generations revoked
     /// (`events::store_access`): those tokens are refused.
-    store_access: Option<sea_orm::DatabaseConnection>,
+    store_access: Option<StoreAccess>,
 }
 
 impl TokenVerifier {
@@ -177,10 +177,10 @@ impl TokenVerifier {
         }
     }
 
-    /// Also refuses tokens of the stores `db` lists as deleted, and tokens
-    /// older than their store's floor there.
-    pub fn checking_store_access(mut self, db: sea_orm::DatabaseConnection) -> Self {
-        self.store_access = Some(db);
+    /// Also refuses tokens of the stores `access` knows were deleted, and
+    /// tokens older than their store's floor.
+    pub fn checking_store_access(mut self, access: StoreAccess) -> Self {
+        self.store_access = Some(access);
         self
     }
 
@@ -229,7 +229,8 @@ impl TokenVerifier {
     async fn access(&self, claims: &Claims) -> Result<Access, String> {
         match &self.store_access {
             None => Ok(Access::Granted),
-            Some(db) => store_access::check(db, claims.sub, claims.generation)
+            Some(access) => access
+                .check(claims.sub, claims.generation)
                 .await
                 .map_err(|e| {
                     tracing::warn!(error = %e, "failed to check the store's access");

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 use tokio::process::Child;
 use uuid::Uuid;
 
+pub mod access;
 mod broker;
 mod client;
 pub mod restaurant;

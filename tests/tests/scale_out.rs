@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use salesync_tests::{Options, TestBus, TestSystem, WsSubscription};
+use salesync_tests::{
+    Options, TestBus, TestSystem, WsSubscription,
+    access::{assert_accepted_everywhere, refused_everywhere},
+};
 use serde_json::json;
 
 const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { id total } }";
@@ -110,6 +113,26 @@ async fn two_replicas_of_everything_behind_two_routers_act_as_one_system() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(read(via_first.clone()).await, expected);
     assert_eq!(read(via_second.clone()).await, expected);
+
+    // A password change signs the store out of both replicas of every
+    // subgraph, although each has just checked the token and remembers it
+    // as good: each replica hears the revocation on the bus.
+    assert_accepted_everywhere(&via_first).await;
+    assert_accepted_everywhere(&via_second).await;
+    via_first
+        .query(
+            "mutation { changePassword(currentPassword: \"the-password\", newPassword: \"another-password\") }",
+            json!({}),
+        )
+        .await
+        .data_or_panic();
+    let within = Duration::from_secs(20);
+    let first = refused_everywhere(&via_first, within).await;
+    let second = refused_everywhere(&via_second, within).await;
+    eprintln!(
+        "both replicas refused the old token within {:?}",
+        first.max(second)
+    );
 }
 
 /// Replicas multiply connections: `SALESYNC_POOL__MAX_CONNECTIONS` bounds

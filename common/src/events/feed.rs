@@ -13,7 +13,7 @@
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -50,6 +50,8 @@ pub struct Feed<T> {
     notices: broadcast::Sender<Notice<T>>,
     /// Whether the feed reads the bus now.
     live: Arc<AtomicBool>,
+    /// How many times it started reading the bus.
+    reads: Arc<AtomicU64>,
 }
 
 impl<T> Clone for Feed<T> {
@@ -57,6 +59,7 @@ impl<T> Clone for Feed<T> {
         Feed {
             notices: self.notices.clone(),
             live: self.live.clone(),
+            reads: self.reads.clone(),
         }
     }
 }
@@ -66,6 +69,7 @@ impl<T> Default for Feed<T> {
         Feed {
             notices: broadcast::channel(1024).0,
             live: Arc::new(AtomicBool::new(false)),
+            reads: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -94,6 +98,16 @@ impl<T: Send + Sync + 'static> Feed<T> {
         self.live.load(Ordering::SeqCst)
     }
 
+    /// While the feed reads the bus, which of its readings this is: what
+    /// was learned in one reading stays complete until it ends, and no
+    /// longer (events in the gap were missed). `None` while it does not.
+    pub fn reading(&self) -> Option<u64> {
+        // Live first: a reading that ends and another that starts between
+        // the two loads gives the newer number, never an older one.
+        let live = self.is_live();
+        live.then(|| self.reads.load(Ordering::SeqCst))
+    }
+
     /// Reads `topic` in broadcast mode until `stop`; after the bus failed,
     /// interrupts the subscribers and subscribes again.
     pub async fn run(
@@ -110,6 +124,7 @@ impl<T: Send + Sync + 'static> Feed<T> {
             else {
                 return;
             };
+            self.reads.fetch_add(1, Ordering::SeqCst);
             self.live.store(true, Ordering::SeqCst);
             tracing::info!(topic, "the feed reads the bus");
             let error = loop {

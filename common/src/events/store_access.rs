@@ -9,21 +9,34 @@
 //!   `token_floors`, and tokens below it are refused.
 //!
 //! A token stays signed until it expires; these two tables are what make a
-//! signed token worthless sooner. The token verifier reads both in one
-//! statement ([`check`]).
+//! signed token worthless sooner. The token verifier asks [`StoreAccess`],
+//! which keeps what it read of them in memory and hears every change on a
+//! feed of its own, so most requests ask no database.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use async_trait::async_trait;
 use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set,
-    ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, FromQueryResult,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, FromQueryResult,
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use super::{Event, consumer::Handler, types};
-use crate::db::excluded;
+use super::{
+    Event, EventBus,
+    consumer::Handler,
+    feed::{Feed, Notice},
+    topics, types,
+};
+use crate::{db::excluded, shutdown::Stop};
 
 /// A subgraph's rows of one store, removed when the store is deleted.
 #[async_trait]
@@ -173,19 +186,49 @@ pub enum Access {
     Revoked,
 }
 
+/// What is known of one store: whether it was deleted, and the oldest
+/// token generation it still accepts. Both only ever grow stricter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Standing {
+    deleted: bool,
+    floor: i64,
+}
+
+impl Default for Standing {
+    fn default() -> Self {
+        Standing {
+            deleted: false,
+            floor: i64::MIN,
+        }
+    }
+}
+
+impl Standing {
+    fn access(self, generation: i64) -> Access {
+        if self.deleted {
+            Access::Deleted
+        } else if generation < self.floor {
+            Access::Revoked
+        } else {
+            Access::Granted
+        }
+    }
+
+    /// The stricter of the two: a late answer never undoes what was heard.
+    fn merge(&mut self, other: Standing) {
+        self.deleted |= other.deleted;
+        self.floor = std::cmp::max(self.floor, other.floor);
+    }
+}
+
 #[derive(FromQueryResult)]
-struct AccessRow {
+struct StandingRow {
     deleted: i64,
     min_generation: Option<i64>,
 }
 
-/// Checks a token's store and generation against both tables in one
-/// statement: this runs on every authenticated request.
-pub async fn check<C: ConnectionTrait>(
-    db: &C,
-    store_id: Uuid,
-    generation: i64,
-) -> Result<Access, DbErr> {
+/// Reads a store's standing from both tables in one statement.
+async fn read_standing<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Standing, DbErr> {
     let deleted = Query::select()
         .expr(Expr::col(deleted::Column::StoreId).count())
         .from(deleted::Entity)
@@ -206,15 +249,380 @@ pub async fn check<C: ConnectionTrait>(
             Alias::new("min_generation"),
         )
         .to_owned();
-    let row = AccessRow::find_by_statement(db.get_database_backend().build(&statement))
+    let row = StandingRow::find_by_statement(db.get_database_backend().build(&statement))
         .one(db)
         .await?;
-    Ok(match row {
-        Some(AccessRow { deleted, .. }) if deleted > 0 => Access::Deleted,
-        Some(AccessRow {
-            min_generation: Some(floor),
-            ..
-        }) if generation < floor => Access::Revoked,
-        _ => Access::Granted,
-    })
+    Ok(row.map_or_else(Standing::default, |row| Standing {
+        deleted: row.deleted > 0,
+        floor: row.min_generation.unwrap_or(i64::MIN),
+    }))
+}
+
+/// What an event on `salesync.stores` says about who may act for a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heard {
+    pub store_id: Uuid,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The store was deleted.
+    Deleted,
+    /// Its tokens older than this generation were revoked.
+    Revoked(i64),
+}
+
+impl Change {
+    fn standing(self) -> Standing {
+        match self {
+            Change::Deleted => Standing {
+                deleted: true,
+                ..Standing::default()
+            },
+            Change::Revoked(floor) => Standing {
+                deleted: false,
+                floor,
+            },
+        }
+    }
+}
+
+/// The feed's reading of an event; none for the events that change nobody's
+/// access.
+fn heard(event: &Event) -> anyhow::Result<Option<Heard>> {
+    let change = match event.event_type.as_str() {
+        types::STORE_DELETED => Change::Deleted,
+        types::TOKENS_REVOKED => {
+            let revoked: TokensRevoked = serde_json::from_value(event.payload.clone())?;
+            Change::Revoked(revoked.generation)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(Heard {
+        store_id: event.store_id,
+        change,
+    }))
+}
+
+/// How long a standing read from the tables answers without asking them
+/// again, while the feed reads the bus. The feed is what keeps it right;
+/// this only bounds how late a change is seen that was published while the
+/// feed was away and applied to the tables after it came back.
+const TRUSTED_FOR: Duration = Duration::from_secs(30);
+/// Beyond this many stores, what was read from the tables is forgotten.
+const MAX_KNOWN: usize = 100_000;
+/// What was heard on the bus is kept at least this long: by then this
+/// subgraph's own consumer has written it into the tables.
+const KEEP_HEARD: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Default)]
+struct Known {
+    standing: Standing,
+    /// The feed's reading and the time the tables were read, while they
+    /// answer for the store.
+    read: Option<(u64, Instant)>,
+    heard: Option<Instant>,
+}
+
+/// Who may act for each store, checked on every authenticated request:
+/// the tables above, kept in memory and told of every deletion and
+/// revocation by a feed of `salesync.stores`, which every replica reads.
+/// Only while the feed reads the bus is the memory trusted; otherwise
+/// every check reads the tables.
+#[derive(Clone)]
+pub struct StoreAccess {
+    db: DatabaseConnection,
+    feed: Feed<Heard>,
+    known: Arc<Mutex<HashMap<Uuid, Known>>>,
+    trusted_for: Duration,
+}
+
+impl StoreAccess {
+    pub fn new(db: DatabaseConnection) -> Self {
+        StoreAccess {
+            db,
+            feed: Feed::default(),
+            known: Arc::default(),
+            trusted_for: TRUSTED_FOR,
+        }
+    }
+
+    /// Reads `salesync.stores` from `bus` and keeps what it hears, until
+    /// `stop`.
+    pub async fn run(self, bus: Arc<dyn EventBus>, stop: Stop) {
+        let mut notices = self.feed.subscribe();
+        let feed = tokio::spawn(
+            self.feed
+                .clone()
+                .run(bus, topics::STORES, heard, stop.clone()),
+        );
+        let mut stop = stop;
+        loop {
+            tokio::select! {
+                _ = stop.wait() => break,
+                notice = notices.recv() => match notice {
+                    Ok(Notice::Event(heard)) => self.learn(heard.store_id, heard.change),
+                    // The reading ends; what it kept is not trusted past it.
+                    Ok(Notice::Interrupted) => {}
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "store access fell behind its feed; reading the tables again");
+                        self.forget_reads();
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+        let _ = feed.await;
+    }
+
+    /// Takes in a change this process made or heard of: from now on it
+    /// answers, whatever the tables still say.
+    pub fn learn(&self, store_id: Uuid, change: Change) {
+        let mut known = self.known();
+        let entry = known.entry(store_id).or_default();
+        entry.standing.merge(change.standing());
+        entry.heard = Some(Instant::now());
+    }
+
+    /// Whether a token of `generation` acts for `store_id`.
+    pub async fn check(&self, store_id: Uuid, generation: i64) -> Result<Access, DbErr> {
+        let reading = self.feed.reading();
+        if let Some(reading) = reading
+            && let Some(known) = self.known().get(&store_id)
+            && known
+                .read
+                .is_some_and(|(r, at)| r == reading && at.elapsed() < self.trusted_for)
+        {
+            return Ok(known.standing.access(generation));
+        }
+        let read = read_standing(&self.db, store_id).await?;
+        let mut known = self.known();
+        if known.len() >= MAX_KNOWN {
+            known.retain(|_, k| k.heard.is_some_and(|at| at.elapsed() < KEEP_HEARD));
+        }
+        let entry = known.entry(store_id).or_default();
+        entry.standing.merge(read);
+        // The reading from before the tables were asked: had the feed been
+        // away meanwhile, this answer belongs to no reading.
+        entry.read = reading.map(|r| (r, Instant::now()));
+        Ok(entry.standing.access(generation))
+    }
+
+    fn forget_reads(&self) {
+        for known in self.known().values_mut() {
+            known.read = None;
+        }
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Known>> {
+        self.known.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm_migration::{MigrationTrait, MigratorTrait};
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::{
+        db::{PoolSettings, connect},
+        events::{memory::MemoryBus, migration},
+        shutdown,
+    };
+
+    struct Tables;
+
+    impl MigratorTrait for Tables {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            vec![
+                Box::new(migration::CreateDeletedStores),
+                Box::new(migration::CreateTokenFloors),
+            ]
+        }
+    }
+
+    async fn tables() -> DatabaseConnection {
+        let path = std::env::temp_dir().join(format!("salesync-access-{}.db", Uuid::new_v4()));
+        let url = SecretString::from(format!("sqlite://{}?mode=rwc", path.display()));
+        let db = connect(&url, &PoolSettings::default())
+            .await
+            .expect("a database");
+        Tables::up(&db, None).await.expect("the tables");
+        db
+    }
+
+    /// Store access with its feed running on `bus`; the trigger stops it.
+    async fn running(
+        db: DatabaseConnection,
+        bus: &Arc<dyn EventBus>,
+    ) -> (StoreAccess, shutdown::Trigger) {
+        let access = StoreAccess::new(db);
+        let (trigger, stop) = shutdown::channel();
+        tokio::spawn(access.clone().run(bus.clone(), stop));
+        while access.feed.reading().is_none() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        (access, trigger)
+    }
+
+    async fn publish(bus: &Arc<dyn EventBus>, event: Event) {
+        let payload = serde_json::to_vec(&event).expect("json");
+        bus.publish(topics::STORES, &event.store_id.to_string(), &payload)
+            .await
+            .expect("published");
+    }
+
+    /// Polls `check` until it answers `want` (the feed is asynchronous).
+    async fn eventually(access: &StoreAccess, store: Uuid, generation: i64, want: Access) {
+        for _ in 0..200 {
+            if access.check(store, generation).await.expect("checked") == want {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("store {store} never became {want:?}");
+    }
+
+    #[tokio::test]
+    async fn a_live_feed_answers_from_memory_and_hears_each_change_before_the_tables_do() {
+        let db = tables().await;
+        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
+        let (access, _trigger) = running(db.clone(), &bus).await;
+        let store = Uuid::new_v4();
+        assert_eq!(
+            access.check(store, 1).await.expect("checked"),
+            Access::Granted
+        );
+
+        // Written behind its back: the next checks still answer from memory.
+        raise_floor(&db, store, 5).await.expect("raised");
+        assert_eq!(
+            access.check(store, 1).await.expect("checked"),
+            Access::Granted
+        );
+
+        // Heard on the bus while the tables say nothing of it yet.
+        let revoked = Event::new(
+            types::TOKENS_REVOKED,
+            store,
+            TokensRevoked { generation: 3 },
+        );
+        publish(&bus, revoked).await;
+        eventually(&access, store, 2, Access::Revoked).await;
+        assert_eq!(
+            access.check(store, 3).await.expect("checked"),
+            Access::Granted
+        );
+
+        let other = Uuid::new_v4();
+        assert_eq!(
+            access.check(other, 0).await.expect("checked"),
+            Access::Granted
+        );
+        publish(
+            &bus,
+            Event::new(types::STORE_DELETED, other, serde_json::json!({})),
+        )
+        .await;
+        eventually(&access, other, 0, Access::Deleted).await;
+    }
+
+    #[tokio::test]
+    async fn without_a_live_feed_every_check_reads_the_tables() {
+        let db = tables().await;
+        let access = StoreAccess::new(db.clone());
+        let store = Uuid::new_v4();
+        assert_eq!(
+            access.check(store, 1).await.expect("checked"),
+            Access::Granted
+        );
+        raise_floor(&db, store, 2).await.expect("raised");
+        assert_eq!(
+            access.check(store, 1).await.expect("checked"),
+            Access::Revoked
+        );
+        record_deleted(&db, store).await.expect("deleted");
+        assert_eq!(
+            access.check(store, 2).await.expect("checked"),
+            Access::Deleted
+        );
+    }
+
+    #[tokio::test]
+    async fn what_the_feed_kept_is_not_trusted_once_it_lost_the_bus() {
+        let db = tables().await;
+        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
+        let access = StoreAccess::new(db.clone());
+        let start = |access: &StoreAccess| {
+            let (trigger, stop) = shutdown::channel();
+            tokio::spawn(access.clone().run(bus.clone(), stop));
+            trigger
+        };
+        let until_live = |live: bool| {
+            let access = access.clone();
+            async move {
+                while access.feed.reading().is_some() != live {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        };
+        let (away, back) = (Uuid::new_v4(), Uuid::new_v4());
+        let first = start(&access);
+        until_live(true).await;
+        for store in [away, back] {
+            assert_eq!(
+                access.check(store, 1).await.expect("checked"),
+                Access::Granted
+            );
+        }
+
+        // The feed stops: whatever happens now it would not hear.
+        first.stop();
+        until_live(false).await;
+        raise_floor(&db, away, 2).await.expect("raised");
+        assert_eq!(
+            access.check(away, 1).await.expect("checked"),
+            Access::Revoked
+        );
+
+        // Reading again is a new reading: what the old one kept is unused.
+        let _second = start(&access);
+        until_live(true).await;
+        raise_floor(&db, back, 2).await.expect("raised");
+        assert_eq!(
+            access.check(back, 1).await.expect("checked"),
+            Access::Revoked
+        );
+    }
+
+    #[tokio::test]
+    async fn a_change_this_process_made_answers_at_once_and_a_late_read_never_undoes_it() {
+        let db = tables().await;
+        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
+        let (access, _trigger) = running(db, &bus).await;
+        let store = Uuid::new_v4();
+        access.learn(store, Change::Revoked(4));
+        // The tables know nothing of it; the answer is still refusal.
+        assert_eq!(
+            access.check(store, 3).await.expect("checked"),
+            Access::Revoked
+        );
+        assert_eq!(
+            access.check(store, 4).await.expect("checked"),
+            Access::Granted
+        );
+        access.learn(store, Change::Revoked(2));
+        assert_eq!(
+            access.check(store, 3).await.expect("checked"),
+            Access::Revoked,
+            "a floor only rises"
+        );
+        access.learn(store, Change::Deleted);
+        assert_eq!(
+            access.check(store, 9).await.expect("checked"),
+            Access::Deleted
+        );
+    }
 }

@@ -53,9 +53,15 @@ impl Subgraph for Store {
         // the transaction of the change.
         let verifier = tokens
             .verifier(&settings.auth)?
-            .checking_store_access(parts.db());
+            .checking_store_access(parts.store_access());
         let jwks = tokens.jwks().clone();
-        let accounts = Accounts::new(parts.db(), tokens, sections.login, parts.outbox());
+        let accounts = Accounts::new(
+            parts.db(),
+            tokens,
+            sections.login,
+            parts.outbox(),
+            parts.store_access(),
+        );
         let routes = Router::new()
             .route(
                 "/.well-known/jwks.json",

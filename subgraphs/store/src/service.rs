@@ -9,7 +9,7 @@ use salesync_common::{
     events::{
         Event, outbox,
         outbox::OutboxSignal,
-        store_access::{self, TokensRevoked},
+        store_access::{self, Change, StoreAccess, TokensRevoked},
         topics, types,
     },
 };
@@ -35,6 +35,9 @@ pub struct Accounts {
     tokens: TokenIssuer,
     login: LoginSettings,
     outbox: OutboxSignal,
+    /// Told of a revocation or deletion as soon as it commits: this
+    /// replica's token checks answer from memory.
+    access: StoreAccess,
 }
 
 /// A store and a token that acts for it.
@@ -50,12 +53,14 @@ impl Accounts {
         tokens: TokenIssuer,
         login: LoginSettings,
         outbox: OutboxSignal,
+        access: StoreAccess,
     ) -> Self {
         Accounts {
             db,
             tokens,
             login,
             outbox,
+            access,
         }
     }
 
@@ -151,6 +156,9 @@ impl Accounts {
         outbox::enqueue(&txn, topics::STORES, &event).await?;
         txn.commit().await?;
         self.outbox.notify();
+        // Refused here at once; other replicas hear it on the bus.
+        self.access
+            .learn(store.id, Change::Revoked(revoked.generation));
         tracing::info!(
             generation = revoked.generation,
             "password changed; older tokens revoked"
@@ -187,6 +195,7 @@ impl Accounts {
         outbox::enqueue(&txn, topics::STORES, &event).await?;
         txn.commit().await?;
         self.outbox.notify();
+        self.access.learn(store.id, Change::Deleted);
         tracing::info!("store deleted");
         Ok(())
     }
