@@ -55,12 +55,12 @@ pub(crate) const MENU: [(&str, i64, i64, u32); 24] = [
 ];
 
 /// 180 business days ending here: a fixed span, so runs compare.
-const LAST_DAY: (i32, u32, u32) = (2026, 11, 23);
-const DAYS: i64 = 180;
+pub(crate) const LAST_DAY: (i32, u32, u32) = (2026, 11, 23);
+pub(crate) const DAYS: i64 = 180;
 const REFUND_SHARE: f64 = 0.03;
 
-const DAILY: &str = "query($f: Date!, $t: Date!) { dailyVolumes(from: $f, to: $t) { date salesVolume profit orderCount } }";
-const REPORT: &str = "query($f: Date!, $t: Date!) { salesReport(from: $f, to: $t) { salesVolume profit items { item { id } quantity salesVolume cost profit } } }";
+pub(crate) const DAILY: &str = "query($f: Date!, $t: Date!) { dailyVolumes(from: $f, to: $t) { date salesVolume profit orderCount } }";
+pub(crate) const REPORT: &str = "query($f: Date!, $t: Date!) { salesReport(from: $f, to: $t) { salesVolume profit items { item { id } quantity salesVolume cost profit } } }";
 
 /// The same aggregate as `dailyVolumes`, as one statement.
 const DAILY_SQL: &str = "\
@@ -233,7 +233,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
 /// with 1–7 distinct items chosen by popularity; a few refunded in part on
 /// the same or a later day. Returns the events, the line count and the
 /// refund count. The same every run (a fixed seed).
-fn generate(
+pub(crate) fn generate(
     orders: usize,
     store_id: Uuid,
     items: &[Uuid],
@@ -313,7 +313,7 @@ fn generate(
 }
 
 /// Waits until the read model has counted `orders` sales, showing progress.
-async fn wait_until_counted(
+pub(crate) async fn wait_until_counted(
     client: &Client,
     first: NaiveDate,
     last: NaiveDate,
