@@ -30,6 +30,7 @@ use uuid::Uuid;
 pub mod access;
 mod broker;
 mod client;
+pub mod model;
 pub mod restaurant;
 mod ws;
 pub use broker::OwnBroker;

@@ -1,20 +1,16 @@
 //! Consulting end to end, on PostgreSQL and the broker, through the real
 //! router: a request answered at once, the advice written in the background
-//! by the built-in analyst or by a model (a fake OpenAI-compatible server
-//! this test starts, reached through async-openai), delivered over a
-//! WebSocket subscription as progress and then the result.
+//! by the built-in analyst or by a model (a local OpenAI-compatible server
+//! this test starts, `salesync_tests::model`, reached through async-openai),
+//! delivered over a WebSocket subscription as progress and then the result.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
-use axum::{
-    Json, Router, body::Body, extract::State, http::StatusCode, response::Response, routing::post,
-};
-use futures::stream;
 use salesync_common::clock::Clock;
-use salesync_tests::{Client, Options, Shop, TestBus, TestSystem, WsSubscription};
+use salesync_tests::{
+    Client, Options, Shop, TestBus, TestSystem, WsSubscription,
+    model::{Behaviour, LocalModel, piece},
+};
 use serde_json::{Value, json};
 
 const REQUEST: &str = "mutation($f: Date!, $t: Date!, $l: Language) { requestConsulting(from: $f, to: $t, language: $l) { id status model from to } }";
@@ -250,93 +246,6 @@ async fn a_store_cannot_read_or_follow_another_stores_request() {
     assert_eq!(backwards.error_code().as_deref(), Some("BAD_USER_INPUT"));
 }
 
-/// How the fake model answers.
-#[derive(Clone, Copy)]
-enum Behaviour {
-    /// `pieces` pieces of text, `gap` apart.
-    Streams { pieces: usize, gap: Duration },
-    /// Nothing for a minute.
-    Hangs,
-    /// HTTP 500.
-    Fails,
-}
-
-/// A local OpenAI-compatible server: `/v1/chat/completions`, streamed as
-/// server-sent events, recording every request body.
-#[derive(Clone)]
-struct FakeModel {
-    behaviour: Behaviour,
-    requests: Arc<Mutex<Vec<Value>>>,
-}
-
-impl FakeModel {
-    async fn start(behaviour: Behaviour) -> (FakeModel, String) {
-        let fake = FakeModel {
-            behaviour,
-            requests: Arc::default(),
-        };
-        let app = Router::new()
-            .route("/v1/chat/completions", post(complete))
-            .with_state(fake.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a port");
-        let url = format!("http://{}/v1", listener.local_addr().expect("address"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (fake, url)
-    }
-
-    fn requests(&self) -> Vec<Value> {
-        self.requests.lock().expect("lock").clone()
-    }
-}
-
-fn piece(i: usize) -> String {
-    format!("Advice part {i}. ")
-}
-
-async fn complete(State(fake): State<FakeModel>, Json(body): Json<Value>) -> Response {
-    fake.requests.lock().expect("lock").push(body);
-    match fake.behaviour {
-        Behaviour::Fails => Response::builder()
-            .status(StatusCode::INTERNAL_SERVER_ERROR)
-            .header("content-type", "application/json")
-            .body(Body::from(
-                json!({ "error": { "message": "the fake model is down", "type": "server_error", "param": null, "code": null } }).to_string(),
-            ))
-            .expect("a response"),
-        Behaviour::Hangs => {
-            tokio::time::sleep(Duration::from_secs(60)).await;
-            Response::new(Body::empty())
-        }
-        Behaviour::Streams { pieces, gap } => {
-            let events = stream::unfold(0usize, move |i| async move {
-                if i > pieces {
-                    return None;
-                }
-                if i > 0 {
-                    tokio::time::sleep(gap).await;
-                }
-                let data = if i == pieces {
-                    "data: [DONE]\n\n".to_string()
-                } else {
-                    let chunk = json!({
-                        "id": "fake-1", "object": "chat.completion.chunk", "created": 1,
-                        "model": "fake-model",
-                        "choices": [{ "index": 0, "delta": { "content": piece(i) }, "finish_reason": null }],
-                    });
-                    format!("data: {chunk}\n\n")
-                };
-                Some((Ok::<_, std::convert::Infallible>(data), i + 1))
-            });
-            Response::builder()
-                .header("content-type", "text/event-stream")
-                .body(Body::from_stream(events))
-                .expect("a response")
-        }
-    }
-}
-
 fn model_config(url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("model.api_key", "sk-test".to_string()),
@@ -349,7 +258,7 @@ fn model_config(url: &str) -> Vec<(&'static str, String)> {
 
 #[tokio::test]
 async fn a_models_streamed_advice_arrives_as_progress_then_the_result() {
-    let (fake, url) = FakeModel::start(Behaviour::Streams {
+    let (fake, url) = LocalModel::start(Behaviour::Streams {
         pieces: 8,
         gap: Duration::from_millis(150),
     })
@@ -404,7 +313,7 @@ async fn a_model_that_fails_or_hangs_ends_failed_with_a_reason() {
         (Behaviour::Fails, "the model could not be called"),
         (Behaviour::Hangs, "did not finish within 3 seconds"),
     ] {
-        let (_fake, url) = FakeModel::start(behaviour).await;
+        let (_fake, url) = LocalModel::start(behaviour).await;
         let clock = Clock::manual("2026-11-20T03:00:00Z".parse().expect("instant"));
         let system = TestSystem::start_with(system_options(&clock, model_config(&url))).await;
         let shop = shop_with_sales(&system).await;
@@ -433,7 +342,7 @@ async fn a_model_that_fails_or_hangs_ends_failed_with_a_reason() {
 
 #[tokio::test]
 async fn a_request_running_when_the_consulting_subgraph_restarts_completes() {
-    let (fake, url) = FakeModel::start(Behaviour::Streams {
+    let (fake, url) = LocalModel::start(Behaviour::Streams {
         pieces: 10,
         gap: Duration::from_millis(300),
     })
