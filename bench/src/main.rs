@@ -17,12 +17,15 @@
 //!   the item subgraph, at 10 and 50 clients.
 //! - `fanout`: `tableChanged` from the mutation's reply to 1,000
 //!   subscribers through the router.
+//! - `consulting`: a consulting result from its event to 1,000 subscribers
+//!   through the router.
 //! - `growth`: the open-tables screen and the dashboard with 1,000 orders
 //!   of history, then with 50,000.
 //! - `feeds`: the live feeds' fetch wait at 20, 100 and 500 ms: idle CPU,
 //!   `tableChanged` delivery and `placeOrder` throughput, side by side.
 
 mod clients;
+mod consulting;
 mod dashboard;
 mod fanout;
 mod feeds;
@@ -55,6 +58,7 @@ fn usage() -> &'static str {
      salesync-bench writes [--seconds N] [--out FILE]\n       \
      salesync-bench reads [--seconds N] [--out FILE]\n       \
      salesync-bench fanout [--out FILE]\n       \
+     salesync-bench consulting [--out FILE]\n       \
      salesync-bench feeds [--seconds N] [--out FILE]\n       \
      salesync-bench growth [--orders N] [--iterations N] [--out FILE]"
 }
@@ -97,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
         "writes" => writes::run(&options).await?,
         "reads" => reads::run(&options).await?,
         "fanout" => fanout::run(&options).await?,
+        "consulting" => consulting::run(&options).await?,
         "feeds" => feeds::run(&options).await?,
         "growth" => growth::run(&options).await?,
         _ => anyhow::bail!("unknown scenario {scenario:?}; {}", usage()),

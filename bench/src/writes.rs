@@ -116,7 +116,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
 }
 
 /// Orders one dish at `table` and pays the order; only the checkout counts.
-async fn pay_one(client: &Client, log: &Log, table: i64, item: &str) {
+pub(crate) async fn pay_one(client: &Client, log: &Log, table: i64, item: &str) {
     let Ok(placed) = log
         .call(
             "placeOrder (before checkout)",

@@ -12,6 +12,7 @@ use axum::{
 };
 use futures::stream;
 use serde_json::{Value, json};
+use tokio::sync::watch;
 
 /// How the model answers.
 #[derive(Clone, Copy)]
@@ -30,6 +31,8 @@ pub enum Behaviour {
 pub struct LocalModel {
     behaviour: Behaviour,
     requests: Arc<Mutex<Vec<Value>>>,
+    /// Whether a streamed answer may end; see [`LocalModel::hold`].
+    gate: Arc<watch::Sender<bool>>,
 }
 
 impl LocalModel {
@@ -39,6 +42,7 @@ impl LocalModel {
         let model = LocalModel {
             behaviour,
             requests: Arc::default(),
+            gate: Arc::new(watch::channel(true).0),
         };
         let app = Router::new()
             .route("/v1/chat/completions", post(complete))
@@ -54,6 +58,17 @@ impl LocalModel {
     /// Every request body received so far.
     pub fn requests(&self) -> Vec<Value> {
         self.requests.lock().expect("lock").clone()
+    }
+
+    /// Streamed answers send their text, then wait before they end until
+    /// [`LocalModel::release`]: the advice is written and not yet done.
+    pub fn hold(&self) {
+        self.gate.send_replace(false);
+    }
+
+    /// Lets held and later answers end.
+    pub fn release(&self) {
+        self.gate.send_replace(true);
     }
 }
 
@@ -77,7 +92,8 @@ async fn complete(State(model): State<LocalModel>, Json(body): Json<Value>) -> R
             Response::new(Body::empty())
         }
         Behaviour::Streams { pieces, gap } => {
-            let events = stream::unfold(0usize, move |i| async move {
+            let gate = model.gate.subscribe();
+            let events = stream::unfold((0usize, gate), move |(i, mut gate)| async move {
                 if i > pieces {
                     return None;
                 }
@@ -85,6 +101,8 @@ async fn complete(State(model): State<LocalModel>, Json(body): Json<Value>) -> R
                     tokio::time::sleep(gap).await;
                 }
                 let data = if i == pieces {
+                    // A sender that is gone holds nothing back.
+                    let _ = gate.wait_for(|open| *open).await;
                     "data: [DONE]\n\n".to_string()
                 } else {
                     let chunk = json!({
@@ -94,7 +112,7 @@ async fn complete(State(model): State<LocalModel>, Json(body): Json<Value>) -> R
                     });
                     format!("data: {chunk}\n\n")
                 };
-                Some((Ok::<_, std::convert::Infallible>(data), i + 1))
+                Some((Ok::<_, std::convert::Infallible>(data), (i + 1, gate)))
             });
             Response::builder()
                 .header("content-type", "text/event-stream")
