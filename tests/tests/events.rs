@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use salesync_common::{
     db::connect_and_migrate,
     events::{
-        BusTarget, Delivery, Event, EventBus,
+        BusTarget, Delivery, Event, EventBus, Latency,
         consumer::{self, Applied, Handler},
         kafka::KafkaBus,
         memory::MemoryBus,
@@ -432,11 +432,11 @@ async fn a_consumer_killed_before_committing_its_offset_does_not_apply_twice() {
 async fn broadcast_replicas_each_see_every_event_and_a_group_shares_them() {
     let bus = kafka_bus(&kafka_brokers()).await;
     let mut replica_a = bus
-        .subscribe(TOPIC, Delivery::Broadcast)
+        .subscribe(TOPIC, Delivery::Broadcast(Latency::Live))
         .await
         .expect("sub");
     let mut replica_b = bus
-        .subscribe(TOPIC, Delivery::Broadcast)
+        .subscribe(TOPIC, Delivery::Broadcast(Latency::Live))
         .await
         .expect("sub");
     let group = Delivery::Group("workers".into());

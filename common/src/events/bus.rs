@@ -13,8 +13,21 @@ pub enum Delivery {
     /// group's committed offset: read models, work queues. One group per subgraph.
     Group(String),
     /// This subscriber sees every event published from now on, whatever
-    /// other replicas do: feeds for GraphQL subscriptions.
-    Broadcast,
+    /// other replicas do: feeds for GraphQL subscriptions, what each
+    /// replica must know.
+    Broadcast(Latency),
+}
+
+/// How soon a broadcast subscriber must hear of an event. On a broker that
+/// answers a waiting fetch only when the wait is over (tansu), hearing
+/// sooner costs fetches while nothing happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Latency {
+    /// A person watches (a terminal's `tableChanged`): as soon as the bus
+    /// allows (`live_fetch_wait_ms`).
+    Live,
+    /// Within about half a second (who may still act for a store).
+    Relaxed,
 }
 
 /// A received message.

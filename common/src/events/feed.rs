@@ -20,7 +20,7 @@ use std::{
 
 use tokio::sync::broadcast;
 
-use super::{Delivery, Event, EventBus, bus};
+use super::{Delivery, Event, EventBus, Latency, bus};
 use crate::{Error, shutdown::Stop};
 
 /// How an event becomes what subscribers get; none for events they do not
@@ -114,13 +114,18 @@ impl<T: Send + Sync + 'static> Feed<T> {
         self,
         bus: Arc<dyn EventBus>,
         topic: &'static str,
+        latency: Latency,
         read: Read<T>,
         mut stop: Stop,
     ) {
         loop {
-            let Some(mut subscription) =
-                bus::subscribe_until_stopped(bus.as_ref(), topic, Delivery::Broadcast, &mut stop)
-                    .await
+            let Some(mut subscription) = bus::subscribe_until_stopped(
+                bus.as_ref(),
+                topic,
+                Delivery::Broadcast(latency),
+                &mut stop,
+            )
+            .await
             else {
                 return;
             };
@@ -186,7 +191,11 @@ mod tests {
         let feed = Feed::<String>::default();
         assert!(feed.follow().is_err(), "not live before it runs");
         let (trigger, stop) = shutdown::channel();
-        let running = tokio::spawn(feed.clone().run(bus.clone(), topics::ORDERS, read, stop));
+        let running =
+            tokio::spawn(
+                feed.clone()
+                    .run(bus.clone(), topics::ORDERS, Latency::Live, read, stop),
+            );
         while !feed.is_live() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -213,7 +222,11 @@ mod tests {
         let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
         let feed = Feed::<String>::default();
         let (trigger, stop) = shutdown::channel();
-        let running = tokio::spawn(feed.clone().run(bus.clone(), topics::ORDERS, read, stop));
+        let running =
+            tokio::spawn(
+                feed.clone()
+                    .run(bus.clone(), topics::ORDERS, Latency::Live, read, stop),
+            );
         while !feed.is_live() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

@@ -35,7 +35,7 @@ use uuid::Uuid;
 
 use super::{
     KafkaSettings,
-    bus::{Delivery, EventBus, Message, Position, Subscription},
+    bus::{Delivery, EventBus, Latency, Message, Position, Subscription},
 };
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
@@ -129,7 +129,12 @@ impl KafkaBus {
         format!("{}{topic}", self.settings.namespace)
     }
 
-    fn consumer(&self, group: &str, reset: &str, wait: Wait) -> anyhow::Result<StreamConsumer> {
+    fn consumer(
+        &self,
+        group: &str,
+        reset: &str,
+        latency: Latency,
+    ) -> anyhow::Result<StreamConsumer> {
         ClientConfig::new()
             .set("bootstrap.servers", &self.settings.brokers)
             .set("client.id", &self.client_id)
@@ -145,7 +150,7 @@ impl KafkaBus {
             // drops this consumer meanwhile (see the module's notes).
             .set("reconnect.backoff.ms", "3000")
             .set("reconnect.backoff.max.ms", "10000")
-            .set("fetch.wait.max.ms", wait.fetch_wait_ms(&self.settings))
+            .set("fetch.wait.max.ms", fetch_wait_ms(latency, &self.settings))
             .create()
             .context("failed to create a Kafka consumer")
     }
@@ -218,14 +223,14 @@ impl EventBus for KafkaBus {
                 let consumer = self.consumer(
                     &format!("{}{group}", self.settings.namespace),
                     "earliest",
-                    Wait::Patient,
+                    Latency::Relaxed,
                 )?;
                 consumer
                     .subscribe(&[&name])
                     .with_context(|| format!("failed to subscribe to {name}"))?;
                 consumer
             }
-            Delivery::Broadcast => {
+            Delivery::Broadcast(latency) => {
                 // A group id is required by librdkafka, but nothing joins or
                 // commits it. The partitions are assigned at their end below;
                 // the reset applies only when that offset stops existing (a
@@ -234,7 +239,7 @@ impl EventBus for KafkaBus {
                 let consumer = self.consumer(
                     &format!("salesync-broadcast-{}", Uuid::new_v4()),
                     "earliest",
-                    Wait::Live,
+                    *latency,
                 )?;
                 let consumer = Arc::new(consumer);
                 let assigned = consumer.clone();
@@ -269,22 +274,12 @@ impl EventBus for KafkaBus {
 /// How long a fetch may wait at the broker for new messages. A broker that
 /// does not answer a waiting fetch as soon as a message arrives (tansu 0.6
 /// waits the whole time) adds up to this much to every event's delivery.
-#[derive(Clone, Copy)]
-enum Wait {
-    /// Read models and work: librdkafka's default, few requests.
-    Patient,
-    /// Feeds a person is watching (a terminal's `tableChanged`): short
-    /// (`live_fetch_wait_ms`), at the price of more fetches while nothing
-    /// happens.
-    Live,
-}
-
-impl Wait {
-    fn fetch_wait_ms(self, settings: &KafkaSettings) -> String {
-        match self {
-            Wait::Patient => "500".to_string(),
-            Wait::Live => settings.live_fetch_wait_ms.clamp(1, 500).to_string(),
-        }
+/// Read models, work and relaxed feeds keep librdkafka's default, which asks
+/// little of the broker; live feeds wait `live_fetch_wait_ms`.
+fn fetch_wait_ms(latency: Latency, settings: &KafkaSettings) -> String {
+    match latency {
+        Latency::Relaxed => "500".to_string(),
+        Latency::Live => settings.live_fetch_wait_ms.clamp(1, 500).to_string(),
     }
 }
 

@@ -134,7 +134,7 @@ impl EventBus for MemoryBus {
         let mut state = self.lock();
         let end = state.logs.get(topic).map_or(0, Vec::len);
         let position = match &delivery {
-            Delivery::Broadcast => Cursor::Own(end),
+            Delivery::Broadcast(_) => Cursor::Own(end),
             Delivery::Group(group) => {
                 // A member joins: like a Kafka rebalance, delivery resumes
                 // from the committed offset, so what was taken but not
@@ -237,6 +237,7 @@ impl Subscription for MemorySubscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::Latency;
 
     async fn payloads(sub: &mut Box<dyn Subscription>, n: usize) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
@@ -250,8 +251,14 @@ mod tests {
     async fn broadcast_subscribers_each_see_every_later_event() {
         let bus = MemoryBus::new();
         bus.publish("t", "k", b"before").await.expect("publish");
-        let mut a = bus.subscribe("t", Delivery::Broadcast).await.expect("sub");
-        let mut b = bus.subscribe("t", Delivery::Broadcast).await.expect("sub");
+        let mut a = bus
+            .subscribe("t", Delivery::Broadcast(Latency::Live))
+            .await
+            .expect("sub");
+        let mut b = bus
+            .subscribe("t", Delivery::Broadcast(Latency::Live))
+            .await
+            .expect("sub");
         bus.publish("t", "k", b"one").await.expect("publish");
         bus.publish("t", "k", b"two").await.expect("publish");
         assert_eq!(

@@ -31,7 +31,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::{
-    Event, EventBus,
+    Event, EventBus, Latency,
     consumer::Handler,
     feed::{Feed, Notice},
     topics, types,
@@ -352,11 +352,13 @@ impl StoreAccess {
     /// `stop`.
     pub async fn run(self, bus: Arc<dyn EventBus>, stop: Stop) {
         let mut notices = self.feed.subscribe();
-        let feed = tokio::spawn(
-            self.feed
-                .clone()
-                .run(bus, topics::STORES, heard, stop.clone()),
-        );
+        let feed = tokio::spawn(self.feed.clone().run(
+            bus,
+            topics::STORES,
+            Latency::Relaxed,
+            heard,
+            stop.clone(),
+        ));
         let mut stop = stop;
         loop {
             tokio::select! {

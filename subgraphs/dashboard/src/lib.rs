@@ -26,7 +26,7 @@ pub mod upstream;
 use anyhow::Context;
 use salesync_common::{
     app::{Application, Builder, Subgraph},
-    events::topics,
+    events::{Latency, topics},
 };
 use uuid::Uuid;
 
@@ -80,7 +80,13 @@ impl Subgraph for Dashboard {
                 events::ConsultingResults(dashboard.clone()),
             )
             .task("consulting-feed", move |stop| {
-                feed.run(bus, topics::CONSULTING, events::consulting_update, stop)
+                feed.run(
+                    bus,
+                    topics::CONSULTING,
+                    Latency::Live,
+                    events::consulting_update,
+                    stop,
+                )
             })
             .follow_store_access(dashboard)
             .serve(routes)

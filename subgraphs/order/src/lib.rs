@@ -21,7 +21,7 @@ pub mod upstream;
 
 use salesync_common::{
     app::{Application, Builder, Subgraph},
-    events::topics,
+    events::{Latency, topics},
 };
 
 use crate::{
@@ -60,7 +60,7 @@ impl Subgraph for Order {
             .consume(topics::STORES, events::StoreFactsCopy)
             .follow_store_access(orders)
             .task("order-feed", move |stop| {
-                feed.run(bus, topics::ORDERS, events::order_of, stop)
+                feed.run(bus, topics::ORDERS, Latency::Live, events::order_of, stop)
             })
             .serve(routes)
             .await
