@@ -108,7 +108,11 @@ pub(crate) async fn korean_restaurant(system: &TestSystem, items: usize) -> Shop
     shop
 }
 
-pub async fn run(options: &Options) -> anyhow::Result<Section> {
+/// The system as the test harness starts it (subgraphs in this process on
+/// PostgreSQL, the router), and a store with the whole [`MENU`]: the shop,
+/// its item ids and its store id.
+pub(crate) async fn system_with_restaurant() -> anyhow::Result<(TestSystem, Shop, Vec<Uuid>, Uuid)>
+{
     eprintln!("starting the system (subgraphs on PostgreSQL, the router)...");
     let system = TestSystem::start().await;
     let shop = korean_restaurant(&system, MENU.len()).await;
@@ -118,6 +122,11 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         .map(|id| id.parse())
         .collect::<Result<_, _>>()?;
     let store_id: Uuid = shop.store_id.parse()?;
+    Ok((system, shop, items, store_id))
+}
+
+pub async fn run(options: &Options) -> anyhow::Result<Section> {
+    let (system, shop, items, store_id) = system_with_restaurant().await?;
 
     let last = NaiveDate::from_ymd_opt(LAST_DAY.0, LAST_DAY.1, LAST_DAY.2).context("date")?;
     let first = last - TimeDelta::days(DAYS - 1);

@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::Context;
 use chrono::{NaiveDate, TimeDelta, Utc};
 use salesync_common::events::topics;
-use salesync_tests::{Client, TestSystem};
+use salesync_tests::Client;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::json;
 use uuid::Uuid;
@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::{
     Options,
     dashboard::{
-        DAILY, DAYS, LAST_DAY, MENU, REPORT, generate, korean_restaurant, wait_until_counted,
+        DAILY, DAYS, LAST_DAY, MENU, REPORT, generate, system_with_restaurant, wait_until_counted,
     },
     report::{Samples, Section, machine, ms},
 };
@@ -47,15 +47,7 @@ SELECT gen_random_uuid(), made.id, $5, 0, $6, made.total, 1, made.total FROM mad
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
     anyhow::ensure!(options.orders > FIRST, "--orders must be more than {FIRST}");
-    eprintln!("starting the system (subgraphs on PostgreSQL, the router)...");
-    let system = TestSystem::start().await;
-    let shop = korean_restaurant(&system, MENU.len()).await;
-    let items: Vec<Uuid> = shop
-        .items
-        .iter()
-        .map(|id| id.parse())
-        .collect::<Result<_, _>>()?;
-    let store_id: Uuid = shop.store_id.parse()?;
+    let (system, shop, items, store_id) = system_with_restaurant().await?;
     for table in 1..=12 {
         shop.client
             .query(
