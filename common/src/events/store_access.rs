@@ -76,18 +76,19 @@ impl<R: StoreRows> Handler for OnStoreAccess<R> {
     }
 
     async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
-        match event.event_type.as_str() {
-            types::STORE_DELETED => {
-                record_deleted(txn, event.store_id).await?;
-                let removed = self.rows.remove(txn, event.store_id).await?;
-                tracing::info!(consumer = %self.name, store_id = %event.store_id, removed, "removed a deleted store's rows");
+        let Some(Heard { store_id, change }) = heard(event)? else {
+            return Ok(());
+        };
+        match change {
+            Change::Deleted => {
+                record_deleted(txn, store_id).await?;
+                let removed = self.rows.remove(txn, store_id).await?;
+                tracing::info!(consumer = %self.name, %store_id, removed, "removed a deleted store's rows");
             }
-            types::TOKENS_REVOKED => {
-                let revoked: TokensRevoked = serde_json::from_value(event.payload.clone())?;
-                raise_floor(txn, event.store_id, revoked.generation).await?;
-                tracing::info!(consumer = %self.name, store_id = %event.store_id, generation = revoked.generation, "refusing the store's older tokens");
+            Change::Revoked(generation) => {
+                raise_floor(txn, store_id, generation).await?;
+                tracing::info!(consumer = %self.name, %store_id, generation, "refusing the store's older tokens");
             }
-            _ => {}
         }
         Ok(())
     }
@@ -335,7 +336,6 @@ pub struct StoreAccess {
     db: DatabaseConnection,
     feed: Feed<Heard>,
     known: Arc<Mutex<HashMap<Uuid, Known>>>,
-    trusted_for: Duration,
 }
 
 impl StoreAccess {
@@ -344,7 +344,6 @@ impl StoreAccess {
             db,
             feed: Feed::default(),
             known: Arc::default(),
-            trusted_for: TRUSTED_FOR,
         }
     }
 
@@ -394,7 +393,7 @@ impl StoreAccess {
             && let Some(known) = self.known().get(&store_id)
             && known
                 .read
-                .is_some_and(|(r, at)| r == reading && at.elapsed() < self.trusted_for)
+                .is_some_and(|(r, at)| r == reading && at.elapsed() < TRUSTED_FOR)
         {
             return Ok(known.standing.access(generation));
         }
@@ -455,18 +454,19 @@ mod tests {
         db
     }
 
-    /// Store access with its feed running on `bus`; the trigger stops it.
-    async fn running(
-        db: DatabaseConnection,
-        bus: &Arc<dyn EventBus>,
-    ) -> (StoreAccess, shutdown::Trigger) {
-        let access = StoreAccess::new(db);
+    /// Runs `access`'s feed on `bus` until the trigger stops it; returns
+    /// once the feed reads the bus.
+    async fn start(access: &StoreAccess, bus: &Arc<dyn EventBus>) -> shutdown::Trigger {
         let (trigger, stop) = shutdown::channel();
         tokio::spawn(access.clone().run(bus.clone(), stop));
-        while access.feed.reading().is_none() {
+        until_live(access, true).await;
+        trigger
+    }
+
+    async fn until_live(access: &StoreAccess, live: bool) {
+        while access.feed.reading().is_some() != live {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        (access, trigger)
     }
 
     async fn publish(bus: &Arc<dyn EventBus>, event: Event) {
@@ -491,7 +491,8 @@ mod tests {
     async fn a_live_feed_answers_from_memory_and_hears_each_change_before_the_tables_do() {
         let db = tables().await;
         let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
-        let (access, _trigger) = running(db.clone(), &bus).await;
+        let access = StoreAccess::new(db.clone());
+        let _trigger = start(&access, &bus).await;
         let store = Uuid::new_v4();
         assert_eq!(
             access.check(store, 1).await.expect("checked"),
@@ -557,22 +558,8 @@ mod tests {
         let db = tables().await;
         let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
         let access = StoreAccess::new(db.clone());
-        let start = |access: &StoreAccess| {
-            let (trigger, stop) = shutdown::channel();
-            tokio::spawn(access.clone().run(bus.clone(), stop));
-            trigger
-        };
-        let until_live = |live: bool| {
-            let access = access.clone();
-            async move {
-                while access.feed.reading().is_some() != live {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-            }
-        };
         let (away, back) = (Uuid::new_v4(), Uuid::new_v4());
-        let first = start(&access);
-        until_live(true).await;
+        let first = start(&access, &bus).await;
         for store in [away, back] {
             assert_eq!(
                 access.check(store, 1).await.expect("checked"),
@@ -582,7 +569,7 @@ mod tests {
 
         // The feed stops: whatever happens now it would not hear.
         first.stop();
-        until_live(false).await;
+        until_live(&access, false).await;
         raise_floor(&db, away, 2).await.expect("raised");
         assert_eq!(
             access.check(away, 1).await.expect("checked"),
@@ -590,8 +577,7 @@ mod tests {
         );
 
         // Reading again is a new reading: what the old one kept is unused.
-        let _second = start(&access);
-        until_live(true).await;
+        let _second = start(&access, &bus).await;
         raise_floor(&db, back, 2).await.expect("raised");
         assert_eq!(
             access.check(back, 1).await.expect("checked"),
@@ -603,7 +589,8 @@ mod tests {
     async fn a_change_this_process_made_answers_at_once_and_a_late_read_never_undoes_it() {
         let db = tables().await;
         let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
-        let (access, _trigger) = running(db, &bus).await;
+        let access = StoreAccess::new(db);
+        let _trigger = start(&access, &bus).await;
         let store = Uuid::new_v4();
         access.learn(store, Change::Revoked(4));
         // The tables know nothing of it; the answer is still refusal.
