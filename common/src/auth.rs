@@ -7,8 +7,8 @@
 
 use std::{
     collections::HashMap,
-    sync::Arc,
-    time::{Duration, Instant},
+    sync::{Arc, PoisonError},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use anyhow::Context as _;
@@ -155,6 +155,7 @@ pub struct TokenVerifier {
     /// Which stores were deleted and which token generations revoked
     /// (`events::store_access`): those tokens are refused.
     store_access: Option<StoreAccess>,
+    verified: Arc<VerifiedTokens>,
 }
 
 impl TokenVerifier {
@@ -174,6 +175,7 @@ impl TokenVerifier {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             store_access: None,
+            verified: Arc::default(),
         }
     }
 
@@ -191,6 +193,7 @@ impl TokenVerifier {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             store_access: None,
+            verified: Arc::default(),
         })
     }
 
@@ -239,8 +242,20 @@ impl TokenVerifier {
         }
     }
 
-    /// Verifies signature, issuer, audience and expiry.
+    /// Verifies signature, issuer, audience and expiry. A token that verified
+    /// before is answered from memory while it has not expired.
     pub async fn verify(&self, token: &str) -> Result<Claims, String> {
+        let now = unix_now();
+        if let Some(claims) = self.verified.get(token, now) {
+            return Ok(claims);
+        }
+        let keys_seen = self.verified.keys_seen();
+        let claims = self.verify_signed(token).await?;
+        self.verified.keep(token, &claims, keys_seen, now);
+        Ok(claims)
+    }
+
+    async fn verify_signed(&self, token: &str) -> Result<Claims, String> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
         let kid = header.kid.ok_or("the token names no key id")?;
         let (key, algorithm) = self.key(&kid).await?;
@@ -254,7 +269,7 @@ impl TokenVerifier {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        validation.leeway = EXPIRY_LEEWAY_SECS.unsigned_abs();
         jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map(|data| data.claims)
             .map_err(|e| e.to_string())
@@ -267,7 +282,9 @@ impl TokenVerifier {
                 if let Some(found) = remote.keys.read().await.get(kid) {
                     return Ok(found.clone());
                 }
-                remote.refresh().await?;
+                if remote.refresh().await? {
+                    self.verified.forget_all();
+                }
                 remote
                     .keys
                     .read()
@@ -285,10 +302,12 @@ fn unknown_key(kid: &str) -> String {
 }
 
 impl RemoteJwks {
-    async fn refresh(&self) -> Result<(), String> {
+    /// Fetches the keys again unless that was tried moments ago; true when
+    /// the keys were replaced.
+    async fn refresh(&self) -> Result<bool, String> {
         let mut last = self.last_fetch.lock().await;
         if last.is_some_and(|at| at.elapsed() < self.min_refresh) {
-            return Ok(());
+            return Ok(false);
         }
         let fetched = async {
             let jwks: JwkSet = self
@@ -307,7 +326,7 @@ impl RemoteJwks {
             Ok(keys) => {
                 *last = Some(Instant::now());
                 *self.keys.write().await = keys;
-                Ok(())
+                Ok(true)
             }
             Err(e) => {
                 // A store subgraph that is still starting must not make every
@@ -318,6 +337,75 @@ impl RemoteJwks {
             }
         }
     }
+}
+
+/// How late an expiry is still accepted, for clocks that disagree a little.
+const EXPIRY_LEEWAY_SECS: i64 = 30;
+
+/// At most this many verified tokens are remembered (a few MiB); past it the
+/// expired ones go, and if none has, all of them.
+const MAX_VERIFIED: usize = 10_000;
+
+/// Tokens whose signature, issuer and audience were checked, with their
+/// claims. A terminal sends the same token with every request for hours, and
+/// the signature check is the costliest part of reading it. Only what the
+/// token itself proves is kept: whether its store still stands is asked on
+/// every request, and expiry is checked on every use.
+#[derive(Default)]
+struct VerifiedTokens(std::sync::Mutex<Verified>);
+
+#[derive(Default)]
+struct Verified {
+    /// Moves on each time the verification keys are replaced, so a check
+    /// made against the old keys is not remembered after they went.
+    keys: u64,
+    claims: HashMap<Box<str>, Claims>,
+}
+
+impl VerifiedTokens {
+    fn get(&self, token: &str, now: i64) -> Option<Claims> {
+        let verified = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        verified
+            .claims
+            .get(token)
+            .filter(|claims| unexpired(claims, now))
+            .cloned()
+    }
+
+    fn keys_seen(&self) -> u64 {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).keys
+    }
+
+    /// Remembers a token checked against the keys of `keys_seen`.
+    fn keep(&self, token: &str, claims: &Claims, keys_seen: u64, now: i64) {
+        let mut verified = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if verified.keys != keys_seen {
+            return;
+        }
+        if verified.claims.len() >= MAX_VERIFIED {
+            verified.claims.retain(|_, claims| unexpired(claims, now));
+            if verified.claims.len() >= MAX_VERIFIED {
+                verified.claims.clear();
+            }
+        }
+        verified.claims.insert(token.into(), claims.clone());
+    }
+
+    fn forget_all(&self) {
+        let mut verified = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        verified.keys += 1;
+        verified.claims.clear();
+    }
+}
+
+fn unexpired(claims: &Claims, now: i64) -> bool {
+    claims.exp >= now - EXPIRY_LEEWAY_SECS
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() as i64)
 }
 
 /// Only the asymmetric algorithms Salesync signs with are accepted: a JWKS
@@ -345,5 +433,92 @@ fn jwk_algorithm(jwk: &Jwk) -> anyhow::Result<Algorithm> {
             Ok(Algorithm::ES256)
         }
         _ => anyhow::bail!("unsupported key type in JWKS: only Ed25519 and P-256 are accepted"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp: i64) -> Claims {
+        Claims {
+            sub: Uuid::new_v4(),
+            iss: "salesync-store".into(),
+            aud: "salesync".into(),
+            iat: exp - 3600,
+            exp,
+            username: "kim".into(),
+            generation: 0,
+        }
+    }
+
+    fn verifier() -> TokenVerifier {
+        TokenVerifier::from_jwks(&AuthSettings::default(), &JwkSet { keys: Vec::new() })
+            .expect("an empty key set")
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_is_answered_from_memory_until_it_expires() {
+        let verifier = verifier();
+        let now = unix_now();
+        let remembered = claims(now + 60);
+        verifier.verified.keep(
+            "remembered",
+            &remembered,
+            verifier.verified.keys_seen(),
+            now,
+        );
+
+        let answered = verifier.verify("remembered").await.expect("from memory");
+        assert_eq!(answered.sub, remembered.sub);
+        // No key verifies anything else: memory is the only way through.
+        assert!(verifier.verify("another").await.is_err());
+
+        let cache = &verifier.verified;
+        let exp = remembered.exp;
+        assert!(cache.get("remembered", exp + EXPIRY_LEEWAY_SECS).is_some());
+        assert!(
+            cache
+                .get("remembered", exp + EXPIRY_LEEWAY_SECS + 1)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_check_against_replaced_keys_is_not_remembered() {
+        let cache = VerifiedTokens::default();
+        let before = cache.keys_seen();
+        cache.keep("kept", &claims(2_000), before, 1_000);
+        cache.forget_all();
+        assert!(
+            cache.get("kept", 1_000).is_none(),
+            "forgotten with the keys"
+        );
+
+        // A check that began before the keys changed and ends after.
+        cache.keep("late", &claims(2_000), before, 1_000);
+        assert!(cache.get("late", 1_000).is_none());
+        cache.keep("late", &claims(2_000), cache.keys_seen(), 1_000);
+        assert!(cache.get("late", 1_000).is_some());
+    }
+
+    #[test]
+    fn memory_is_bounded_and_drops_expired_tokens_first() {
+        let cache = VerifiedTokens::default();
+        let keys = cache.keys_seen();
+        let now = 1_000_000;
+        for n in 0..MAX_VERIFIED {
+            let exp = if n % 2 == 0 { now - 3_600 } else { now + 3_600 };
+            cache.keep(&format!("t{n}"), &claims(exp), keys, now);
+        }
+        cache.keep("newest", &claims(now + 3_600), keys, now);
+        let len = cache.0.lock().unwrap().claims.len();
+        assert_eq!(len, MAX_VERIFIED / 2 + 1, "only the expired ones went");
+        assert!(cache.get("t1", now).is_some());
+
+        for n in 0..MAX_VERIFIED {
+            cache.keep(&format!("u{n}"), &claims(now + 3_600), keys, now);
+        }
+        assert!(cache.0.lock().unwrap().claims.len() <= MAX_VERIFIED);
     }
 }
