@@ -19,6 +19,7 @@ use crate::{
     Options,
     clients::{Row, for_a_while},
     fanout::{Deliveries, deliveries},
+    procfs::{TICKS_PER_SECOND, cpu_ticks},
     report::{Section, machine, ms},
     soak::restaurant_of_processes,
 };
@@ -148,7 +149,7 @@ async fn variant(wait_ms: u32, options: &Options) -> anyhow::Result<Measured> {
     })
 }
 
-/// The share of one core the subgraphs (together), the router and the
+/// The percent of one core the subgraphs (together), the router and the
 /// broker use over [`IDLE`].
 async fn idle_cpu(
     broker: &OwnBroker,
@@ -168,26 +169,7 @@ async fn idle_cpu(
     let before = groups(processes)?;
     tokio::time::sleep(IDLE).await;
     let after = groups(processes)?;
-    // Linux counts CPU time in USER_HZ, 100 per second on every platform it
-    // exposes to user space this way.
-    let share = |i: usize| (after[i] - before[i]) as f64 / IDLE.as_secs_f64();
-    Ok([share(0), share(1), share(2)])
-}
-
-/// The user and system CPU time a process has used, in clock ticks.
-fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The command name may hold spaces; the fields after it do not.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    // After the name: state is field 3 of the file, utime 14 and stime 15.
-    let field = |n: usize| -> anyhow::Result<u64> {
-        Ok(fields
-            .get(n - 3)
-            .ok_or_else(|| anyhow::anyhow!("/proc/{pid}/stat has no field {n}"))?
-            .parse()?)
-    };
-    Ok(field(14)? + field(15)?)
+    let percent =
+        |i: usize| 100.0 * (after[i] - before[i]) as f64 / TICKS_PER_SECOND / IDLE.as_secs_f64();
+    Ok([percent(0), percent(1), percent(2)])
 }

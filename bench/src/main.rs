@@ -30,6 +30,7 @@ mod dashboard;
 mod fanout;
 mod feeds;
 mod growth;
+mod procfs;
 mod reads;
 mod report;
 mod soak;

@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 use crate::{
     Options,
     dashboard::korean_restaurant,
+    procfs::{TICKS_PER_SECOND, cpu_ticks, postgres_ticks, resident_mib},
     report::{Samples, Section, machine, ms},
 };
 
@@ -42,11 +43,12 @@ const CONSULT: &str =
     "mutation($f: Date!, $t: Date!) { requestConsulting(from: $f, to: $t) { id } }";
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
-    let (_broker, system, shop) = restaurant_of_processes(12, &[]).await;
+    let (broker, system, shop) = restaurant_of_processes(12, &[]).await;
     let processes = system.process_ids();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let mut memory = Memory::new(&processes);
     memory.sample()?;
+    let mut cpu = Cpu::new(&processes, &broker)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let log = Arc::new(Log::default());
@@ -110,6 +112,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         let minute = (started.elapsed().as_secs().saturating_sub(1) / 60) as usize;
         per_minute.resize(per_minute.len().max(minute + 1), 0);
         per_minute[minute] += calls;
+        cpu.sample(minute)?;
         let failed: u32 = log.errors().values().sum();
         eprintln!(
             "{:>4.0} s  {:>6.0} calls/s  {failed} failed  {:.0} MiB in all",
@@ -195,7 +198,10 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
          {calls_table}\n\
          Resident memory (MiB), read every {interval} s; flat means less than {FLAT_MIB} MiB of \
          growth from the end of the first minute to the end:\n\n\
-         {memory_table}",
+         {memory_table}\n\
+         CPU per call (ms), by minute: each process's CPU time in the minute over the calls \
+         that succeeded in it (PostgreSQL is all its processes):\n\n\
+         {cpu_table}",
         minutes = soaked.as_secs_f64() / 60.0,
         machine = machine(),
         seconds = options.seconds,
@@ -203,6 +209,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         date = chrono::Utc::now().date_naive(),
         interval = INTERVAL.as_secs(),
         memory_table = memory.table(),
+        cpu_table = cpu.table(&per_minute),
     );
     Ok(Section {
         name: "soak",
@@ -387,14 +394,92 @@ impl Memory {
     }
 }
 
-/// `VmRSS` of a process, in MiB.
-fn resident_mib(pid: u32) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .context("no VmRSS")?
-        .parse()?;
-    Ok(kib / 1024.0)
+/// Where a row of the CPU table reads its time.
+enum CpuOf {
+    Process(u32),
+    Postgres,
+}
+
+/// The CPU time of every process, summed by minute of the run, to tell
+/// which one costs more per call as the run goes on.
+struct Cpu {
+    groups: Vec<(&'static str, CpuOf)>,
+    last: Vec<u64>,
+    /// Ticks per group, one row per minute.
+    by_minute: Vec<Vec<u64>>,
+}
+
+impl Cpu {
+    fn new(processes: &[(&'static str, u32)], broker: &OwnBroker) -> anyhow::Result<Self> {
+        let broker = broker.pid().context("the broker is not running")?;
+        let mut groups: Vec<(&'static str, CpuOf)> = processes
+            .iter()
+            .map(|(name, pid)| (*name, CpuOf::Process(*pid)))
+            .collect();
+        groups.push(("broker", CpuOf::Process(broker)));
+        groups.push(("PostgreSQL", CpuOf::Postgres));
+        let mut cpu = Cpu {
+            groups,
+            last: Vec::new(),
+            by_minute: Vec::new(),
+        };
+        cpu.last = cpu.read()?;
+        Ok(cpu)
+    }
+
+    fn read(&self) -> anyhow::Result<Vec<u64>> {
+        self.groups
+            .iter()
+            .map(|(name, of)| {
+                match of {
+                    CpuOf::Process(pid) => cpu_ticks(*pid),
+                    CpuOf::Postgres => postgres_ticks(),
+                }
+                .with_context(|| format!("the CPU time of {name}"))
+            })
+            .collect()
+    }
+
+    /// Adds the time since the last reading to `minute`.
+    fn sample(&mut self, minute: usize) -> anyhow::Result<()> {
+        let now = self.read()?;
+        self.by_minute
+            .resize(self.by_minute.len().max(minute + 1), vec![0; now.len()]);
+        for (i, ticks) in now.iter().enumerate() {
+            // A backend that ended takes its time with it: never negative.
+            self.by_minute[minute][i] += ticks.saturating_sub(self.last[i]);
+        }
+        self.last = now;
+        Ok(())
+    }
+
+    fn table(&self, calls_per_minute: &[usize]) -> String {
+        let minutes = self.by_minute.len().min(calls_per_minute.len());
+        let mut table = String::from("| process |");
+        for minute in 1..=minutes {
+            table.push_str(&format!(" minute {minute} |"));
+        }
+        table.push_str(&format!("\n|---|{}\n", "---|".repeat(minutes)));
+        let per_call = |ticks: u64, minute: usize| {
+            let calls = calls_per_minute[minute].max(1) as f64;
+            format!("{:.2}", ticks as f64 / TICKS_PER_SECOND * 1000.0 / calls)
+        };
+        for (i, (name, _)) in self.groups.iter().enumerate() {
+            table.push_str(&format!("| {name} |"));
+            for minute in 0..minutes {
+                table.push_str(&format!(
+                    " {} |",
+                    per_call(self.by_minute[minute][i], minute)
+                ));
+            }
+            table.push('\n');
+        }
+        table.push_str("| all |");
+        for minute in 0..minutes {
+            let ticks = self.by_minute[minute].iter().sum();
+            table.push_str(&format!(" {} |", per_call(ticks, minute)));
+        }
+        table.push('\n');
+        table
+    }
 }

@@ -1,0 +1,92 @@
+//! What Linux tells of a process in `/proc`: its CPU time and its resident
+//! memory. PostgreSQL is counted as all its processes together (one per
+//! connection, plus its background workers).
+
+use anyhow::Context;
+
+/// Linux counts CPU time in USER_HZ, 100 per second on every platform it
+/// exposes to user space this way.
+pub const TICKS_PER_SECOND: f64 = 100.0;
+
+/// The user and system CPU time a process has used, in clock ticks.
+pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    stat_ticks(&stat).with_context(|| format!("/proc/{pid}/stat"))
+}
+
+/// The CPU time every process named `postgres` has used, in clock ticks.
+/// Backends that ended meanwhile are not counted: the benchmarks hold their
+/// connections in pools.
+pub fn postgres_ticks() -> anyhow::Result<u64> {
+    let mut ticks = 0;
+    for entry in std::fs::read_dir("/proc")? {
+        let name = entry?.file_name();
+        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        // A process may end between listing and reading.
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", name.to_string_lossy()))
+        else {
+            continue;
+        };
+        if stat.contains("(postgres)") {
+            ticks += stat_ticks(&stat)?;
+        }
+    }
+    Ok(ticks)
+}
+
+fn stat_ticks(stat: &str) -> anyhow::Result<u64> {
+    // The command name may hold spaces; the fields after it do not.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // After the name: state is field 3 of the file, utime 14 and stime 15.
+    let field = |n: usize| -> anyhow::Result<u64> {
+        Ok(fields
+            .get(n - 3)
+            .with_context(|| format!("no field {n}"))?
+            .parse()?)
+    };
+    Ok(field(14)? + field(15)?)
+}
+
+/// `VmRSS` of a process, in MiB.
+pub fn resident_mib(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .context("no VmRSS")?
+        .parse()?;
+    Ok(kib / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process() {
+        let me = std::process::id();
+        assert!(resident_mib(me).expect("memory") > 0.0);
+        let before = cpu_ticks(me).expect("ticks");
+        let started = std::time::Instant::now();
+        let mut spin = 0u64;
+        while started.elapsed() < std::time::Duration::from_millis(100) {
+            spin = std::hint::black_box(spin.wrapping_add(1));
+        }
+        assert!(
+            cpu_ticks(me).expect("ticks") > before,
+            "100 ms of work counted"
+        );
+    }
+
+    #[test]
+    fn fields_are_read_after_a_name_with_spaces_and_parentheses() {
+        let stat = "42 (tokio (x) y) S 1 2 3 4 5 6 7 8 9 10 110 7 0 0";
+        assert_eq!(stat_ticks(stat).expect("fields"), 117);
+    }
+}
