@@ -49,8 +49,9 @@ impl Row {
 }
 
 /// Runs `clients` clients for `duration`; client `n` repeats `call(n, log)`,
-/// which records `operation` in the log (other operations it records, such
-/// as a set-up call, are not counted).
+/// which records `operation` in the log. Other operations it records, such
+/// as a set-up call, are not timed, but their failures are the row's,
+/// named `operation: CODE`.
 pub async fn for_a_while<F, Fut>(
     operation: &'static str,
     via: &'static str,
@@ -93,8 +94,10 @@ where
     let errors = log
         .errors()
         .into_iter()
-        .filter(|((op, _), _)| *op == operation)
-        .map(|((_, code), n)| (code, n))
+        .map(|((op, code), n)| match op == operation {
+            true => (code, n),
+            false => (format!("{op}: {code}"), n),
+        })
         .collect();
     let row = Row {
         operation,

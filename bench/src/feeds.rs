@@ -13,15 +13,15 @@
 use std::time::Duration;
 
 use salesync_tests::OwnBroker;
-use serde_json::json;
 
 use crate::{
     Options,
-    clients::{Row, for_a_while},
+    clients::Row,
     fanout::{Deliveries, deliveries},
     procfs::{TICKS_PER_SECOND, cpu_ticks},
     report::{Section, machine, ms},
     soak::restaurant_of_processes,
+    writes::busy_floor,
 };
 
 const WAITS_MS: [u32; 3] = [20, 100, 500];
@@ -30,7 +30,6 @@ const IDLE: Duration = Duration::from_secs(20);
 const SUBSCRIBERS: usize = 100;
 const CHANGES: usize = 10;
 const WRITERS: usize = 50;
-const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { id total } }";
 
 /// One variant's figures in one round.
 struct Measured {
@@ -129,16 +128,7 @@ async fn variant(wait_ms: u32, options: &Options) -> anyhow::Result<Measured> {
         deliveries.missing
     );
 
-    let (client, items) = (shop.client.clone(), shop.items.clone());
-    let seconds = Duration::from_secs(options.seconds);
-    let writes = for_a_while("placeOrder", "router", WRITERS, seconds, move |n, log| {
-        let (client, item) = (client.clone(), items[n % items.len()].clone());
-        async move {
-            let variables = json!({ "t": (n % 12) as i64 + 1, "i": item });
-            let _ = log.call("placeOrder", &client, PLACE, variables).await;
-        }
-    })
-    .await?;
+    let writes = busy_floor(&shop, WRITERS, Duration::from_secs(options.seconds)).await?;
     drop(system);
     drop(broker);
     Ok(Measured {

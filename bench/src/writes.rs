@@ -5,19 +5,30 @@
 //!
 //! - `placeOrder`: the clients share the store's 12 tables (client `n`
 //!   adds to table `n % 12 + 1`), as terminals of a busy floor do: many
-//!   additions wait for one table's turn, and none may be refused.
+//!   additions wait for one table's turn, and none may be refused. The
+//!   dishes go round the menu, so a table's order grows to the whole menu
+//!   and no line nears the largest quantity one order may hold.
 //! - `checkout`: each client owns a table (the store has 200), orders one
 //!   dish there and pays it by card with a fresh idempotency key.
+//!
+//! Every row starts from empty tables: what the last row left open is
+//! cancelled first.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
-use salesync_tests::{Client, restaurant::Log};
+use salesync_tests::{Client, Shop, restaurant::Log};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     Options,
-    clients::for_a_while,
+    clients::{Row, for_a_while},
     report::{Section, machine, ms},
     soak::restaurant_of_processes,
 };
@@ -40,19 +51,9 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     let seconds = Duration::from_secs(options.seconds);
     let mut rows = Vec::new();
     for clients in LEVELS {
-        let (client, items) = (shop.client.clone(), shop.items.clone());
-        rows.push(
-            for_a_while("placeOrder", "router", clients, seconds, move |n, log| {
-                let (client, item) = (client.clone(), items[n % items.len()].clone());
-                async move {
-                    // The clients share the 12 tables.
-                    let table = (n % 12) as i64 + 1;
-                    let variables = json!({ "t": table, "i": item });
-                    let _ = log.call("placeOrder", &client, PLACE, variables).await;
-                }
-            })
-            .await?,
-        );
+        clear_tables(&shop.client).await;
+        rows.push(busy_floor(&shop, clients, seconds).await?);
+        clear_tables(&shop.client).await;
         let (client, items) = (shop.client.clone(), shop.items.clone());
         rows.push(
             for_a_while("checkout", "router", clients, seconds, move |n, log| {
@@ -98,8 +99,9 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
            generator on the same 2 cores)\n\
          - Run: {date}\n\
          - Load: each client sends its next call when the last one answered, for {seconds} s per \
-           row. `placeOrder` clients share the store's 12 tables (one dish each time); `checkout` \
-           clients each own one of 200 tables, order one dish and pay it by card.\n\
+           row, from empty tables. `placeOrder` clients share the store's 12 tables (one dish each \
+           time, round the menu of 12); `checkout` clients each own one of 200 tables, order one \
+           dish and pay it by card.\n\
          - Result: {verdict}\n\n\
          {table}\n\
          Goals: `placeOrder` at 50 clients ≥ 1,500 per second with p99 under 50 ms, and no \
@@ -115,7 +117,45 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     })
 }
 
-/// Orders one dish at `table` and pays the order; only the checkout counts.
+/// `clients` terminals adding to the store's 12 tables for `seconds`, one
+/// dish at a time, round the menu: `placeOrder` as a busy floor sends it.
+pub(crate) async fn busy_floor(
+    shop: &Shop,
+    clients: usize,
+    seconds: Duration,
+) -> anyhow::Result<Row> {
+    let (client, items) = (shop.client.clone(), shop.items.clone());
+    let dishes = Arc::new(AtomicUsize::new(0));
+    for_a_while("placeOrder", "router", clients, seconds, move |n, log| {
+        let dish = dishes.fetch_add(1, Ordering::Relaxed) % items.len();
+        let (client, item) = (client.clone(), items[dish].clone());
+        async move {
+            // The clients share the 12 tables.
+            let table = (n % 12) as i64 + 1;
+            let variables = json!({ "t": table, "i": item });
+            let _ = log.call("placeOrder", &client, PLACE, variables).await;
+        }
+    })
+    .await
+}
+
+/// Cancels every open order, so the next row starts from empty tables.
+async fn clear_tables(client: &Client) {
+    let response = client.query("{ openOrders { tableNo } }", json!({})).await;
+    let open = response.data_or_panic();
+    for order in open["openOrders"].as_array().into_iter().flatten() {
+        client
+            .query(
+                "mutation($t: Int!) { cancelOrder(tableNo: $t) { id } }",
+                json!({ "t": order["tableNo"] }),
+            )
+            .await
+            .data_or_panic();
+    }
+}
+
+/// Orders one dish at `table` and pays the order; only the checkout's
+/// latency counts, and a failed order counts as a failed checkout.
 pub(crate) async fn pay_one(client: &Client, log: &Log, table: i64, item: &str) {
     let Ok(placed) = log
         .call(
