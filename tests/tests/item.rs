@@ -474,8 +474,9 @@ async fn a_nested_menu_query_runs_a_fixed_number_of_statements() {
             .all(|c| c["items"].as_array().map(Vec::len) == Some(20))
     );
     assert_eq!(categories[7]["items"][3]["category"]["name"], "Category 7");
-    // The token's store check, the categories, their items (each item's
-    // category is handed down): one statement each, for 2 items or 1,000.
+    // The categories and their items, side by side (each item's category is
+    // handed down), and the token's store check when memory cannot answer
+    // it: one statement each, for 2 items or 1,000.
     assert_eq!(
         large_count, small_count,
         "statement count grew with the menu: {small_count} for 2 items, {large_count} for 1,000"

@@ -108,22 +108,20 @@ impl StoreMenu {
 }
 
 async fn live_categories(ctx: &Context<'_>, store_id: Uuid) -> Result<Vec<Category>> {
-    let state = ctx.data_unchecked::<ItemState>();
-    let rows = state.menu.live_categories(store_id).await?;
-    let mut categories: Vec<Category> = rows.into_iter().map(Category::from).collect();
-    if ctx.look_ahead().field("items").exists() {
-        // One batch for every category's items, however long resolving the
-        // list takes (a dataloader batch closes after a short delay).
-        let mut items = state
-            .loaders
-            .category_items
-            .load_many(categories.iter().map(|c| c.key))
-            .await?;
-        for category in &mut categories {
-            category.known_items = Some(items.remove(&category.key).unwrap_or_default());
-        }
+    let menu = &ctx.data_unchecked::<ItemState>().menu;
+    if !ctx.look_ahead().field("items").exists() {
+        let rows = menu.live_categories(store_id).await?;
+        return Ok(rows.into_iter().map(Category::from).collect());
     }
-    Ok(categories)
+    Ok(menu
+        .live_menu(store_id)
+        .await?
+        .into_iter()
+        .map(|(category, items)| Category {
+            known_items: Some(items),
+            ..Category::from(category)
+        })
+        .collect())
 }
 
 async fn live_items(ctx: &Context<'_>, store_id: Uuid) -> Result<Vec<Item>> {
