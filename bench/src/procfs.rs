@@ -3,6 +3,7 @@
 //! connection, plus its background workers).
 
 use anyhow::Context;
+use salesync_tests::OwnBroker;
 
 /// Linux counts CPU time in USER_HZ, 100 per second on every platform it
 /// exposes to user space this way.
@@ -62,6 +63,57 @@ pub fn resident_mib(pid: u32) -> anyhow::Result<f64> {
         .context("no VmRSS")?
         .parse()?;
     Ok(kib / 1024.0)
+}
+
+/// Where one process of the system reads its CPU time.
+enum CpuOf {
+    Process(u32),
+    Postgres,
+}
+
+/// Every process the benchmarks run: each subgraph, the router, the broker
+/// and PostgreSQL.
+pub struct SystemCpu(Vec<(&'static str, CpuOf)>);
+
+impl SystemCpu {
+    pub fn new(processes: &[(&'static str, u32)], broker: &OwnBroker) -> anyhow::Result<Self> {
+        let broker = broker.pid().context("the broker is not running")?;
+        let mut all: Vec<(&'static str, CpuOf)> = processes
+            .iter()
+            .map(|(name, pid)| (*name, CpuOf::Process(*pid)))
+            .collect();
+        all.push(("broker", CpuOf::Process(broker)));
+        all.push(("PostgreSQL", CpuOf::Postgres));
+        Ok(SystemCpu(all))
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().map(|(name, _)| *name)
+    }
+
+    /// The CPU time of each process so far, in clock ticks, in [`Self::names`]' order.
+    pub fn read(&self) -> anyhow::Result<Vec<u64>> {
+        self.0
+            .iter()
+            .map(|(name, of)| {
+                match of {
+                    CpuOf::Process(pid) => cpu_ticks(*pid),
+                    CpuOf::Postgres => postgres_ticks(),
+                }
+                .with_context(|| format!("the CPU time of {name}"))
+            })
+            .collect()
+    }
+
+    /// The CPU time of all of them so far, in clock ticks.
+    pub fn total(&self) -> anyhow::Result<u64> {
+        Ok(self.read()?.iter().sum())
+    }
+}
+
+/// Milliseconds of CPU per call.
+pub fn ms_per_call(ticks: u64, calls: usize) -> f64 {
+    ticks as f64 / TICKS_PER_SECOND * 1000.0 / calls.max(1) as f64
 }
 
 #[cfg(test)]

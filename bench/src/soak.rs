@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use crate::{
     Options,
     dashboard::korean_restaurant,
-    procfs::{TICKS_PER_SECOND, cpu_ticks, postgres_ticks, resident_mib},
+    procfs::{SystemCpu, ms_per_call, resident_mib},
     report::{Samples, Section, machine, ms},
 };
 
@@ -394,55 +394,29 @@ impl Memory {
     }
 }
 
-/// Where a row of the CPU table reads its time.
-enum CpuOf {
-    Process(u32),
-    Postgres,
-}
-
 /// The CPU time of every process, summed by minute of the run, to tell
 /// which one costs more per call as the run goes on.
 struct Cpu {
-    groups: Vec<(&'static str, CpuOf)>,
+    system: SystemCpu,
     last: Vec<u64>,
-    /// Ticks per group, one row per minute.
+    /// Ticks per process, one row per minute.
     by_minute: Vec<Vec<u64>>,
 }
 
 impl Cpu {
     fn new(processes: &[(&'static str, u32)], broker: &OwnBroker) -> anyhow::Result<Self> {
-        let broker = broker.pid().context("the broker is not running")?;
-        let mut groups: Vec<(&'static str, CpuOf)> = processes
-            .iter()
-            .map(|(name, pid)| (*name, CpuOf::Process(*pid)))
-            .collect();
-        groups.push(("broker", CpuOf::Process(broker)));
-        groups.push(("PostgreSQL", CpuOf::Postgres));
-        let mut cpu = Cpu {
-            groups,
-            last: Vec::new(),
+        let system = SystemCpu::new(processes, broker)?;
+        let last = system.read()?;
+        Ok(Cpu {
+            system,
+            last,
             by_minute: Vec::new(),
-        };
-        cpu.last = cpu.read()?;
-        Ok(cpu)
-    }
-
-    fn read(&self) -> anyhow::Result<Vec<u64>> {
-        self.groups
-            .iter()
-            .map(|(name, of)| {
-                match of {
-                    CpuOf::Process(pid) => cpu_ticks(*pid),
-                    CpuOf::Postgres => postgres_ticks(),
-                }
-                .with_context(|| format!("the CPU time of {name}"))
-            })
-            .collect()
+        })
     }
 
     /// Adds the time since the last reading to `minute`.
     fn sample(&mut self, minute: usize) -> anyhow::Result<()> {
-        let now = self.read()?;
+        let now = self.system.read()?;
         self.by_minute
             .resize(self.by_minute.len().max(minute + 1), vec![0; now.len()]);
         for (i, ticks) in now.iter().enumerate() {
@@ -461,10 +435,9 @@ impl Cpu {
         }
         table.push_str(&format!("\n|---|{}\n", "---|".repeat(minutes)));
         let per_call = |ticks: u64, minute: usize| {
-            let calls = calls_per_minute[minute].max(1) as f64;
-            format!("{:.2}", ticks as f64 / TICKS_PER_SECOND * 1000.0 / calls)
+            format!("{:.2}", ms_per_call(ticks, calls_per_minute[minute]))
         };
-        for (i, (name, _)) in self.groups.iter().enumerate() {
+        for (i, name) in self.system.names().enumerate() {
             table.push_str(&format!("| {name} |"));
             for minute in 0..minutes {
                 table.push_str(&format!(

@@ -29,6 +29,7 @@ use uuid::Uuid;
 use crate::{
     Options,
     clients::{Row, for_a_while},
+    procfs::{SystemCpu, ms_per_call},
     report::{Section, machine, ms},
     soak::restaurant_of_processes,
 };
@@ -38,7 +39,8 @@ const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines
 const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) { id amount } }";
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
-    let (_broker, _system, shop) = restaurant_of_processes(12, &[]).await;
+    let (broker, system, shop) = restaurant_of_processes(12, &[]).await;
+    let cpu = SystemCpu::new(&system.process_ids(), &broker)?;
     shop.client
         .query(
             "mutation { updateStore(input: { tableCount: 200 }) { tableCount } }",
@@ -49,26 +51,29 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     tokio::time::sleep(Duration::from_secs(3)).await;
 
     let seconds = Duration::from_secs(options.seconds);
-    let mut rows = Vec::new();
+    // Each row with the CPU every process of the system used during it.
+    let mut rows: Vec<(Row, u64)> = Vec::new();
     for clients in LEVELS {
         clear_tables(&shop.client).await;
-        rows.push(busy_floor(&shop, clients, seconds).await?);
+        let before = cpu.total()?;
+        let row = busy_floor(&shop, clients, seconds).await?;
+        rows.push((row, cpu.total()? - before));
         clear_tables(&shop.client).await;
         let (client, items) = (shop.client.clone(), shop.items.clone());
-        rows.push(
-            for_a_while("checkout", "router", clients, seconds, move |n, log| {
-                let (client, item) = (client.clone(), items[n % items.len()].clone());
-                async move { pay_one(&client, &log, (n + 1) as i64, &item).await }
-            })
-            .await?,
-        );
+        let before = cpu.total()?;
+        let row = for_a_while("checkout", "router", clients, seconds, move |n, log| {
+            let (client, item) = (client.clone(), items[n % items.len()].clone());
+            async move { pay_one(&client, &log, (n + 1) as i64, &item).await }
+        })
+        .await?;
+        rows.push((row, cpu.total()? - before));
     }
 
     let mut problems = Vec::new();
     let mut table = String::from(
-        "| operation | clients | calls | per second | failed | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|\n",
+        "| operation | clients | calls | per second | failed | p50 ms | p99 ms | CPU ms per call |\n|---|---|---|---|---|---|---|---|\n",
     );
-    for row in &rows {
+    for (row, ticks) in &rows {
         let failed = row.failed();
         if failed > 0 {
             problems.push(format!(
@@ -77,13 +82,14 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
             ));
         }
         table.push_str(&format!(
-            "| {} | {} | {} | {:.0} | {failed} | {} | {} |\n",
+            "| {} | {} | {} | {:.0} | {failed} | {} | {} | {:.2} |\n",
             row.operation,
             row.clients,
             row.samples.len(),
             row.per_second(),
             ms(row.samples.median()),
             ms(row.samples.percentile(99.0)),
+            ms_per_call(*ticks, row.samples.len()),
         ));
     }
     let verdict = if problems.is_empty() {
@@ -101,7 +107,10 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
          - Load: each client sends its next call when the last one answered, for {seconds} s per \
            row, from empty tables. `placeOrder` clients share the store's 12 tables (one dish each \
            time, round the menu of 12); `checkout` clients each own one of 200 tables, order one \
-           dish and pay it by card.\n\
+           dish and pay it by card. CPU per call is the CPU time every process of the system \
+           (subgraphs, router, broker, PostgreSQL; not the load generator) used during the row, \
+           over its successful calls: it moves less than the rate with what else the machine \
+           is doing.\n\
          - Result: {verdict}\n\n\
          {table}\n\
          Goals: `placeOrder` at 50 clients ≥ 1,500 per second with p99 under 50 ms, and no \
