@@ -33,8 +33,3 @@ pub mod time;
 pub mod upstream;
 
 pub use error::{Error, Result};
-
-/// The allocator of every Salesync binary, set in each `main.rs` as its
-/// `#[global_allocator]`: mimalloc, as in the router. Under load glibc's
-/// malloc was a tenth of a subgraph's CPU.
-pub use mimalloc::MiMalloc as Allocator;
