@@ -204,6 +204,33 @@ impl Relay {
 
     async fn relay_batch(&self, watch: &mut Watch) -> anyhow::Result<usize> {
         let txn = self.db.begin().await.context("failed to begin")?;
+        let sent = match self.relay_within(&txn, watch).await {
+            Ok(sent) => sent,
+            Err(error) => {
+                // Roll back now rather than when the dropped transaction's
+                // rollback gets its turn: until then it holds the relay's
+                // lock, and the next attempt would take it for another
+                // replica's and relay nothing.
+                let _ = txn.rollback().await;
+                return Err(error);
+            }
+        };
+        txn.commit()
+            .await
+            .context("failed to commit the relay batch")?;
+        if sent > 0 {
+            tracing::debug!(count = sent, "relayed events");
+        }
+        Ok(sent)
+    }
+
+    /// One batch inside `txn`: the relay's lock, the check for a lost log
+    /// when it is due, then the pending events in order.
+    async fn relay_within(
+        &self,
+        txn: &DatabaseTransaction,
+        watch: &mut Watch,
+    ) -> anyhow::Result<usize> {
         if txn.get_database_backend() == DbBackend::Postgres {
             let locked = txn
                 .query_one_raw(Statement::from_string(
@@ -220,13 +247,13 @@ impl Relay {
         }
         let mut sent = 0;
         if watch.checked.is_none_or(|at| at.elapsed() >= CHECK_EVERY) {
-            sent += self.check(&txn, watch).await?;
+            sent += self.check(txn, watch).await?;
         }
         let pending = entity::Entity::find()
             .filter(entity::Column::PublishedAt.is_null())
             .order_by_asc(entity::Column::Seq)
             .limit(self.batch)
-            .all(&txn)
+            .all(txn)
             .await
             .context("failed to read the outbox")?;
         let mut landed = HashMap::new();
@@ -255,17 +282,11 @@ impl Relay {
             entity::Entity::update_many()
                 .col_expr(entity::Column::PublishedAt, Expr::value(Utc::now()))
                 .filter(entity::Column::Seq.is_in(published))
-                .exec(&txn)
+                .exec(txn)
                 .await
                 .context("failed to mark events published")?;
-            save_positions(&txn, landed).await?;
+            save_positions(txn, landed).await?;
             sent += pending.len();
-        }
-        txn.commit()
-            .await
-            .context("failed to commit the relay batch")?;
-        if sent > 0 {
-            tracing::debug!(count = sent, "relayed events");
         }
         Ok(sent)
     }
