@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate, TimeDelta, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
-use salesync_common::events::{Event, topics};
+use salesync_common::events::{Event, Outgoing, topics};
 use salesync_tests::{Client, Shop, TestSystem};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
@@ -125,6 +125,29 @@ pub(crate) async fn system_with_restaurant() -> anyhow::Result<(TestSystem, Shop
     Ok((system, shop, items, store_id))
 }
 
+/// Publishes sale events as the sale subgraph's relay would: a few
+/// hundred at a time.
+pub(crate) async fn publish_sales(system: &TestSystem, events: &[Event]) -> anyhow::Result<()> {
+    let encoded = events
+        .iter()
+        .map(|event| Ok((event.key(), serde_json::to_vec(event)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let bus = system.bus().await;
+    for chunk in encoded.chunks(500) {
+        let batch: Vec<Outgoing> = chunk
+            .iter()
+            .map(|(key, payload)| Outgoing {
+                topic: topics::SALES,
+                key,
+                payload,
+                replayed: false,
+            })
+            .collect();
+        bus.publish_all(&batch).await?;
+    }
+    Ok(())
+}
+
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
     let (system, shop, items, store_id) = system_with_restaurant().await?;
 
@@ -132,11 +155,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     let first = last - TimeDelta::days(DAYS - 1);
     let started = Instant::now();
     let (events, lines, refunds) = generate(options.orders, store_id, &items, first)?;
-    let bus = system.bus().await;
-    for event in &events {
-        bus.publish(topics::SALES, &event.key(), &serde_json::to_vec(event)?)
-            .await?;
-    }
+    publish_sales(&system, &events).await?;
     eprintln!(
         "published {} sales ({lines} lines) and {refunds} refunds; counting...",
         options.orders

@@ -14,7 +14,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use chrono::{NaiveDate, TimeDelta, Utc};
-use salesync_common::events::topics;
 use salesync_tests::Client;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::json;
@@ -23,7 +22,8 @@ use uuid::Uuid;
 use crate::{
     Options,
     dashboard::{
-        DAILY, DAYS, LAST_DAY, MENU, REPORT, generate, system_with_restaurant, wait_until_counted,
+        DAILY, DAYS, LAST_DAY, MENU, REPORT, generate, publish_sales, system_with_restaurant,
+        wait_until_counted,
     },
     report::{Samples, Section, machine, ms},
 };
@@ -68,11 +68,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         eprintln!("adding {more} orders of history (to {size})...");
         let started = Instant::now();
         let (events, _, _) = generate(more, store_id, &items, first)?;
-        let bus = system.bus().await;
-        for event in &events {
-            bus.publish(topics::SALES, &event.key(), &serde_json::to_vec(event)?)
-                .await?;
-        }
+        publish_sales(&system, &events).await?;
         paid_orders(&orders_db, store_id, more, items[0]).await?;
         wait_until_counted(&shop.client, first, last, size).await?;
         history = size;

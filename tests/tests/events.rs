@@ -188,6 +188,48 @@ async fn an_event_written_in_a_rolled_back_transaction_is_never_published() {
 }
 
 #[tokio::test]
+async fn a_batch_relayed_at_once_keeps_each_stores_events_in_commit_order() {
+    let db = database().await;
+    let bus = kafka_bus(&kafka_brokers()).await;
+    let mut watcher = bus
+        .subscribe(TOPIC, Delivery::Broadcast(Latency::Live))
+        .await
+        .expect("sub");
+
+    // Three stores' events interleaved, each committed on its own: the
+    // relay finds them all pending and sends them as one batch.
+    let stores = [Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4()];
+    let mut sent: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for n in 0..60 {
+        let store = stores[n % stores.len()];
+        let event = Event::new("TestHappened", store, json!({ "n": n }));
+        let txn = db.begin().await.expect("begin");
+        outbox::enqueue(&txn, TOPIC, &event).await.expect("enqueue");
+        txn.commit().await.expect("commit");
+        sent.entry(store).or_default().push(event.id);
+    }
+    let relay = Relay::new(db.clone(), bus.clone(), OutboxSignal::default());
+    assert_eq!(relay.relay_once().await.expect("relay"), 60, "one batch");
+
+    let mut heard: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while heard.values().map(Vec::len).sum::<usize>() < 60 {
+        let message = tokio::time::timeout_at(deadline, watcher.next())
+            .await
+            .expect("all 60 arrive")
+            .expect("message");
+        let event: Event = serde_json::from_slice(&message.payload).expect("an event");
+        if stores.contains(&event.store_id) {
+            heard.entry(event.store_id).or_default().push(event.id);
+        }
+    }
+    assert_eq!(
+        heard, sent,
+        "every store's events, each once, in the order committed"
+    );
+}
+
+#[tokio::test]
 async fn events_written_while_the_broker_is_down_arrive_once_applied_once_it_returns() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

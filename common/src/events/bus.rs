@@ -43,6 +43,16 @@ pub struct Message {
     pub replayed: bool,
 }
 
+/// A message to publish.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub topic: &'a str,
+    pub key: &'a str,
+    pub payload: &'a [u8],
+    /// Published again after the bus lost its log ([`Message::replayed`]).
+    pub replayed: bool,
+}
+
 /// Where a message landed: its partition and offset in the topic's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
@@ -54,10 +64,22 @@ pub struct Position {
 pub trait EventBus: Send + Sync + 'static {
     /// Creates the topics that do not exist yet.
     async fn ensure_topics(&self, topics: &[&str]) -> anyhow::Result<()>;
-    /// Publishes and waits until the bus has it (acknowledged by the broker).
-    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position>;
-    /// Publishes again what the bus had and lost, marked as a replay.
-    async fn replay(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position>;
+    /// Publishes every message of `batch` at once and waits until the bus
+    /// has them all (acknowledged by the broker); their positions, in the
+    /// batch's order. Messages of one key land in the batch's order. On an
+    /// error some may have landed and others not.
+    async fn publish_all(&self, batch: &[Outgoing<'_>]) -> anyhow::Result<Vec<Position>>;
+    /// Publishes one message and waits until the bus has it.
+    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position> {
+        let outgoing = Outgoing {
+            topic,
+            key,
+            payload,
+            replayed: false,
+        };
+        let mut landed = self.publish_all(&[outgoing]).await?;
+        Ok(landed.pop().expect("BUG: a position for every message"))
+    }
     /// The offset the next message of each of `topic`'s partitions will get.
     async fn ends(&self, topic: &str) -> anyhow::Result<Vec<Position>>;
     /// Subscribes to one topic.

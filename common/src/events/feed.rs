@@ -177,7 +177,7 @@ impl<T: Send + Sync + 'static> Feed<T> {
 mod tests {
     use super::*;
     use crate::{
-        events::{memory::MemoryBus, topics},
+        events::{Outgoing, memory::MemoryBus, topics},
         shutdown,
     };
 
@@ -239,10 +239,14 @@ mod tests {
             ))
             .expect("json")
         };
-        bus.replay(topics::ORDERS, "k", &json("Old"))
-            .await
-            .expect("replay");
-        bus.publish(topics::ORDERS, "k", &json("New"))
+        let (old, new) = (json("Old"), json("New"));
+        let message = |payload, replayed| Outgoing {
+            topic: topics::ORDERS,
+            key: "k",
+            payload,
+            replayed,
+        };
+        bus.publish_all(&[message(&old, true), message(&new, false)])
             .await
             .expect("publish");
         match follower.recv().await.expect("a notice") {

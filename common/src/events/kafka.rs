@@ -1,8 +1,9 @@
 //! The bus on Kafka, through rdkafka and the librdkafka it bundles.
 //!
-//! Publishing uses an idempotent producer and waits for the broker's
-//! acknowledgement. Group subscriptions commit offsets explicitly, after the
-//! handler's transaction committed. Broadcast subscriptions join no group:
+//! Publishing uses an idempotent producer, hands a batch over at once and
+//! waits for the broker's acknowledgement of each message. Group
+//! subscriptions commit offsets explicitly, after the handler's transaction
+//! committed. Broadcast subscriptions join no group:
 //! they assign every partition at its current end, so each replica sees
 //! every event published after it subscribed.
 //!
@@ -26,7 +27,7 @@ use rdkafka::{
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
     client::{Client, ClientContext, DefaultClientContext},
     consumer::{CommitMode, Consumer, StreamConsumer},
-    error::RDKafkaErrorCode,
+    error::{KafkaError, RDKafkaErrorCode},
     message::{Header, Headers, OwnedHeaders},
     producer::{FutureProducer, FutureRecord, Producer},
     util::Timeout,
@@ -35,10 +36,12 @@ use uuid::Uuid;
 
 use super::{
     KafkaSettings,
-    bus::{Delivery, EventBus, Latency, Message, Position, Subscription},
+    bus::{Delivery, EventBus, Latency, Message, Outgoing, Position, Subscription},
 };
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a message may wait for room in librdkafka's queue.
+const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The header that marks a message published again after the broker lost it.
 const REPLAY_HEADER: &str = "salesync-replay";
 
@@ -97,32 +100,10 @@ impl KafkaBus {
         }
     }
 
-    async fn send(
-        &self,
-        topic: &str,
-        key: &str,
-        payload: &[u8],
-        headers: Option<OwnedHeaders>,
-    ) -> anyhow::Result<Position> {
-        let topic = self.topic(topic);
-        let mut record = FutureRecord::to(&topic).key(key).payload(payload);
-        if let Some(headers) = headers {
-            record = record.headers(headers);
-        }
-        match self
-            .producer()
-            .send(record, Timeout::After(Duration::from_secs(10)))
-            .await
-        {
-            Ok(delivered) => Ok(Position {
-                partition: delivered.partition,
-                offset: delivered.offset,
-            }),
-            Err((error, _)) => {
-                self.renew_producer();
-                Err(anyhow::Error::new(error).context(format!("failed to publish to {topic}")))
-            }
-        }
+    /// A failed publish: renews the producer and names the topic.
+    fn failed(&self, error: KafkaError, topic: &str) -> anyhow::Error {
+        self.renew_producer();
+        anyhow::Error::new(error).context(format!("failed to publish to {topic}"))
     }
 
     fn topic(&self, topic: &str) -> String {
@@ -190,16 +171,50 @@ impl EventBus for KafkaBus {
         Ok(())
     }
 
-    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position> {
-        self.send(topic, key, payload, None).await
-    }
-
-    async fn replay(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position> {
-        let marked = OwnedHeaders::new().insert(Header {
-            key: REPLAY_HEADER,
-            value: Some("1"),
-        });
-        self.send(topic, key, payload, Some(marked)).await
+    /// Hands every message of `batch` to librdkafka before waiting for any:
+    /// they travel together, in as few requests as the broker allows, and
+    /// the idempotent producer keeps each partition's messages in order.
+    async fn publish_all(&self, batch: &[Outgoing<'_>]) -> anyhow::Result<Vec<Position>> {
+        let producer = self.producer();
+        let topics: Vec<String> = batch.iter().map(|m| self.topic(m.topic)).collect();
+        let queued_by = Instant::now() + QUEUE_TIMEOUT;
+        let mut deliveries = Vec::with_capacity(batch.len());
+        for (message, topic) in batch.iter().zip(&topics) {
+            let mut record = FutureRecord::to(topic)
+                .key(message.key)
+                .payload(message.payload);
+            if message.replayed {
+                record = record.headers(OwnedHeaders::new().insert(Header {
+                    key: REPLAY_HEADER,
+                    value: Some("1"),
+                }));
+            }
+            loop {
+                match producer.send_result(record) {
+                    Ok(delivery) => break deliveries.push(delivery),
+                    // librdkafka's queue is full: wait for it to drain.
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
+                        if Instant::now() < queued_by =>
+                    {
+                        record = back;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    Err((error, _)) => return Err(self.failed(error, topic)),
+                }
+            }
+        }
+        let mut landed = Vec::with_capacity(deliveries.len());
+        for (delivery, topic) in deliveries.into_iter().zip(&topics) {
+            match delivery.await {
+                Ok(Ok(delivered)) => landed.push(Position {
+                    partition: delivered.partition,
+                    offset: delivered.offset,
+                }),
+                Ok(Err((error, _))) => return Err(self.failed(error, topic)),
+                Err(_) => anyhow::bail!("the Kafka producer went away while publishing to {topic}"),
+            }
+        }
+        Ok(landed)
     }
 
     async fn ends(&self, topic: &str) -> anyhow::Result<Vec<Position>> {

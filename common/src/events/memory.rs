@@ -11,7 +11,7 @@ use std::{
 use async_trait::async_trait;
 use tokio::sync::watch;
 
-use super::bus::{Delivery, EventBus, Message, Position, Subscription};
+use super::bus::{Delivery, EventBus, Message, Outgoing, Position, Subscription};
 
 /// One message in a topic's log.
 struct Record {
@@ -110,12 +110,11 @@ impl EventBus for MemoryBus {
         Ok(())
     }
 
-    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position> {
-        Ok(self.append(topic, key, payload, false))
-    }
-
-    async fn replay(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<Position> {
-        Ok(self.append(topic, key, payload, true))
+    async fn publish_all(&self, batch: &[Outgoing<'_>]) -> anyhow::Result<Vec<Position>> {
+        Ok(batch
+            .iter()
+            .map(|m| self.append(m.topic, m.key, m.payload, m.replayed))
+            .collect())
     }
 
     async fn ends(&self, topic: &str) -> anyhow::Result<Vec<Position>> {

@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
-pub use bus::{Delivery, EventBus, Latency, Message, Subscription};
+pub use bus::{Delivery, EventBus, Latency, Message, Outgoing, Subscription};
 
 /// The Kafka topics. `consulting` keeps the name the earlier system used.
 pub mod topics {

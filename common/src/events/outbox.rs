@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use tokio::{sync::Mutex, sync::Notify, time::Instant};
 
-use super::{Event, EventBus};
+use super::{Event, EventBus, Outgoing};
 use crate::shutdown::Stop;
 
 /// The `outbox` table.
@@ -96,7 +96,9 @@ pub mod positions {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Publishes pending outbox rows in order and marks them published.
+/// Publishes pending outbox rows in order and marks them published. A
+/// batch goes to the bus at once, so events that piled up under load go
+/// out together instead of each waiting for the one before.
 ///
 /// With several replicas, one relays at a time (a PostgreSQL advisory lock
 /// held for the batch's transaction): order is kept and no event is sent
@@ -256,12 +258,9 @@ impl Relay {
             .all(txn)
             .await
             .context("failed to read the outbox")?;
+        let positions = self.bus.publish_all(&outgoing(&pending, false)).await?;
         let mut landed = HashMap::new();
-        for row in &pending {
-            let at = self
-                .bus
-                .publish(&row.topic, &row.key, row.payload.as_bytes())
-                .await?;
+        for (row, at) in pending.iter().zip(positions) {
             let place = (row.topic.clone(), at.partition);
             if let Some(&next) = watch.next.get(&place)
                 && at.offset < next
@@ -358,11 +357,8 @@ impl Relay {
                 .context("failed to read the published events")?;
             let Some(last) = page.last() else { break };
             after = last.seq;
-            for row in &page {
-                let at = self
-                    .bus
-                    .replay(&row.topic, &row.key, row.payload.as_bytes())
-                    .await?;
+            let positions = self.bus.publish_all(&outgoing(&page, true)).await?;
+            for (row, at) in page.iter().zip(positions) {
                 landed.insert((row.topic.clone(), at.partition), at.offset + 1);
             }
             count += page.len();
@@ -376,6 +372,18 @@ impl Relay {
         tracing::info!(topic, count, "published the kept events again");
         Ok(count)
     }
+}
+
+/// Outbox rows as messages for the bus.
+fn outgoing(rows: &[entity::Model], replayed: bool) -> Vec<Outgoing<'_>> {
+    rows.iter()
+        .map(|row| Outgoing {
+            topic: &row.topic,
+            key: &row.key,
+            payload: row.payload.as_bytes(),
+            replayed,
+        })
+        .collect()
 }
 
 /// Records where events landed, by topic and partition.
