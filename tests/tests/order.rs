@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use salesync_tests::{Client, INTERNAL_KEY, TestSystem, WsSubscription, unique_username};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
 const PLACE: &str = "mutation($t: Int!, $l: [OrderLineInput!]!) { placeOrder(tableNo: $t, lines: $l) { id tableNo status total version lines { name unitPrice quantity amount item { id } } } }";
@@ -543,6 +544,78 @@ async fn open_orders_with_their_items_cost_a_fixed_number_of_statements() {
         large_order <= 3 && large_item <= 2,
         "order {large_order}, item {large_item}"
     );
+}
+
+/// The stored rows of an order's lines, in position order: each row's id
+/// and its physical version (PostgreSQL's `xmin`, new whenever the row is
+/// written).
+async fn line_rows(system: &TestSystem, order_id: &str) -> Vec<(String, String)> {
+    let db = system.database("order").await;
+    db.query_all_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT id::text AS id, xmin::text AS version FROM order_lines \
+         WHERE order_id = $1::uuid ORDER BY position",
+        [order_id.into()],
+    ))
+    .await
+    .expect("the order's lines")
+    .iter()
+    .map(|row| {
+        (
+            row.try_get::<String>("", "id").expect("id"),
+            row.try_get::<String>("", "version").expect("version"),
+        )
+    })
+    .collect()
+}
+
+#[tokio::test]
+async fn a_change_to_an_order_writes_only_the_lines_it_changes() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    let placed = shop
+        .client
+        .query(
+            PLACE,
+            json!({ "t": 2, "l": [line(&shop.tea, 1), line(&shop.cake, 1)] }),
+        )
+        .await;
+    let order_id = placed.data_or_panic()["placeOrder"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    let first = line_rows(&system, &order_id).await;
+    assert_eq!(first.len(), 2);
+
+    // A new dish: one row more, the others as they were.
+    shop.client
+        .query(PLACE, json!({ "t": 2, "l": [line(&shop.soup, 1)] }))
+        .await
+        .data_or_panic();
+    let added = line_rows(&system, &order_id).await;
+    assert_eq!(added.len(), 3);
+    assert_eq!(added[..2], first[..], "tea and cake were not rewritten");
+
+    // One more tea: its row changes in place, nothing else.
+    let more = shop
+        .client
+        .query(PLACE, json!({ "t": 2, "l": [line(&shop.tea, 1)] }))
+        .await;
+    assert_eq!(
+        more.data_or_panic()["placeOrder"]["lines"][0]["quantity"],
+        2
+    );
+    let bumped = line_rows(&system, &order_id).await;
+    assert_eq!(bumped[0].0, added[0].0, "the same row");
+    assert_ne!(bumped[0].1, added[0].1, "written anew");
+    assert_eq!(bumped[1..], added[1..], "cake and soup were not rewritten");
+
+    // Cancelling changes the order, not its lines.
+    shop.client
+        .query("mutation { cancelOrder(tableNo: 2) { status } }", json!({}))
+        .await
+        .data_or_panic();
+    assert_eq!(line_rows(&system, &order_id).await, bumped);
 }
 
 #[tokio::test]

@@ -77,9 +77,10 @@ impl Orders {
         match orders::open_at_table(&txn, caller.store_id, table_no).await? {
             None => self.open(txn, caller.store_id, table_no, &new_lines).await,
             Some(order) => {
-                let existing = lines_of(&txn, order.id).await?;
-                let lines = domain::add_lines(&existing, requested, &menu)?;
-                self.update(txn, order, &lines, Change::Changed).await
+                let stored = order_lines::of_order(&txn, order.id).await?;
+                let lines = domain::add_lines(&as_lines(&stored), requested, &menu)?;
+                self.update(txn, order, stored, &lines, Change::Changed)
+                    .await
             }
         }
     }
@@ -100,9 +101,10 @@ impl Orders {
         let txn = self.turn_at(caller.store_id, table_no).await?;
         let order = open_or_not_found(&txn, caller.store_id, table_no).await?;
         check_version(&order, expected_version)?;
-        let existing = lines_of(&txn, order.id).await?;
-        let lines = domain::replace_lines(&existing, requested, &menu)?;
-        self.update(txn, order, &lines, Change::Changed).await
+        let stored = order_lines::of_order(&txn, order.id).await?;
+        let lines = domain::replace_lines(&as_lines(&stored), requested, &menu)?;
+        self.update(txn, order, stored, &lines, Change::Changed)
+            .await
     }
 
     /// Cancels the table's open order.
@@ -116,8 +118,10 @@ impl Orders {
         let txn = self.turn_at(caller.store_id, table_no).await?;
         let order = open_or_not_found(&txn, caller.store_id, table_no).await?;
         check_version(&order, expected_version)?;
-        let lines = lines_of(&txn, order.id).await?;
-        self.update(txn, order, &lines, Change::Cancelled).await
+        let stored = order_lines::of_order(&txn, order.id).await?;
+        let lines = as_lines(&stored);
+        self.update(txn, order, stored, &lines, Change::Cancelled)
+            .await
     }
 
     /// Closes the table's open order as paid by `sale_id` and returns the
@@ -149,8 +153,9 @@ impl Orders {
                 "the table's order changed since it was read; check out again",
             ));
         }
-        let lines = lines_of(&txn, order.id).await?;
-        self.update(txn, order, &lines, Change::Paid { sale_id })
+        let stored = order_lines::of_order(&txn, order.id).await?;
+        let lines = as_lines(&stored);
+        self.update(txn, order, stored, &lines, Change::Paid { sale_id })
             .await
     }
 
@@ -230,14 +235,17 @@ impl Orders {
             sale_id: None,
         };
         orders::insert(&txn, &order).await?;
-        self.finish(txn, order, lines, Change::Opened).await
+        self.finish(txn, order, Vec::new(), lines, Change::Opened)
+            .await
     }
 
-    /// Writes `order` with `lines` (the table's turn is `txn`'s).
+    /// Writes `order`, whose lines are `stored`, with `lines` (the table's
+    /// turn is `txn`'s).
     async fn update(
         &self,
         txn: DatabaseTransaction,
         order: orders::Model,
+        stored: Vec<order_lines::Model>,
         lines: &[Line],
         change: Change,
     ) -> Result<OrderSnapshot> {
@@ -253,35 +261,19 @@ impl Orders {
             ..order
         };
         orders::update(&txn, &next).await?;
-        order_lines::delete_of_order(&txn, next.id).await?;
-        self.finish(txn, next, lines, change).await
+        self.finish(txn, next, stored, lines, change).await
     }
 
-    /// Inserts the lines, writes the event, commits, wakes the relay.
+    /// Writes the lines that changed, the event, commits, wakes the relay.
     async fn finish(
         &self,
         txn: DatabaseTransaction,
         order: orders::Model,
+        stored: Vec<order_lines::Model>,
         lines: &[Line],
         change: Change,
     ) -> Result<OrderSnapshot> {
-        let rows = lines
-            .iter()
-            .enumerate()
-            .map(|(position, line)| {
-                Ok(order_lines::Model {
-                    id: Uuid::now_v7(),
-                    order_id: order.id,
-                    item_id: line.item_id,
-                    position: position as i32,
-                    name: line.name.clone(),
-                    unit_price: line.unit_price,
-                    quantity: line.quantity,
-                    amount: line.amount()?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        order_lines::insert(&txn, &rows).await?;
+        let rows = order_lines::rewrite(&txn, order.id, stored, lines).await?;
         let snapshot = OrderSnapshot::from_rows(order, rows);
         let event = Event::new(change.event_type(), snapshot.store_id, &snapshot);
         outbox::enqueue(&txn, topics::ORDERS, &event).await?;
@@ -347,18 +339,17 @@ fn no_open_order(table_no: i32) -> Error {
     Error::not_found(format!("table {table_no} has no open order"))
 }
 
-/// An order's lines as the domain sees them.
-async fn lines_of(txn: &DatabaseTransaction, order_id: Uuid) -> Result<Vec<Line>> {
-    Ok(order_lines::of_order(txn, order_id)
-        .await?
-        .into_iter()
+/// An order's stored lines as the domain sees them.
+fn as_lines(stored: &[order_lines::Model]) -> Vec<Line> {
+    stored
+        .iter()
         .map(|l| Line {
             item_id: l.item_id,
-            name: l.name,
+            name: l.name.clone(),
             unit_price: l.unit_price,
             quantity: l.quantity,
         })
-        .collect())
+        .collect()
 }
 
 fn check_version(order: &orders::Model, expected: Option<i32>) -> Result<()> {
