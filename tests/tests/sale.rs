@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 
 const PLACE: &str = "mutation($t: Int!, $l: [OrderLineInput!]!) { placeOrder(tableNo: $t, lines: $l) { id total } }";
 const CHECKOUT: &str = "mutation($i: CheckoutInput!) { checkout(input: $i) { id amount status businessDate paidAt order { id } lines { name unitPrice quantity refundedQuantity amount item { id } } payments { method amount tendered change } refundedAmount } }";
+/// A sale read back, with the checkout's selection.
+const SALE: &str = "query($id: ID!) { sale(id: $id) { id amount status businessDate paidAt order { id } lines { name unitPrice quantity refundedQuantity amount item { id } } payments { method amount tendered change } refundedAmount } }";
 const REFUND: &str = "mutation($i: RefundInput!) { refundSale(input: $i) { id status refundedAmount lines { name quantity refundedQuantity } refunds { amount method businessDate lines { quantity amount } } } }";
 const SUMMARY: &str = "query($f: Date!, $t: Date!) { salesSummary(from: $f, to: $t) { grossSales refunds salesVolume saleCount refundCount byMethod { method sales refunds net count } } }";
 
@@ -188,6 +190,9 @@ async fn checkout_pays_the_open_order_with_split_payments() {
         Value::Null,
         "the table is free again"
     );
+    // The reply is the sale as stored.
+    let stored = shop.client.query(SALE, json!({ "id": sale["id"] })).await;
+    assert_eq!(&stored.data_or_panic()["sale"], sale);
 
     // The order knows its sale, across subgraphs through the router.
     let day = today();

@@ -304,7 +304,22 @@ impl Sales {
         txn.commit().await?;
         self.outbox.notify();
         tracing::info!(sale_id = %sale.id, amount = sale.amount, "sale completed");
-        self.reload(sale.id).await
+        // The sale as this transaction left it, without reading it back:
+        // `settle` moved it from PENDING, which nothing else changes, and a
+        // sale completed a moment ago has no refunds.
+        Ok(SaleView {
+            sale: sales::Model {
+                status: SaleState::Completed,
+                business_date: Some(business_date),
+                paid_at: Some(paid_at),
+                version: sale.version + 1,
+                updated_at: now,
+                ..sale
+            },
+            payments,
+            lines,
+            refunds: Vec::new(),
+        })
     }
 
     /// Stops here when the fault switch names this step, as a crash would.
