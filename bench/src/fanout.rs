@@ -19,14 +19,78 @@ use crate::{
 
 const SUBSCRIBERS: usize = 1_000;
 const CHANGES: usize = 20;
-const TABLES: &str = "subscription { tableChanged { tableNo version } }";
+pub(crate) const TABLES: &str = "subscription { tableChanged { tableNo version } }";
 const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { tableNo version } }";
 
 /// One message a subscriber received: which change, and when.
-struct Heard {
+pub(crate) struct Heard {
     table: i64,
     version: i64,
     at: Instant,
+}
+
+/// A change a terminal made: its table and version, and when its reply came.
+pub(crate) type Sent = (i64, i64, Instant);
+
+/// Sends what `subscription` hears of `tableChanged` to `heard`, until the
+/// stream ends, errs (the system stopping) or is quiet for 30 s.
+pub(crate) fn listen(mut subscription: WsSubscription, heard: mpsc::UnboundedSender<Heard>) {
+    tokio::spawn(async move {
+        while let Some(message) = subscription.next_message(Duration::from_secs(30)).await {
+            if message["type"] != "next" || !message["payload"]["errors"].is_null() {
+                return;
+            }
+            let change = &message["payload"]["data"]["tableChanged"];
+            let message = Heard {
+                table: change["tableNo"].as_i64().unwrap_or_default(),
+                version: change["version"].as_i64().unwrap_or_default(),
+                at: Instant::now(),
+            };
+            if heard.send(message).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// What arrives on `heard` within `wait`.
+pub(crate) async fn heard_within(
+    heard: &mut mpsc::UnboundedReceiver<Heard>,
+    wait: Duration,
+) -> Vec<Heard> {
+    let mut messages = Vec::new();
+    let until = Instant::now() + wait;
+    while let Ok(Some(message)) = tokio::time::timeout_at(until.into(), heard.recv()).await {
+        messages.push(message);
+    }
+    messages
+}
+
+/// From each change's reply to each of `followers` hearing it.
+pub(crate) fn delays(sent: &[Sent], heard: &[Heard], followers: usize) -> Deliveries {
+    let mut all = Samples::default();
+    let mut last = Samples::default();
+    let mut missing = 0;
+    for (table, version, replied) in sent {
+        let times: Vec<Duration> = heard
+            .iter()
+            .filter(|h| h.table == *table && h.version == *version)
+            .map(|h| h.at.saturating_duration_since(*replied))
+            .collect();
+        missing += followers.saturating_sub(times.len());
+        if let Some(slowest) = times.iter().max() {
+            last.push(*slowest);
+        }
+        for time in times {
+            all.push(time);
+        }
+    }
+    Deliveries {
+        all,
+        last,
+        followed: followers,
+        missing,
+    }
 }
 
 pub async fn run(_options: &Options) -> anyhow::Result<Section> {
@@ -112,26 +176,9 @@ pub(crate) async fn deliveries(
                 .map(|_| WsSubscription::start(&url, &shop.token, TABLES)),
         )
         .await;
-        for mut subscription in subscriptions {
+        for subscription in subscriptions {
             connected += 1;
-            let heard = heard_tx.clone();
-            tokio::spawn(async move {
-                // Until the stream ends, errs (the system stopping) or is quiet.
-                while let Some(message) = subscription.next_message(Duration::from_secs(30)).await {
-                    if message["type"] != "next" || !message["payload"]["errors"].is_null() {
-                        return;
-                    }
-                    let change = &message["payload"]["data"]["tableChanged"];
-                    let message = Heard {
-                        table: change["tableNo"].as_i64().unwrap_or_default(),
-                        version: change["version"].as_i64().unwrap_or_default(),
-                        at: Instant::now(),
-                    };
-                    if heard.send(message).is_err() {
-                        return;
-                    }
-                }
-            });
+            listen(subscription, heard_tx.clone());
         }
     }
     drop(heard_tx);
@@ -169,33 +216,6 @@ pub(crate) async fn deliveries(
         sent.push(place((n % 11) as i64 + 2).await);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let mut heard = Vec::new();
-    let quiet = Instant::now() + Duration::from_secs(5);
-    while let Ok(Some(message)) = tokio::time::timeout_at(quiet.into(), heard_rx.recv()).await {
-        heard.push(message);
-    }
-
-    let mut all = Samples::default();
-    let mut last = Samples::default();
-    let mut missing = 0;
-    for (table, version, replied) in &sent {
-        let times: Vec<Duration> = heard
-            .iter()
-            .filter(|h| h.table == *table && h.version == *version)
-            .map(|h| h.at.saturating_duration_since(*replied))
-            .collect();
-        missing += ready.saturating_sub(times.len());
-        if let Some(slowest) = times.iter().max() {
-            last.push(*slowest);
-        }
-        for time in times {
-            all.push(time);
-        }
-    }
-    Deliveries {
-        all,
-        last,
-        followed: ready,
-        missing,
-    }
+    let heard = heard_within(&mut heard_rx, Duration::from_secs(5)).await;
+    delays(&sent, &heard, ready)
 }

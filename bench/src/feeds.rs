@@ -128,7 +128,7 @@ async fn variant(wait_ms: u32, options: &Options) -> anyhow::Result<Measured> {
         deliveries.missing
     );
 
-    let writes = busy_floor(&shop, WRITERS, Duration::from_secs(options.seconds)).await?;
+    let (writes, _) = busy_floor(&shop, WRITERS, Duration::from_secs(options.seconds)).await?;
     drop(system);
     drop(broker);
     Ok(Measured {

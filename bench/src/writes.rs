@@ -10,32 +10,37 @@
 //!   and no line nears the largest quantity one order may hold.
 //! - `checkout`: each client owns a table (the store has 200), orders one
 //!   dish there and pays it by card with a fresh idempotency key.
+//! - while the `placeOrder` clients write, one more terminal follows
+//!   `tableChanged` through the router: how soon each change reaches it
+//!   when events pile up (the outbox relay, the broker, the feed).
 //!
 //! Every row starts from empty tables: what the last row left open is
 //! cancelled first.
 
 use std::{
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
-use salesync_tests::{Client, Shop, restaurant::Log};
+use salesync_tests::{Client, Shop, WsSubscription, restaurant::Log};
 use serde_json::json;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::{
     Options,
     clients::{Row, for_a_while},
+    fanout::{Deliveries, Sent, TABLES, delays, heard_within, listen},
     procfs::{SystemCpu, ms_per_call},
     report::{Section, machine, ms},
     soak::restaurant_of_processes,
 };
 
 const LEVELS: [usize; 3] = [10, 50, 200];
-const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { id total } }";
+const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { version total } }";
 const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) { id amount } }";
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
@@ -48,16 +53,26 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         )
         .await
         .data_or_panic();
+    // A terminal showing the floor while the others write.
+    let (heard_tx, mut heard_rx) = mpsc::unbounded_channel();
+    listen(
+        WsSubscription::start(&system.router_ws_url(), &shop.token, TABLES).await,
+        heard_tx,
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
 
     let seconds = Duration::from_secs(options.seconds);
-    // Each row with the CPU every process of the system used during it.
-    let mut rows: Vec<(Row, u64)> = Vec::new();
+    // Each row with the CPU every process of the system used during it,
+    // and for `placeOrder` how soon the watching terminal heard each change.
+    let mut rows: Vec<(Row, u64, Option<Deliveries>)> = Vec::new();
     for clients in LEVELS {
         clear_tables(&shop.client).await;
+        let _ = heard_within(&mut heard_rx, Duration::ZERO).await;
         let before = cpu.total()?;
-        let row = busy_floor(&shop, clients, seconds).await?;
-        rows.push((row, cpu.total()? - before));
+        let (row, sent) = busy_floor(&shop, clients, seconds).await?;
+        let ticks = cpu.total()? - before;
+        let heard = heard_within(&mut heard_rx, Duration::from_secs(3)).await;
+        rows.push((row, ticks, Some(delays(&sent, &heard, 1))));
         clear_tables(&shop.client).await;
         let (client, items) = (shop.client.clone(), shop.items.clone());
         let before = cpu.total()?;
@@ -66,14 +81,14 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
             async move { pay_one(&client, &log, (n + 1) as i64, &item).await }
         })
         .await?;
-        rows.push((row, cpu.total()? - before));
+        rows.push((row, cpu.total()? - before, None));
     }
 
     let mut problems = Vec::new();
     let mut table = String::from(
-        "| operation | clients | calls | per second | failed | p50 ms | p99 ms | CPU ms per call |\n|---|---|---|---|---|---|---|---|\n",
+        "| operation | clients | calls | per second | failed | p50 ms | p99 ms | CPU ms per call | heard: p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    for (row, ticks) in &rows {
+    for (row, ticks, heard) in &rows {
         let failed = row.failed();
         if failed > 0 {
             problems.push(format!(
@@ -81,8 +96,24 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
                 row.operation, row.clients, row.errors
             ));
         }
+        let heard = match heard {
+            Some(heard) => {
+                if heard.missing > 0 {
+                    problems.push(format!(
+                        "{} at {} clients: {} changes never heard",
+                        row.operation, row.clients, heard.missing
+                    ));
+                }
+                format!(
+                    "{} | {}",
+                    ms(heard.all.median()),
+                    ms(heard.all.percentile(99.0))
+                )
+            }
+            None => " | ".to_string(),
+        };
         table.push_str(&format!(
-            "| {} | {} | {} | {:.0} | {failed} | {} | {} | {:.2} |\n",
+            "| {} | {} | {} | {:.0} | {failed} | {} | {} | {:.2} | {heard} |\n",
             row.operation,
             row.clients,
             row.samples.len(),
@@ -110,7 +141,9 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
            dish and pay it by card. CPU per call is the CPU time every process of the system \
            (subgraphs, router, broker, PostgreSQL; not the load generator) used during the row, \
            over its successful calls: it moves less than the rate with what else the machine \
-           is doing.\n\
+           is doing. Heard: one more terminal follows `tableChanged` through the router while \
+           the `placeOrder` clients write; the time from each call's reply to that terminal \
+           receiving the change.\n\
          - Result: {verdict}\n\n\
          {table}\n\
          Goals: `placeOrder` at 50 clients ≥ 1,500 per second with p99 under 50 ms, and no \
@@ -128,24 +161,36 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
 
 /// `clients` terminals adding to the store's 12 tables for `seconds`, one
 /// dish at a time, round the menu: `placeOrder` as a busy floor sends it.
+/// Returns the row and every change made, with when its reply came.
 pub(crate) async fn busy_floor(
     shop: &Shop,
     clients: usize,
     seconds: Duration,
-) -> anyhow::Result<Row> {
+) -> anyhow::Result<(Row, Vec<Sent>)> {
     let (client, items) = (shop.client.clone(), shop.items.clone());
     let dishes = Arc::new(AtomicUsize::new(0));
-    for_a_while("placeOrder", "router", clients, seconds, move |n, log| {
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let replies = sent.clone();
+    let row = for_a_while("placeOrder", "router", clients, seconds, move |n, log| {
         let dish = dishes.fetch_add(1, Ordering::Relaxed) % items.len();
-        let (client, item) = (client.clone(), items[dish].clone());
+        let (client, item, replies) = (client.clone(), items[dish].clone(), replies.clone());
         async move {
             // The clients share the 12 tables.
             let table = (n % 12) as i64 + 1;
             let variables = json!({ "t": table, "i": item });
-            let _ = log.call("placeOrder", &client, PLACE, variables).await;
+            if let Ok(reply) = log.call("placeOrder", &client, PLACE, variables).await {
+                let version = reply.body["data"]["placeOrder"]["version"].as_i64();
+                replies.lock().expect("the replies").push((
+                    table,
+                    version.unwrap_or_default(),
+                    Instant::now(),
+                ));
+            }
         }
     })
-    .await
+    .await?;
+    let sent = std::mem::take(&mut *sent.lock().expect("the replies"));
+    Ok((row, sent))
 }
 
 /// Cancels every open order, so the next row starts from empty tables.
