@@ -19,18 +19,18 @@ use crate::{
 
 const SUBSCRIBERS: usize = 1_000;
 const CHANGES: usize = 20;
-pub(crate) const TABLES: &str = "subscription { tableChanged { tableNo version } }";
-const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { tableNo version } }";
+pub(crate) const TABLES: &str = "subscription { tableChanged { id version } }";
+const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { id version } }";
 
 /// One message a subscriber received: which change, and when.
 pub(crate) struct Heard {
-    table: i64,
+    order: String,
     version: i64,
     at: Instant,
 }
 
-/// A change a terminal made: its table and version, and when its reply came.
-pub(crate) type Sent = (i64, i64, Instant);
+/// A change a terminal made: its order and version, and when its reply came.
+pub(crate) type Sent = (String, i64, Instant);
 
 /// Sends what `subscription` hears of `tableChanged` to `heard`, until the
 /// stream ends, errs (the system stopping) or is quiet for 30 s.
@@ -42,7 +42,7 @@ pub(crate) fn listen(mut subscription: WsSubscription, heard: mpsc::UnboundedSen
             }
             let change = &message["payload"]["data"]["tableChanged"];
             let message = Heard {
-                table: change["tableNo"].as_i64().unwrap_or_default(),
+                order: change["id"].as_str().unwrap_or_default().to_string(),
                 version: change["version"].as_i64().unwrap_or_default(),
                 at: Instant::now(),
             };
@@ -71,10 +71,10 @@ pub(crate) fn delays(sent: &[Sent], heard: &[Heard], followers: usize) -> Delive
     let mut all = Samples::default();
     let mut last = Samples::default();
     let mut missing = 0;
-    for (table, version, replied) in sent {
+    for (order, version, replied) in sent {
         let times: Vec<Duration> = heard
             .iter()
-            .filter(|h| h.table == *table && h.version == *version)
+            .filter(|h| h.order == *order && h.version == *version)
             .map(|h| h.at.saturating_duration_since(*replied))
             .collect();
         missing += followers.saturating_sub(times.len());
@@ -192,16 +192,17 @@ pub(crate) async fn deliveries(
                 .await
                 .data_or_panic()["placeOrder"]
                 .clone();
+            let order = reply["id"].as_str().expect("an id").to_string();
             let version = reply["version"].as_i64().expect("a version");
-            (table, version, Instant::now())
+            (order, version, Instant::now())
         }
     };
-    let (table, version, _) = place(1).await;
+    let (order, version, _) = place(1).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut ready: usize = 0;
     while ready < connected && Instant::now() < deadline {
         if let Ok(Some(heard)) = tokio::time::timeout(Duration::from_secs(1), heard_rx.recv()).await
-            && heard.table == table
+            && heard.order == order
             && heard.version == version
         {
             ready += 1;

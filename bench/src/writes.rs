@@ -40,7 +40,7 @@ use crate::{
 };
 
 const LEVELS: [usize; 3] = [10, 50, 200];
-const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { version total } }";
+const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { id version total } }";
 const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) { id amount } }";
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
@@ -179,10 +179,10 @@ pub(crate) async fn busy_floor(
             let table = (n % 12) as i64 + 1;
             let variables = json!({ "t": table, "i": item });
             if let Ok(reply) = log.call("placeOrder", &client, PLACE, variables).await {
-                let version = reply.body["data"]["placeOrder"]["version"].as_i64();
+                let order = &reply.body["data"]["placeOrder"];
                 replies.lock().expect("the replies").push((
-                    table,
-                    version.unwrap_or_default(),
+                    order["id"].as_str().unwrap_or_default().to_string(),
+                    order["version"].as_i64().unwrap_or_default(),
                     Instant::now(),
                 ));
             }
