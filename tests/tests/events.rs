@@ -227,6 +227,14 @@ async fn a_batch_relayed_at_once_keeps_each_stores_events_in_commit_order() {
         heard, sent,
         "every store's events, each once, in the order committed"
     );
+    // The offsets the relay recorded for the batch are where the logs
+    // are: a relay that checks them finds nothing lost to publish again.
+    let checking = Relay::new(db.clone(), bus.clone(), OutboxSignal::default());
+    assert_eq!(
+        checking.relay_once().await.expect("relay"),
+        0,
+        "nothing pending and nothing lost"
+    );
 }
 
 #[tokio::test]
@@ -348,6 +356,18 @@ async fn a_relay_that_finds_the_log_lost_publishes_the_kept_events_again_first()
 
 #[tokio::test]
 async fn a_relay_that_is_given_a_lower_offset_stops_and_publishes_the_kept_events_again() {
+    given_a_lower_offset(false).await;
+}
+
+#[tokio::test]
+async fn a_log_found_lost_while_publishing_is_published_again_by_the_replica_relaying_next() {
+    given_a_lower_offset(true).await;
+}
+
+/// A relay publishes, the bus loses its log, and the relay's next batch
+/// lands at a lower offset; then it relays again, or (`another`) a replica
+/// that never saw the lower offset does.
+async fn given_a_lower_offset(another: bool) {
     let db = database().await;
     let bus = MemoryBus::new();
     let relay = Relay::new(db.clone(), Arc::new(bus.clone()), OutboxSignal::default());
@@ -361,7 +381,12 @@ async fn a_relay_that_is_given_a_lower_offset_stops_and_publishes_the_kept_event
     assert!(relay.relay_once().await.is_err(), "the loss is noticed");
     assert_eq!(outbox::backlog(&db).await.expect("backlog"), 1);
     // ...then the kept events go out again, and the new one after them.
-    assert_eq!(relay.relay_once().await.expect("relay"), 3);
+    let next = if another {
+        Relay::new(db.clone(), Arc::new(bus.clone()), OutboxSignal::default())
+    } else {
+        relay
+    };
+    assert_eq!(next.relay_once().await.expect("relay"), 3);
     let log = log_of(&bus).await;
     assert_eq!(
         log,

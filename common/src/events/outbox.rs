@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use tokio::{sync::Mutex, sync::Notify, time::Instant};
 
-use super::{Event, EventBus, Outgoing};
+use super::{Event, EventBus, Outgoing, bus::Position};
 use crate::shutdown::Stop;
 
 /// The `outbox` table.
@@ -75,8 +75,8 @@ impl OutboxSignal {
     }
 }
 
-/// The `outbox_positions` table: per topic and partition, the offset after
-/// the last event the relay published there.
+/// The `outbox_positions` table: per topic and partition, an offset its log
+/// reached with the relay's last batch there (see [`reached`]).
 pub mod positions {
     use sea_orm::entity::prelude::*;
 
@@ -107,10 +107,11 @@ pub mod positions {
 ///
 /// A broker can lose what it acknowledged: restarted without its storage,
 /// or its topics deleted. Events it had and nobody had read yet would be
-/// gone, so the relay remembers where its events landed (`outbox_positions`)
-/// and compares that with the end of each partition: at start, after any
-/// failure, every few seconds, and with every offset the broker gives back.
-/// A log that ends before what was published there was lost, and the relay
+/// gone, so the relay remembers how far its events took each partition's
+/// log (`outbox_positions`) and compares that with the end of each
+/// partition: at start, after any failure, every few seconds, and with
+/// every offset the broker gives back. A log that ends before that was
+/// lost, and the relay
 /// publishes every kept outbox row of the topic again, in order, marked as
 /// a replay, before anything new: consumers apply what they missed and skip
 /// what they had, and feeds ignore replays. Published rows are kept longer
@@ -129,11 +130,14 @@ pub struct Relay {
 /// What the relay knows of where its events landed.
 #[derive(Default)]
 struct Watch {
-    /// Offsets after the last event published, by topic and partition; as
-    /// read from the table at the last check, then advanced in memory. A
-    /// replica's are lower than the truth when another relayed meanwhile,
+    /// The offset after the last event published, by topic and partition:
+    /// as read from the table at the last check (where it is what
+    /// [`reached`] says, lower), then from each offset the broker gives
+    /// back. Lower than the truth when another replica relayed meanwhile,
     /// which can delay noticing a loss but never invents one.
     next: HashMap<(String, i32), i64>,
+    /// A topic whose log was found lost while publishing, to be recorded.
+    lost: Option<String>,
     /// When the logs were last compared with `next`; none forces a check.
     checked: Option<Instant>,
 }
@@ -214,6 +218,9 @@ impl Relay {
                 // lock, and the next attempt would take it for another
                 // replica's and relay nothing.
                 let _ = txn.rollback().await;
+                if let Some(topic) = watch.lost.take() {
+                    self.mark_lost(&topic).await;
+                }
                 return Err(error);
             }
         };
@@ -259,12 +266,12 @@ impl Relay {
             .await
             .context("failed to read the outbox")?;
         let positions = self.bus.publish_all(&outgoing(&pending, false)).await?;
-        let mut landed = HashMap::new();
-        for (row, at) in pending.iter().zip(positions) {
+        for (row, at) in pending.iter().zip(&positions) {
             let place = (row.topic.clone(), at.partition);
             if let Some(&next) = watch.next.get(&place)
                 && at.offset < next
             {
+                watch.lost = Some(row.topic.clone());
                 anyhow::bail!(
                     "{}/{} restarted at offset {} after {next} events were published there: \
                      the broker lost its log; it is published again",
@@ -273,9 +280,9 @@ impl Relay {
                     at.offset
                 );
             }
-            watch.next.insert(place.clone(), at.offset + 1);
-            landed.insert(place, at.offset + 1);
+            watch.next.insert(place, at.offset + 1);
         }
+        let landed = reached(&pending, &positions);
         if !pending.is_empty() {
             let published: Vec<i64> = pending.iter().map(|row| row.seq).collect();
             entity::Entity::update_many()
@@ -288,6 +295,21 @@ impl Relay {
             sent += pending.len();
         }
         Ok(sent)
+    }
+
+    /// Records that `topic`'s log was lost, for whichever replica relays
+    /// next: its positions become unreachable, so the next check replays
+    /// it. Where that fails, this replica's next check still compares the
+    /// logs' ends.
+    async fn mark_lost(&self, topic: &str) {
+        let marked = positions::Entity::update_many()
+            .col_expr(positions::Column::NextOffset, Expr::value(i64::MAX))
+            .filter(positions::Column::Topic.eq(topic))
+            .exec(&self.db)
+            .await;
+        if let Err(error) = marked {
+            tracing::warn!(topic, error = ?error, "failed to record a lost log");
+        }
     }
 
     /// Compares each partition's end with where the relay's events landed
@@ -313,7 +335,7 @@ impl Relay {
                 tracing::warn!(
                     topic,
                     partition = lost.partition,
-                    published = lost.next_offset,
+                    reached = lost.next_offset,
                     "the broker's log ends before the events published there: it lost them; publishing every kept event of the topic again"
                 );
                 replayed += self.replay(txn, topic).await?;
@@ -358,9 +380,7 @@ impl Relay {
             let Some(last) = page.last() else { break };
             after = last.seq;
             let positions = self.bus.publish_all(&outgoing(&page, true)).await?;
-            for (row, at) in page.iter().zip(positions) {
-                landed.insert((row.topic.clone(), at.partition), at.offset + 1);
-            }
+            landed.extend(reached(&page, &positions));
             count += page.len();
         }
         positions::Entity::delete_many()
@@ -386,7 +406,23 @@ fn outgoing(rows: &[entity::Model], replayed: bool) -> Vec<Outgoing<'_>> {
         .collect()
 }
 
-/// Records where events landed, by topic and partition.
+/// How far each partition's log reached once `rows` landed at `positions`:
+/// one past the first of them there, not the last. A broker may report a
+/// partition's end as one past the first message of the last batch it took
+/// (tansu 0.6 does), and librdkafka sends a publish's messages for one
+/// partition as one batch where it can; so this is what every broker's end
+/// covers, and a log found to end before it was lost.
+fn reached(rows: &[entity::Model], positions: &[Position]) -> HashMap<(String, i32), i64> {
+    let mut reached = HashMap::new();
+    for (row, at) in rows.iter().zip(positions) {
+        reached
+            .entry((row.topic.clone(), at.partition))
+            .or_insert(at.offset + 1);
+    }
+    reached
+}
+
+/// Records how far the logs reached, by topic and partition.
 async fn save_positions(
     txn: &DatabaseTransaction,
     landed: HashMap<(String, i32), i64>,
