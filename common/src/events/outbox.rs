@@ -111,10 +111,11 @@ pub mod positions {
 /// log (`outbox_positions`) and compares that with the end of each
 /// partition: at start, after any failure, every few seconds, and with
 /// every offset the broker gives back. A log that ends before that was
-/// lost, and the relay
-/// publishes every kept outbox row of the topic again, in order, marked as
-/// a replay, before anything new: consumers apply what they missed and skip
-/// what they had, and feeds ignore replays. Published rows are kept longer
+/// lost, and the relay publishes every kept outbox row of the topic again,
+/// in order, marked as a replay, before anything new: consumers apply what
+/// they missed and skip what they had, and feeds ignore replays. A loss
+/// found from an offset the broker gave back is recorded in the table, for
+/// whichever replica relays next. Published rows are kept longer
 /// than a broker keeps messages (`retention`), so everything a broker could
 /// still have held comes back. An event published to the new log before
 /// the loss was noticed can reach consumers ahead of the replayed ones.
