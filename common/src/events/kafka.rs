@@ -2,9 +2,8 @@
 //!
 //! Publishing uses an idempotent producer, hands a batch over at once and
 //! waits for the broker's acknowledgement of each message. Group
-//! subscriptions commit an event's offset only after the handler's
-//! transaction committed (every second, the latest such offset; see
-//! `KafkaBus::consumer`). Broadcast subscriptions join no group:
+//! subscriptions commit offsets explicitly, after the handler's transaction
+//! committed. Broadcast subscriptions join no group:
 //! they assign every partition at its current end, so each replica sees
 //! every event published after it subscribed.
 //!
@@ -27,7 +26,7 @@ use rdkafka::{
     ClientConfig, Message as _, Offset, TopicPartitionList,
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
     client::{Client, ClientContext, DefaultClientContext},
-    consumer::{Consumer, StreamConsumer},
+    consumer::{CommitMode, Consumer, StreamConsumer},
     error::{KafkaError, RDKafkaErrorCode},
     message::{Header, Headers, OwnedHeaders},
     producer::{FutureProducer, FutureRecord, Producer},
@@ -111,27 +110,17 @@ impl KafkaBus {
         format!("{}{topic}", self.settings.namespace)
     }
 
-    /// A consumer in `group`. One that `commits` hands librdkafka the
-    /// offset after each event it applied ([`Subscription::commit`]), and
-    /// librdkafka commits the latest of them every second and when the
-    /// consumer closes: one request a second instead of one per event, and
-    /// no event waits for the last one's commit. A member that crashed
-    /// gets up to a second's applied events again, which the idempotent
-    /// consumer skips.
     fn consumer(
         &self,
         group: &str,
         reset: &str,
         latency: Latency,
-        commits: bool,
     ) -> anyhow::Result<StreamConsumer> {
         ClientConfig::new()
             .set("bootstrap.servers", &self.settings.brokers)
             .set("client.id", &self.client_id)
             .set("group.id", group)
-            .set("enable.auto.commit", commits.to_string())
-            .set("enable.auto.offset.store", "false")
-            .set("auto.commit.interval.ms", "1000")
+            .set("enable.auto.commit", "false")
             .set("auto.offset.reset", reset)
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
@@ -250,7 +239,6 @@ impl EventBus for KafkaBus {
                     &format!("{}{group}", self.settings.namespace),
                     "earliest",
                     Latency::Relaxed,
-                    true,
                 )?;
                 consumer
                     .subscribe(&[&name])
@@ -267,7 +255,6 @@ impl EventBus for KafkaBus {
                     &format!("salesync-broadcast-{}", Uuid::new_v4()),
                     "earliest",
                     *latency,
-                    false,
                 )?;
                 let consumer = Arc::new(consumer);
                 let assigned = consumer.clone();
@@ -382,10 +369,8 @@ impl KafkaSubscription {
 /// Closing a consumer blocks (it leaves its group, which waits for a
 /// broker that may be away or a rebalance that may not end): done on a
 /// thread of its own. Not the runtime's blocking pool, whose shutdown waits
-/// for every task: a close that never ends would hold the process. A close
-/// commits the offsets still uncommitted; one that never ends loses at most
-/// a second's, whose events the idempotent consumer skips when they come
-/// again.
+/// for every task: a close that never ends would hold the process. Offsets
+/// are committed after each event, so an unfinished close loses nothing.
 impl Drop for KafkaSubscription {
     fn drop(&mut self) {
         let Some(consumer) = self.consumer.take() else {
@@ -453,10 +438,10 @@ impl Subscription for KafkaSubscription {
             message.partition,
             Offset::Offset(message.offset + 1),
         )?;
-        // Kept by librdkafka (no request), and committed with the next
-        // round: see `KafkaBus::consumer`.
-        self.consumer()
-            .store_offsets(&offsets)
-            .context("failed to store the offset")
+        let consumer = self.consumer().clone();
+        tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
+            .await
+            .context("committing panicked")?
+            .context("failed to commit the offset")
     }
 }
