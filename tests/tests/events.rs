@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use salesync_common::{
     db::connect_and_migrate,
     events::{
-        BusTarget, Delivery, Event, EventBus, Latency,
+        BusTarget, Delivery, Event, EventBus, Latency, Message, Outgoing, Subscription,
         consumer::{self, Applied, Handler},
         kafka::KafkaBus,
         memory::MemoryBus,
@@ -140,7 +140,7 @@ async fn kafka_bus(brokers: &str) -> Arc<dyn EventBus> {
 
 /// Reads events until `want` distinct ids arrived or `limit` passed.
 async fn receive(
-    subscription: &mut Box<dyn salesync_common::events::Subscription>,
+    subscription: &mut Box<dyn Subscription>,
     want: usize,
     limit: Duration,
 ) -> Vec<Event> {
@@ -819,5 +819,53 @@ async fn every_subgraph_prunes_on_its_schedule() {
             remaining(&db, "processed_events", &[recent]).await,
             [recent]
         );
+    }
+}
+
+/// The next message within 20 s, with its payload as text.
+async fn next_of(subscription: &mut Box<dyn Subscription>) -> (String, Message) {
+    let message = tokio::time::timeout(Duration::from_secs(20), subscription.next())
+        .await
+        .expect("the next event arrives")
+        .expect("message");
+    (
+        String::from_utf8_lossy(&message.payload).into_owned(),
+        message,
+    )
+}
+
+#[tokio::test]
+async fn a_group_member_resuming_inside_a_batch_gets_the_rest_of_it() {
+    let bus = kafka_bus(&kafka_brokers()).await;
+    let topic = "salesync.test-resume";
+    bus.ensure_topics(&[topic]).await.expect("topic");
+    let group = Delivery::Group(Uuid::new_v4().to_string());
+    let mut first = bus.subscribe(topic, group.clone()).await.expect("sub");
+
+    // Five events of one store published together, as the relay does.
+    let payloads: Vec<Vec<u8>> = (0..5).map(|n| format!("event {n}").into_bytes()).collect();
+    let batch: Vec<Outgoing> = payloads
+        .iter()
+        .map(|payload| Outgoing {
+            topic,
+            key: "one store",
+            payload,
+            replayed: false,
+        })
+        .collect();
+    bus.publish_all(&batch).await.expect("publish");
+
+    // A member applies two and stops; the next member of the group goes on
+    // from there.
+    for n in 0..2 {
+        let (payload, message) = next_of(&mut first).await;
+        assert_eq!(payload, format!("event {n}"));
+        first.commit(&message).await.expect("commit");
+    }
+    drop(first);
+    let mut second = bus.subscribe(topic, group).await.expect("sub");
+    for n in 2..5 {
+        let (payload, _) = next_of(&mut second).await;
+        assert_eq!(payload, format!("event {n}"), "nothing skipped");
     }
 }

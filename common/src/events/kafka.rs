@@ -309,6 +309,13 @@ fn new_producer(settings: &KafkaSettings, client_id: &str) -> anyhow::Result<Fut
         // event and the relay tries again, so nothing is lost.
         .set("message.timeout.ms", "10000")
         .set("linger.ms", "2")
+        // One message per record batch. tansu 0.6 mishandles batches of
+        // several: a group member that resumes from an offset inside one
+        // gets nothing more of it (those events are lost to the group),
+        // and a partition's end is reported as one past the batch's first
+        // message. A batch of messages still leaves at once, up to five
+        // requests in flight to each broker.
+        .set("batch.num.messages", "1")
         .create()
         .context("failed to create the Kafka producer")
 }
