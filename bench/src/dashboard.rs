@@ -141,6 +141,7 @@ pub(crate) async fn publish_sales(system: &TestSystem, events: &[Event]) -> anyh
                 key,
                 payload,
                 replayed: false,
+                epoch: 0,
             })
             .collect();
         bus.publish_all(&batch).await?;

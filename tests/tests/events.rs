@@ -16,7 +16,7 @@ use salesync_common::{
         consumer::{self, Applied, Handler},
         kafka::KafkaBus,
         memory::MemoryBus,
-        migration::{CreateOutbox, CreateOutboxPositions, CreateProcessedEvents},
+        migration::{CreateLogEpochs, CreateOutbox, CreateOutboxPositions, CreateProcessedEvents},
         outbox::{self, OutboxSignal, Relay},
         retention,
     },
@@ -27,7 +27,7 @@ use salesync_tests::{
     Options, OwnBroker, TestBus, TestSystem, kafka_brokers, kafka_settings, unique_username,
 };
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, Statement,
     TransactionTrait,
 };
 use sea_orm_migration::{MigrationTrait, MigratorTrait, prelude::*};
@@ -68,6 +68,7 @@ impl MigratorTrait for TestMigrator {
             Box::new(CreateOutbox),
             Box::new(CreateProcessedEvents),
             Box::new(CreateOutboxPositions),
+            Box::new(CreateLogEpochs),
             Box::new(CreateEffects),
         ]
     }
@@ -851,6 +852,7 @@ async fn a_group_member_resuming_inside_a_batch_gets_the_rest_of_it() {
             key: "one store",
             payload,
             replayed: false,
+            epoch: 0,
         })
         .collect();
     bus.publish_all(&batch).await.expect("publish");
@@ -868,4 +870,158 @@ async fn a_group_member_resuming_inside_a_batch_gets_the_rest_of_it() {
         let (payload, _) = next_of(&mut second).await;
         assert_eq!(payload, format!("event {n}"), "nothing skipped");
     }
+}
+
+/// Writes `n` events of one store to the outbox; their ids.
+async fn enqueue_for(db: &DatabaseConnection, store: Uuid, n: usize) -> Vec<Uuid> {
+    let txn = db.begin().await.expect("begin");
+    let mut ids = Vec::new();
+    for n in 0..n {
+        let event = Event::new("TestHappened", store, json!({ "n": n }));
+        outbox::enqueue(&txn, TOPIC, &event).await.expect("enqueue");
+        ids.push(event.id);
+    }
+    txn.commit().await.expect("commit");
+    ids
+}
+
+/// Runs the test consumer in group `group` until `ids` are all applied or
+/// 60 s passed; how often each was applied.
+async fn consume_until_applied(
+    db: &DatabaseConnection,
+    bus: &Arc<dyn EventBus>,
+    group: &str,
+    ids: &[Uuid],
+) -> HashMap<Uuid, i64> {
+    let (stop_tx, stop) = stopper();
+    let task = tokio::spawn(consumer::run(
+        bus.clone(),
+        db.clone(),
+        TOPIC,
+        group.to_string(),
+        Arc::new(RecordEffect),
+        salesync_common::metrics::Metrics::new("test"),
+        stop,
+    ));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let applied = loop {
+        let applied = effects(db).await;
+        if ids.iter().all(|id| applied.contains_key(id)) || tokio::time::Instant::now() > deadline {
+            break applied;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    stop_tx.stop();
+    task.await.expect("the consumer stops");
+    applied
+}
+
+#[tokio::test]
+async fn a_committed_offset_from_a_lost_log_does_not_skip_the_new_one() {
+    let mut broker = OwnBroker::start().await;
+    let bus = kafka_bus(&broker.address()).await;
+    let db = database().await;
+    let relay = Relay::new(db.clone(), bus.clone(), OutboxSignal::default());
+    let store = Uuid::new_v4();
+    let group = "g";
+
+    // Six events, sent twice (a relay that crashed before marking its batch
+    // sends it again): the log holds 12 messages, and the group applied the
+    // six and committed offset 12.
+    let old = enqueue_for(&db, store, 6).await;
+    let mut first = bus
+        .subscribe(TOPIC, Delivery::Group(group.into()))
+        .await
+        .expect("sub");
+    relay.relay_once().await.expect("relay");
+    let rows = outbox::entity::Entity::find()
+        .all(&db)
+        .await
+        .expect("outbox");
+    let again: Vec<Outgoing> = rows
+        .iter()
+        .map(|row| Outgoing {
+            topic: TOPIC,
+            key: &row.key,
+            payload: row.payload.as_bytes(),
+            replayed: false,
+            epoch: 0,
+        })
+        .collect();
+    bus.publish_all(&again).await.expect("publish");
+    let mut last = None;
+    for _ in 0..12 {
+        let (_, message) = next_of(&mut first).await;
+        let event: Event = serde_json::from_slice(&message.payload).expect("event");
+        consumer::apply(&db, &RecordEffect, &event)
+            .await
+            .expect("apply");
+        first.commit(&message).await.expect("commit");
+        last = Some(message);
+    }
+    drop(first);
+
+    // The broker restarts without its storage. The relay finds the log
+    // lost and publishes the six again, then ten new ones: the new log
+    // holds 16 messages.
+    broker.restart().await;
+    bus.ensure_topics(&[TOPIC]).await.expect("topics");
+    let new = enqueue_for(&db, store, 10).await;
+    // (Its first publish to the new broker may fail; it tries again.)
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while outbox::backlog(&db).await.expect("backlog") > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay caught up"
+        );
+        if relay.relay_once().await.is_err() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    let ends = bus.ends(TOPIC).await.expect("ends");
+    assert_eq!(ends.iter().map(|e| e.offset).sum::<i64>(), 16, "{ends:?}");
+
+    // A member that outlived the loss commits its old position into the
+    // new broker: offset 12, the thirteenth of the new log.
+    let mut survivor = bus
+        .subscribe(TOPIC, Delivery::Group(group.into()))
+        .await
+        .expect("sub");
+    next_of(&mut survivor).await;
+    survivor
+        .commit(&last.expect("a message"))
+        .await
+        .expect("commit the old position");
+    drop(survivor);
+
+    let all: Vec<Uuid> = old.iter().chain(&new).copied().collect();
+    let applied = consume_until_applied(&db, &bus, group, &all).await;
+    let missing: Vec<&Uuid> = new.iter().filter(|id| !applied.contains_key(id)).collect();
+    assert!(missing.is_empty(), "new events never applied: {missing:?}");
+    assert!(
+        applied.values().all(|&n| n == 1),
+        "every event applied once: {applied:?}"
+    );
+
+    // The consumer recorded the generation its offset is in now, so its
+    // next member resumes there instead of reading everything again.
+    let generation = |sql: &str| {
+        let db = db.clone();
+        let sql = sql.to_string();
+        async move {
+            db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+                .await
+                .expect("query")
+                .map(|row| row.try_get::<i64>("", "epoch").expect("epoch"))
+        }
+    };
+    let published = generation("SELECT epoch FROM outbox_epochs").await;
+    assert!(
+        published.is_some_and(|epoch| epoch > 0),
+        "the replay raised it"
+    );
+    assert_eq!(
+        generation("SELECT epoch FROM consumer_epochs").await,
+        published
+    );
 }

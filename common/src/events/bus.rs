@@ -38,9 +38,12 @@ pub struct Message {
     pub payload: Vec<u8>,
     pub partition: i32,
     pub offset: i64,
-    /// Published again after the bus lost its log ([`EventBus::replay`]):
-    /// news to a consumer that never applied it, old news to a feed.
+    /// Published again after the bus lost its log: news to a consumer that
+    /// never applied it, old news to a feed.
     pub replayed: bool,
+    /// The generation of the topic's log it was published into
+    /// ([`Outgoing::epoch`]).
+    pub epoch: i64,
 }
 
 /// A message to publish.
@@ -51,6 +54,12 @@ pub struct Outgoing<'a> {
     pub payload: &'a [u8],
     /// Published again after the bus lost its log ([`Message::replayed`]).
     pub replayed: bool,
+    /// The generation of the topic's log: 0 at first, raised by the relay
+    /// each time it finds the log lost and publishes it again. A group's
+    /// committed offset into an older generation may point past events of
+    /// the new log, so a member that meets a newer generation reads the
+    /// partition again from its start (applied events are skipped by id).
+    pub epoch: i64,
 }
 
 /// Where a message landed: its partition and offset in the topic's log.
@@ -76,6 +85,7 @@ pub trait EventBus: Send + Sync + 'static {
             key,
             payload,
             replayed: false,
+            epoch: 0,
         };
         let mut landed = self.publish_all(&[outgoing]).await?;
         Ok(landed.pop().expect("BUG: a position for every message"))
@@ -99,6 +109,8 @@ pub trait Subscription: Send {
     /// Marks `message` and everything before it in its partition as done
     /// for the group. Until then, a restarted member receives it again.
     async fn commit(&mut self, message: &Message) -> anyhow::Result<()>;
+    /// Delivers `partition` again from the start of its log.
+    async fn rewind(&mut self, partition: i32) -> anyhow::Result<()>;
     /// How many messages of `message`'s partition come after it, as far as
     /// this subscriber knows without asking the bus; None when unknown.
     fn lag(&self, message: &Message) -> Option<i64>;

@@ -1,19 +1,26 @@
 //! Idempotent consumers: each event is applied once per consumer, in one
 //! database transaction with the record that it was applied, and the bus
 //! offset is committed only after that transaction committed.
+//!
+//! A broker that lost its log gets it back from the relays in a new
+//! generation (see `outbox`). An offset from the lost log (the group's
+//! committed one, or the position of a member that outlived the loss) may
+//! point past events of the new log, so a consumer that meets a message
+//! of a newer generation than its committed offset's reads the partition
+//! again from its start, skipping by id what it had applied.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    TransactionTrait,
+    TransactionTrait, sea_query::OnConflict,
 };
 use tracing::Instrument;
 
-use super::{Delivery, Event, EventBus, bus};
+use super::{Delivery, Event, EventBus, Message, bus};
 use crate::{metrics::Metrics, shutdown::Stop};
 
 /// The `processed_events` table.
@@ -29,6 +36,29 @@ pub mod entity {
         #[sea_orm(primary_key, auto_increment = false)]
         pub event_id: Uuid,
         pub processed_at: DateTime<Utc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The `consumer_epochs` table: per consumer and partition, the log
+/// generation its group's committed offset is in (none is generation 0).
+pub mod epochs {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "consumer_epochs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub consumer: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub topic: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub partition: i32,
+        pub epoch: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -129,11 +159,25 @@ async fn consume(
     stop: &mut Stop,
 ) -> anyhow::Result<()> {
     let name = handler.name();
+    let mut generations = Generations::default();
     loop {
         let message = tokio::select! {
             _ = stop.wait() => return Ok(()),
             message = subscription.next() => message?,
         };
+        let committed = generations.committed(db, name, &message).await?;
+        if message.epoch > committed && generations.read_from_start(&message) {
+            tracing::warn!(
+                consumer = name,
+                topic = message.topic,
+                partition = message.partition,
+                epoch = message.epoch,
+                committed,
+                "the broker lost the log this consumer's offset was in; reading the partition again from its start"
+            );
+            subscription.rewind(message.partition).await?;
+            continue;
+        }
         match serde_json::from_slice::<Event>(&message.payload) {
             Ok(event) => {
                 let span = crate::telemetry::continue_trace(
@@ -168,12 +212,110 @@ async fn consume(
                 tracing::error!(consumer = name, offset = message.offset, error = %error, "skipping a message that is not an event");
             }
         }
-        if let Err(error) = subscription.commit(&message).await {
+        match subscription.commit(&message).await {
+            Ok(()) => generations.record(db, name, &message).await,
             // Not fatal: the event is recorded as applied, so a redelivery is skipped.
-            tracing::warn!(consumer = name, error = ?error, "failed to commit the offset");
+            Err(error) => {
+                tracing::warn!(consumer = name, error = ?error, "failed to commit the offset");
+            }
         }
         if let Some(lag) = subscription.lag(&message) {
             metrics.consumer_lag(name, &message.topic, message.partition, lag);
+        }
+    }
+}
+
+/// Per partition, the log generation of the group's committed offset (as
+/// recorded in `consumer_epochs`) and the one this member reads.
+#[derive(Default)]
+struct Generations(HashMap<(String, i32), Generation>);
+
+#[derive(Clone, Copy)]
+struct Generation {
+    committed: i64,
+    reading: i64,
+}
+
+impl Generations {
+    /// The generation the group's committed offset for `message`'s
+    /// partition is in; read from the database the first time.
+    async fn committed(
+        &mut self,
+        db: &DatabaseConnection,
+        consumer: &str,
+        message: &Message,
+    ) -> anyhow::Result<i64> {
+        let place = (message.topic.clone(), message.partition);
+        if let Some(known) = self.0.get(&place) {
+            return Ok(known.committed);
+        }
+        let committed = epochs::Entity::find_by_id((
+            consumer.to_string(),
+            message.topic.clone(),
+            message.partition,
+        ))
+        .one(db)
+        .await
+        .context("failed to read the consumer's log generation")?
+        .map_or(0, |row| row.epoch);
+        self.0.insert(
+            place,
+            Generation {
+                committed,
+                reading: committed,
+            },
+        );
+        Ok(committed)
+    }
+
+    /// Whether `message`'s partition is to be read again from its start:
+    /// once for each newer generation met.
+    fn read_from_start(&mut self, message: &Message) -> bool {
+        let place = (message.topic.clone(), message.partition);
+        let generation = self.0.get_mut(&place).expect("BUG: committed() came first");
+        if message.epoch <= generation.reading {
+            return false;
+        }
+        generation.reading = message.epoch;
+        true
+    }
+
+    /// After `message`'s offset was committed: where the member reads a
+    /// newer generation than the one recorded, the committed offset is in
+    /// it now. Recorded only after the commit, so a crash between the two
+    /// leaves the older generation, and only a needless read from the start.
+    async fn record(&mut self, db: &DatabaseConnection, consumer: &str, message: &Message) {
+        let place = (message.topic.clone(), message.partition);
+        let Some(generation) = self.0.get_mut(&place) else {
+            return;
+        };
+        if generation.reading <= generation.committed {
+            return;
+        }
+        let row = epochs::ActiveModel {
+            consumer: Set(consumer.to_string()),
+            topic: Set(message.topic.clone()),
+            partition: Set(message.partition),
+            epoch: Set(generation.reading),
+        };
+        let recorded = epochs::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    epochs::Column::Consumer,
+                    epochs::Column::Topic,
+                    epochs::Column::Partition,
+                ])
+                .update_column(epochs::Column::Epoch)
+                .to_owned(),
+            )
+            .exec(db)
+            .await;
+        match recorded {
+            Ok(_) => generation.committed = generation.reading,
+            // Tried again after the next commit.
+            Err(error) => {
+                tracing::warn!(consumer, error = ?error, "failed to record the log generation");
+            }
         }
     }
 }

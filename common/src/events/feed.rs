@@ -245,6 +245,7 @@ mod tests {
             key: "k",
             payload,
             replayed,
+            epoch: 0,
         };
         bus.publish_all(&[message(&old, true), message(&new, false)])
             .await

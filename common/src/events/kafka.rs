@@ -28,7 +28,7 @@ use rdkafka::{
     client::{Client, ClientContext, DefaultClientContext},
     consumer::{CommitMode, Consumer, StreamConsumer},
     error::{KafkaError, RDKafkaErrorCode},
-    message::{Header, Headers, OwnedHeaders},
+    message::{BorrowedMessage, Header, Headers, OwnedHeaders},
     producer::{FutureProducer, FutureRecord, Producer},
     util::Timeout,
 };
@@ -44,6 +44,9 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The header that marks a message published again after the broker lost it.
 const REPLAY_HEADER: &str = "salesync-replay";
+/// The header that carries a message's log generation ([`Outgoing::epoch`]),
+/// where it is above 0.
+const EPOCH_HEADER: &str = "salesync-epoch";
 
 pub struct KafkaBus {
     settings: KafkaSettings,
@@ -183,11 +186,22 @@ impl EventBus for KafkaBus {
             let mut record = FutureRecord::to(topic)
                 .key(message.key)
                 .payload(message.payload);
+            let epoch = message.epoch.to_string();
+            let mut headers = OwnedHeaders::new();
             if message.replayed {
-                record = record.headers(OwnedHeaders::new().insert(Header {
+                headers = headers.insert(Header {
                     key: REPLAY_HEADER,
                     value: Some("1"),
-                }));
+                });
+            }
+            if message.epoch > 0 {
+                headers = headers.insert(Header {
+                    key: EPOCH_HEADER,
+                    value: Some(&epoch),
+                });
+            }
+            if headers.count() > 0 {
+                record = record.headers(headers);
             }
             loop {
                 match producer.send_result(record) {
@@ -268,6 +282,7 @@ impl EventBus for KafkaBus {
         Ok(Box::new(KafkaSubscription {
             consumer: Some(Arc::new(consumer)),
             namespace: self.settings.namespace.clone(),
+            topic: name,
             commits: matches!(delivery, Delivery::Group(_)),
         }))
     }
@@ -362,6 +377,8 @@ struct KafkaSubscription {
     /// Always set until dropped.
     consumer: Option<Arc<StreamConsumer>>,
     namespace: String,
+    /// The topic's name at the broker (with the namespace).
+    topic: String,
     commits: bool,
 }
 
@@ -370,6 +387,32 @@ impl KafkaSubscription {
         self.consumer
             .as_ref()
             .expect("BUG: the consumer is only taken when dropped")
+    }
+
+    fn message(&self, received: &BorrowedMessage<'_>) -> Message {
+        let topic = received.topic();
+        let header = |name: &str| {
+            received
+                .headers()
+                .and_then(|headers| headers.iter().find(|h| h.key == name))
+                .and_then(|h| h.value)
+        };
+        Message {
+            topic: topic
+                .strip_prefix(&self.namespace)
+                .unwrap_or(topic)
+                .to_string(),
+            key: received
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned()),
+            payload: received.payload().unwrap_or_default().to_vec(),
+            partition: received.partition(),
+            offset: received.offset(),
+            replayed: header(REPLAY_HEADER).is_some(),
+            epoch: header(EPOCH_HEADER)
+                .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+                .unwrap_or(0),
+        }
     }
 }
 
@@ -394,23 +437,24 @@ impl Drop for KafkaSubscription {
 #[async_trait]
 impl Subscription for KafkaSubscription {
     async fn next(&mut self) -> anyhow::Result<Message> {
-        let message = self.consumer().recv().await.context("failed to receive")?;
-        let topic = message.topic();
-        Ok(Message {
-            topic: topic
-                .strip_prefix(&self.namespace)
-                .unwrap_or(topic)
-                .to_string(),
-            key: message
-                .key()
-                .map(|k| String::from_utf8_lossy(k).into_owned()),
-            payload: message.payload().unwrap_or_default().to_vec(),
-            partition: message.partition(),
-            offset: message.offset(),
-            replayed: message
-                .headers()
-                .is_some_and(|headers| headers.iter().any(|h| h.key == REPLAY_HEADER)),
+        let received = self.consumer().recv().await.context("failed to receive")?;
+        Ok(self.message(&received))
+    }
+
+    async fn rewind(&mut self, partition: i32) -> anyhow::Result<()> {
+        let consumer = self.consumer().clone();
+        let topic = self.topic.clone();
+        tokio::task::spawn_blocking(move || {
+            consumer.seek(
+                &topic,
+                partition,
+                Offset::Beginning,
+                Timeout::After(METADATA_TIMEOUT),
+            )
         })
+        .await
+        .context("seeking panicked")?
+        .with_context(|| format!("failed to read {} again from its start", self.topic))
     }
 
     /// From the partition's end as the last fetch reported it (librdkafka
@@ -441,7 +485,7 @@ impl Subscription for KafkaSubscription {
         }
         let mut offsets = TopicPartitionList::new();
         offsets.add_partition_offset(
-            &format!("{}{}", self.namespace, message.topic),
+            &self.topic,
             message.partition,
             Offset::Offset(message.offset + 1),
         )?;

@@ -18,6 +18,7 @@ struct Record {
     key: String,
     payload: Vec<u8>,
     replayed: bool,
+    epoch: i64,
 }
 
 #[derive(Default)]
@@ -75,14 +76,15 @@ impl MemoryBus {
         *self.lock() = State::default();
     }
 
-    fn append(&self, topic: &str, key: &str, payload: &[u8], replayed: bool) -> Position {
+    fn append(&self, message: &Outgoing<'_>) -> Position {
         let offset = {
             let mut state = self.lock();
-            let log = state.logs.entry(topic.to_string()).or_default();
+            let log = state.logs.entry(message.topic.to_string()).or_default();
             log.push(Record {
-                key: key.to_string(),
-                payload: payload.to_vec(),
-                replayed,
+                key: message.key.to_string(),
+                payload: message.payload.to_vec(),
+                replayed: message.replayed,
+                epoch: message.epoch,
             });
             log.len() - 1
         };
@@ -111,10 +113,7 @@ impl EventBus for MemoryBus {
     }
 
     async fn publish_all(&self, batch: &[Outgoing<'_>]) -> anyhow::Result<Vec<Position>> {
-        Ok(batch
-            .iter()
-            .map(|m| self.append(m.topic, m.key, m.payload, m.replayed))
-            .collect())
+        Ok(batch.iter().map(|m| self.append(m)).collect())
     }
 
     async fn ends(&self, topic: &str) -> anyhow::Result<Vec<Position>> {
@@ -199,6 +198,7 @@ impl MemorySubscription {
             partition: 0,
             offset: *offset as i64,
             replayed: record.replayed,
+            epoch: record.epoch,
         };
         *offset += 1;
         Some(message)
@@ -215,6 +215,19 @@ impl Subscription for MemorySubscription {
             }
             self.published.changed().await?;
         }
+    }
+
+    async fn rewind(&mut self, _partition: i32) -> anyhow::Result<()> {
+        match &mut self.position {
+            Cursor::Own(next) => *next = 0,
+            Cursor::Group(group) => {
+                let mut state = self.bus.lock();
+                if let Some(entry) = state.groups.get_mut(&(self.topic.clone(), group.clone())) {
+                    entry.cursor = 0;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn lag(&self, message: &Message) -> Option<i64> {

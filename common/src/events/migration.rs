@@ -193,6 +193,78 @@ impl MigrationTrait for CreateOutboxPositions {
     }
 }
 
+pub struct CreateLogEpochs;
+
+impl MigrationName for CreateLogEpochs {
+    fn name(&self) -> &str {
+        "m20261204_000105_create_log_epochs"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateLogEpochs {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Per topic, the generation of its log the relay publishes into:
+        // raised each time the relay finds the log lost and publishes it
+        // again, and carried by every message.
+        manager
+            .create_table(
+                Table::create()
+                    .table(OutboxEpochs::Table)
+                    .if_not_exists()
+                    .col(string(OutboxEpochs::Topic).primary_key())
+                    .col(big_integer(OutboxEpochs::Epoch))
+                    .to_owned(),
+            )
+            .await?;
+        // Per consumer and partition, the generation its group's committed
+        // offset is in.
+        manager
+            .create_table(
+                Table::create()
+                    .table(ConsumerEpochs::Table)
+                    .if_not_exists()
+                    .col(string(ConsumerEpochs::Consumer))
+                    .col(string(ConsumerEpochs::Topic))
+                    .col(integer(ConsumerEpochs::Partition))
+                    .col(big_integer(ConsumerEpochs::Epoch))
+                    .primary_key(
+                        Index::create()
+                            .col(ConsumerEpochs::Consumer)
+                            .col(ConsumerEpochs::Topic)
+                            .col(ConsumerEpochs::Partition),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(ConsumerEpochs::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(OutboxEpochs::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum OutboxEpochs {
+    Table,
+    Topic,
+    Epoch,
+}
+
+#[derive(DeriveIden)]
+enum ConsumerEpochs {
+    Table,
+    Consumer,
+    Topic,
+    Partition,
+    Epoch,
+}
+
 #[derive(DeriveIden)]
 enum OutboxPositions {
     Table,

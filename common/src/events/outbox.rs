@@ -96,6 +96,25 @@ pub mod positions {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `outbox_epochs` table: per topic, the generation of its log the
+/// relay publishes into ([`super::Outgoing::epoch`]).
+pub mod epochs {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox_epochs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub topic: String,
+        pub epoch: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// Publishes pending outbox rows in order and marks them published. A
 /// batch goes to the bus at once, so events that piled up under load go
 /// out together instead of each waiting for the one before.
@@ -119,6 +138,12 @@ pub mod positions {
 /// than a broker keeps messages (`retention`), so everything a broker could
 /// still have held comes back. An event published to the new log before
 /// the loss was noticed can reach consumers ahead of the replayed ones.
+///
+/// Each replay raises the topic's log generation (`outbox_epochs`), which
+/// every message carries from then on. A consumer group's committed offset
+/// (or a member's position) from the lost log may point past events of the
+/// new one; a member that meets a newer generation reads the partition
+/// again from its start, so it skips nothing.
 pub struct Relay {
     db: DatabaseConnection,
     bus: Arc<dyn EventBus>,
@@ -137,6 +162,8 @@ struct Watch {
     /// back. Lower than the truth when another replica relayed meanwhile,
     /// which can delay noticing a loss but never invents one.
     next: HashMap<(String, i32), i64>,
+    /// By topic, the generation of its log, as read at the last check.
+    epochs: HashMap<String, i64>,
     /// A topic whose log was found lost while publishing, to be recorded.
     lost: Option<String>,
     /// When the logs were last compared with `next`; none forces a check.
@@ -266,7 +293,10 @@ impl Relay {
             .all(txn)
             .await
             .context("failed to read the outbox")?;
-        let positions = self.bus.publish_all(&outgoing(&pending, false)).await?;
+        let positions = self
+            .bus
+            .publish_all(&outgoing(&pending, false, &watch.epochs))
+            .await?;
         for (row, at) in pending.iter().zip(&positions) {
             let place = (row.topic.clone(), at.partition);
             if let Some(&next) = watch.next.get(&place)
@@ -356,15 +386,25 @@ impl Relay {
             .into_iter()
             .map(|p| ((p.topic, p.partition), p.next_offset))
             .collect();
+        watch.epochs = epochs::Entity::find()
+            .all(txn)
+            .await
+            .context("failed to read the outbox epochs")?
+            .into_iter()
+            .map(|e| (e.topic, e.epoch))
+            .collect();
         watch.checked = Some(Instant::now());
         Ok(replayed)
     }
 
     /// Publishes every published row of `topic` still kept, in order, as a
-    /// replay, and records where they landed instead of what was lost.
+    /// replay into a new generation of its log, and records where they
+    /// landed instead of what was lost.
     async fn replay(&self, txn: &DatabaseTransaction, topic: &str) -> anyhow::Result<usize> {
         // A broker that came back empty has no topics yet.
         self.bus.ensure_topics(&[topic]).await?;
+        let epoch = next_epoch(txn, topic).await?;
+        let epochs = HashMap::from([(topic.to_string(), epoch)]);
         let mut landed = HashMap::new();
         let mut after = 0i64;
         let mut count = 0;
@@ -380,7 +420,10 @@ impl Relay {
                 .context("failed to read the published events")?;
             let Some(last) = page.last() else { break };
             after = last.seq;
-            let positions = self.bus.publish_all(&outgoing(&page, true)).await?;
+            let positions = self
+                .bus
+                .publish_all(&outgoing(&page, true, &epochs))
+                .await?;
             landed.extend(reached(&page, &positions));
             count += page.len();
         }
@@ -390,21 +433,51 @@ impl Relay {
             .await
             .context("failed to reset the outbox positions")?;
         save_positions(txn, landed).await?;
-        tracing::info!(topic, count, "published the kept events again");
+        tracing::info!(topic, count, epoch, "published the kept events again");
         Ok(count)
     }
 }
 
-/// Outbox rows as messages for the bus.
-fn outgoing(rows: &[entity::Model], replayed: bool) -> Vec<Outgoing<'_>> {
+/// Outbox rows as messages for the bus, each in its topic's generation.
+fn outgoing<'a>(
+    rows: &'a [entity::Model],
+    replayed: bool,
+    epochs: &HashMap<String, i64>,
+) -> Vec<Outgoing<'a>> {
     rows.iter()
         .map(|row| Outgoing {
             topic: &row.topic,
             key: &row.key,
             payload: row.payload.as_bytes(),
             replayed,
+            epoch: epochs.get(&row.topic).copied().unwrap_or(0),
         })
         .collect()
+}
+
+/// Raises `topic`'s log generation and returns it: above the one before,
+/// and at least the time in milliseconds, so generations still rise after
+/// the table was restored from an older backup.
+async fn next_epoch(txn: &DatabaseTransaction, topic: &str) -> anyhow::Result<i64> {
+    let current = epochs::Entity::find_by_id(topic.to_string())
+        .one(txn)
+        .await
+        .context("failed to read the outbox epoch")?
+        .map_or(0, |e| e.epoch);
+    let epoch = (current + 1).max(Utc::now().timestamp_millis());
+    epochs::Entity::insert(epochs::ActiveModel {
+        topic: Set(topic.to_string()),
+        epoch: Set(epoch),
+    })
+    .on_conflict(
+        OnConflict::column(epochs::Column::Topic)
+            .update_column(epochs::Column::Epoch)
+            .to_owned(),
+    )
+    .exec(txn)
+    .await
+    .context("failed to raise the outbox epoch")?;
+    Ok(epoch)
 }
 
 /// How far each partition's log reached once `rows` landed at `positions`:

@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(salesync_common::events::migration::CreateDeletedStores),
             Box::new(salesync_common::events::migration::CreateTokenFloors),
             Box::new(salesync_common::events::migration::CreateOutboxPositions),
+            Box::new(salesync_common::events::migration::CreateLogEpochs),
         ]
     }
 }

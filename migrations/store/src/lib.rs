@@ -27,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(salesync_common::events::migration::CreateDeletedStores),
             Box::new(salesync_common::events::migration::CreateTokenFloors),
             Box::new(salesync_common::events::migration::CreateOutboxPositions),
+            Box::new(salesync_common::events::migration::CreateLogEpochs),
             Box::new(m20261125_000004_add_token_generation::Migration),
         ]
     }
