@@ -9,7 +9,11 @@
 //! of a newer generation than its committed offset's reads the partition
 //! again from its start, skipping by id what it had applied.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    sync::Arc,
+    time::Duration,
+};
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -165,14 +169,14 @@ async fn consume(
             _ = stop.wait() => return Ok(()),
             message = subscription.next() => message?,
         };
-        let committed = generations.committed(db, name, &message).await?;
-        if message.epoch > committed && generations.read_from_start(&message) {
+        let generation = generations.of(db, name, &message).await?;
+        if generation.meets(message.epoch) {
             tracing::warn!(
                 consumer = name,
                 topic = message.topic,
                 partition = message.partition,
                 epoch = message.epoch,
-                committed,
+                committed = generation.committed,
                 "the broker lost the log this consumer's offset was in; reading the partition again from its start"
             );
             subscription.rewind(message.partition).await?;
@@ -225,10 +229,11 @@ async fn consume(
     }
 }
 
-/// Per partition, the log generation of the group's committed offset (as
-/// recorded in `consumer_epochs`) and the one this member reads.
+/// Per partition of the one topic a consumer reads, the log generation of
+/// the group's committed offset (as recorded in `consumer_epochs`) and the
+/// one this member reads; never below it.
 #[derive(Default)]
-struct Generations(HashMap<(String, i32), Generation>);
+struct Generations(HashMap<i32, Generation>);
 
 #[derive(Clone, Copy)]
 struct Generation {
@@ -236,19 +241,31 @@ struct Generation {
     reading: i64,
 }
 
+impl Generation {
+    /// Whether a message of generation `epoch` sends the member back to
+    /// the partition's start: once for each newer generation met.
+    fn meets(&mut self, epoch: i64) -> bool {
+        if epoch <= self.reading {
+            return false;
+        }
+        self.reading = epoch;
+        true
+    }
+}
+
 impl Generations {
-    /// The generation the group's committed offset for `message`'s
-    /// partition is in; read from the database the first time.
-    async fn committed(
+    /// `message`'s partition's generations; read from the database the
+    /// first time.
+    async fn of(
         &mut self,
         db: &DatabaseConnection,
         consumer: &str,
         message: &Message,
-    ) -> anyhow::Result<i64> {
-        let place = (message.topic.clone(), message.partition);
-        if let Some(known) = self.0.get(&place) {
-            return Ok(known.committed);
-        }
+    ) -> anyhow::Result<&mut Generation> {
+        let vacant = match self.0.entry(message.partition) {
+            Entry::Occupied(known) => return Ok(known.into_mut()),
+            Entry::Vacant(vacant) => vacant,
+        };
         let committed = epochs::Entity::find_by_id((
             consumer.to_string(),
             message.topic.clone(),
@@ -258,26 +275,10 @@ impl Generations {
         .await
         .context("failed to read the consumer's log generation")?
         .map_or(0, |row| row.epoch);
-        self.0.insert(
-            place,
-            Generation {
-                committed,
-                reading: committed,
-            },
-        );
-        Ok(committed)
-    }
-
-    /// Whether `message`'s partition is to be read again from its start:
-    /// once for each newer generation met.
-    fn read_from_start(&mut self, message: &Message) -> bool {
-        let place = (message.topic.clone(), message.partition);
-        let generation = self.0.get_mut(&place).expect("BUG: committed() came first");
-        if message.epoch <= generation.reading {
-            return false;
-        }
-        generation.reading = message.epoch;
-        true
+        Ok(vacant.insert(Generation {
+            committed,
+            reading: committed,
+        }))
     }
 
     /// After `message`'s offset was committed: where the member reads a
@@ -285,8 +286,7 @@ impl Generations {
     /// it now. Recorded only after the commit, so a crash between the two
     /// leaves the older generation, and only a needless read from the start.
     async fn record(&mut self, db: &DatabaseConnection, consumer: &str, message: &Message) {
-        let place = (message.topic.clone(), message.partition);
-        let Some(generation) = self.0.get_mut(&place) else {
+        let Some(generation) = self.0.get_mut(&message.partition) else {
             return;
         };
         if generation.reading <= generation.committed {

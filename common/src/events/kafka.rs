@@ -186,7 +186,6 @@ impl EventBus for KafkaBus {
             let mut record = FutureRecord::to(topic)
                 .key(message.key)
                 .payload(message.payload);
-            let epoch = message.epoch.to_string();
             let mut headers = OwnedHeaders::new();
             if message.replayed {
                 headers = headers.insert(Header {
@@ -197,7 +196,7 @@ impl EventBus for KafkaBus {
             if message.epoch > 0 {
                 headers = headers.insert(Header {
                     key: EPOCH_HEADER,
-                    value: Some(&epoch),
+                    value: Some(&message.epoch.to_string()),
                 });
             }
             if headers.count() > 0 {
@@ -460,7 +459,7 @@ impl Subscription for KafkaSubscription {
     /// From the partition's end as the last fetch reported it (librdkafka
     /// keeps it; nothing is asked of the broker).
     fn lag(&self, message: &Message) -> Option<i64> {
-        let topic = std::ffi::CString::new(format!("{}{}", self.namespace, message.topic)).ok()?;
+        let topic = std::ffi::CString::new(self.topic.as_str()).ok()?;
         let (mut low, mut high) = (-1_i64, -1_i64);
         // SAFETY: the client pointer lives as long as `self.consumer`, which
         // this borrow keeps; the topic is a NUL-terminated string that

@@ -295,7 +295,9 @@ impl Relay {
             .context("failed to read the outbox")?;
         let positions = self
             .bus
-            .publish_all(&outgoing(&pending, false, &watch.epochs))
+            .publish_all(&outgoing(&pending, false, |topic| {
+                watch.epochs.get(topic).copied().unwrap_or(0)
+            }))
             .await?;
         for (row, at) in pending.iter().zip(&positions) {
             let place = (row.topic.clone(), at.partition);
@@ -404,7 +406,6 @@ impl Relay {
         // A broker that came back empty has no topics yet.
         self.bus.ensure_topics(&[topic]).await?;
         let epoch = next_epoch(txn, topic).await?;
-        let epochs = HashMap::from([(topic.to_string(), epoch)]);
         let mut landed = HashMap::new();
         let mut after = 0i64;
         let mut count = 0;
@@ -422,7 +423,7 @@ impl Relay {
             after = last.seq;
             let positions = self
                 .bus
-                .publish_all(&outgoing(&page, true, &epochs))
+                .publish_all(&outgoing(&page, true, |_| epoch))
                 .await?;
             landed.extend(reached(&page, &positions));
             count += page.len();
@@ -439,18 +440,18 @@ impl Relay {
 }
 
 /// Outbox rows as messages for the bus, each in its topic's generation.
-fn outgoing<'a>(
-    rows: &'a [entity::Model],
+fn outgoing(
+    rows: &[entity::Model],
     replayed: bool,
-    epochs: &HashMap<String, i64>,
-) -> Vec<Outgoing<'a>> {
+    epoch_of: impl Fn(&str) -> i64,
+) -> Vec<Outgoing<'_>> {
     rows.iter()
         .map(|row| Outgoing {
             topic: &row.topic,
             key: &row.key,
             payload: row.payload.as_bytes(),
             replayed,
-            epoch: epochs.get(&row.topic).copied().unwrap_or(0),
+            epoch: epoch_of(&row.topic),
         })
         .collect()
 }
