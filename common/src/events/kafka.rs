@@ -7,6 +7,12 @@
 //! they assign every partition at its current end, so each replica sees
 //! every event published after it subscribed.
 //!
+//! A group member resumes a little before its group's committed offset and
+//! skips what the group had committed: tansu 0.6 answers a fetch from an
+//! offset inside a record batch with the batches after it only, so a member
+//! that resumed exactly there would lose the rest of that batch. Starting a
+//! batch's length earlier reaches the batch's start.
+//!
 //! A consumer never outlives a broker outage: its owner drops it at the
 //! first receive error and subscribes anew once the broker answers, and a
 //! subscription first makes sure its topic exists. A broker that came back
@@ -16,7 +22,8 @@
 //! their owners the time to drop them first.
 
 use std::{
-    sync::{Arc, RwLock},
+    collections::HashMap,
+    sync::{Arc, Mutex, RwLock},
     time::{Duration, Instant},
 };
 
@@ -26,10 +33,13 @@ use rdkafka::{
     ClientConfig, Message as _, Offset, TopicPartitionList,
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
     client::{Client, ClientContext, DefaultClientContext},
-    consumer::{CommitMode, Consumer, StreamConsumer},
+    consumer::{
+        BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol, StreamConsumer,
+    },
     error::{KafkaError, RDKafkaErrorCode},
     message::{BorrowedMessage, Header, Headers, OwnedHeaders},
     producer::{FutureProducer, FutureRecord, Producer},
+    types::RDKafkaRespErr,
     util::Timeout,
 };
 use uuid::Uuid;
@@ -47,6 +57,13 @@ const REPLAY_HEADER: &str = "salesync-replay";
 /// The header that carries a message's log generation ([`Outgoing::epoch`]),
 /// where it is above 0.
 const EPOCH_HEADER: &str = "salesync-epoch";
+/// The most messages the producer puts in one record batch. A group member
+/// resumes this many messages (less one) before its committed offset, which
+/// reaches the start of the record batch that offset is in.
+const MESSAGES_PER_BATCH: i64 = 100;
+/// How long a member being assigned partitions waits for its group's
+/// committed offsets.
+const COMMITTED_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub struct KafkaBus {
     settings: KafkaSettings,
@@ -118,7 +135,7 @@ impl KafkaBus {
         group: &str,
         reset: &str,
         latency: Latency,
-    ) -> anyhow::Result<StreamConsumer> {
+    ) -> anyhow::Result<KafkaConsumer> {
         ClientConfig::new()
             .set("bootstrap.servers", &self.settings.brokers)
             .set("client.id", &self.client_id)
@@ -135,7 +152,7 @@ impl KafkaBus {
             .set("reconnect.backoff.ms", "3000")
             .set("reconnect.backoff.max.ms", "10000")
             .set("fetch.wait.max.ms", fetch_wait_ms(latency, &self.settings))
-            .create()
+            .create_with_context(Resume::default())
             .context("failed to create a Kafka consumer")
     }
 }
@@ -281,6 +298,7 @@ impl EventBus for KafkaBus {
         Ok(Box::new(KafkaSubscription {
             consumer: Some(Arc::new(consumer)),
             namespace: self.settings.namespace.clone(),
+            c_topic: std::ffi::CString::new(name.as_str()).context("a topic name holds a NUL")?,
             topic: name,
             commits: matches!(delivery, Delivery::Group(_)),
         }))
@@ -323,13 +341,9 @@ fn new_producer(settings: &KafkaSettings, client_id: &str) -> anyhow::Result<Fut
         // event and the relay tries again, so nothing is lost.
         .set("message.timeout.ms", "10000")
         .set("linger.ms", "2")
-        // One message per record batch. tansu 0.6 mishandles batches of
-        // several: a group member that resumes from an offset inside one
-        // gets nothing more of it (those events are lost to the group),
-        // and a partition's end is reported as one past the batch's first
-        // message. A batch of messages still leaves at once, up to five
-        // requests in flight to each broker.
-        .set("batch.num.messages", "1")
+        // Events that piled up leave in record batches of up to this many
+        // (group members resume with that in mind: see `Resume`).
+        .set("batch.num.messages", MESSAGES_PER_BATCH.to_string())
         .create()
         .context("failed to create the Kafka producer")
 }
@@ -361,7 +375,7 @@ fn partition_ends<C: ClientContext>(
 }
 
 /// Assigns every partition of `topic` at its current end offset.
-fn assign_at_end(consumer: &StreamConsumer, topic: &str) -> anyhow::Result<()> {
+fn assign_at_end(consumer: &KafkaConsumer, topic: &str) -> anyhow::Result<()> {
     let mut assignment = TopicPartitionList::new();
     for end in partition_ends(consumer.client(), topic)? {
         assignment.add_partition_offset(topic, end.partition, Offset::Offset(end.offset))?;
@@ -372,20 +386,174 @@ fn assign_at_end(consumer: &StreamConsumer, topic: &str) -> anyhow::Result<()> {
         .context("failed to assign partitions")
 }
 
+type KafkaConsumer = StreamConsumer<Resume>;
+
+/// Where each partition's group members resume. On being assigned a
+/// partition, a member reads its group's committed offset and starts
+/// [`MESSAGES_PER_BATCH`] − 1 messages before it (tansu 0.6 would give a
+/// fetch from inside a record batch nothing of that batch), then skips
+/// what lies before the committed offset.
+#[derive(Default)]
+struct Resume {
+    /// By partition, the group's committed offset, until the member reads
+    /// past it.
+    committed: Mutex<HashMap<i32, i64>>,
+}
+
+impl Resume {
+    fn committed(&self) -> std::sync::MutexGuard<'_, HashMap<i32, i64>> {
+        self.committed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Moves each partition of `assigned` back from its committed offset,
+    /// remembering that offset. Where the group's offsets cannot be read,
+    /// the partitions are read from their start: everything is delivered
+    /// again and consumers skip what they applied, but nothing is lost.
+    fn start_before_committed(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        assigned: &mut TopicPartitionList,
+    ) {
+        let committed = match consumer.committed_offsets(assigned.clone(), COMMITTED_TIMEOUT) {
+            Ok(committed) => committed,
+            Err(error) => {
+                tracing::warn!(error = %error, "failed to read the group's committed offsets; reading the assigned partitions from their start");
+                for (topic, partition) in partitions(assigned) {
+                    let _ = assigned.set_partition_offset(&topic, partition, Offset::Beginning);
+                }
+                return;
+            }
+        };
+        let mut remembered = self.committed();
+        for element in committed.elements() {
+            let Offset::Offset(offset) = element.offset() else {
+                continue;
+            };
+            if offset <= 0 {
+                continue;
+            }
+            let start = (offset - (MESSAGES_PER_BATCH - 1)).max(0);
+            let moved = assigned.set_partition_offset(
+                element.topic(),
+                element.partition(),
+                Offset::Offset(start),
+            );
+            if moved.is_ok() {
+                remembered.insert(element.partition(), offset);
+            }
+        }
+    }
+
+    /// Whether the message at `offset` of `partition` lies before the
+    /// group's committed offset, so the group had it: when the partition's
+    /// end reaches that offset. An offset past the end was committed into
+    /// a log the broker has lost since; the message is then news.
+    fn had(&self, partition: i32, offset: i64, end: impl FnOnce() -> Option<i64>) -> bool {
+        let mut committed = self.committed();
+        let Some(&at) = committed.get(&partition) else {
+            return false;
+        };
+        if offset < at && end().is_some_and(|end| end >= at) {
+            return true;
+        }
+        committed.remove(&partition);
+        false
+    }
+
+    fn forget(&self, partition: i32) {
+        self.committed().remove(&partition);
+    }
+}
+
+fn partitions(list: &TopicPartitionList) -> Vec<(String, i32)> {
+    list.elements()
+        .iter()
+        .map(|e| (e.topic().to_string(), e.partition()))
+        .collect()
+}
+
+impl ClientContext for Resume {}
+
+impl ConsumerContext for Resume {
+    /// As librdkafka's own handling, with the offsets moved on assignment.
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        assignment: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let done = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                self.start_before_committed(consumer, assignment);
+                if cooperative {
+                    consumer.incremental_assign(assignment)
+                } else {
+                    consumer.assign(assignment)
+                }
+            }
+            _ => {
+                if err != RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS {
+                    tracing::warn!(error = ?err, "the Kafka group's rebalance failed");
+                }
+                for (_, partition) in partitions(assignment) {
+                    self.forget(partition);
+                }
+                if cooperative {
+                    consumer.incremental_unassign(assignment)
+                } else {
+                    consumer.unassign()
+                }
+            }
+        };
+        if let Err(error) = done {
+            tracing::warn!(error = %error, "failed to apply the Kafka group's new assignment");
+        }
+    }
+}
+
 struct KafkaSubscription {
     /// Always set until dropped.
-    consumer: Option<Arc<StreamConsumer>>,
+    consumer: Option<Arc<KafkaConsumer>>,
     namespace: String,
     /// The topic's name at the broker (with the namespace).
     topic: String,
+    /// The same, for librdkafka's C interface.
+    c_topic: std::ffi::CString,
     commits: bool,
 }
 
 impl KafkaSubscription {
-    fn consumer(&self) -> &Arc<StreamConsumer> {
+    fn consumer(&self) -> &Arc<KafkaConsumer> {
         self.consumer
             .as_ref()
             .expect("BUG: the consumer is only taken when dropped")
+    }
+
+    /// The partition's end as the last fetch reported it: librdkafka keeps
+    /// it, and nothing is asked of the broker. (A fetch's end counts every
+    /// message; tansu 0.6's answer to a request for the end, which
+    /// `partition_ends` makes, stops after the first of the last batch.)
+    fn cached_end(&self, partition: i32) -> Option<i64> {
+        let (mut low, mut high) = (-1_i64, -1_i64);
+        // SAFETY: the client pointer lives as long as `self.consumer`, which
+        // this borrow keeps; the topic is a NUL-terminated string that
+        // outlives the call; librdkafka only writes the two integers, and
+        // answers from what its last fetch cached, without blocking.
+        let error = unsafe {
+            rdkafka::bindings::rd_kafka_get_watermark_offsets(
+                self.consumer().client().native_ptr(),
+                self.c_topic.as_ptr(),
+                partition,
+                &mut low,
+                &mut high,
+            )
+        };
+        let ok = error == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
+        (ok && high >= 0).then_some(high)
     }
 
     fn message(&self, received: &BorrowedMessage<'_>) -> Message {
@@ -436,12 +604,19 @@ impl Drop for KafkaSubscription {
 #[async_trait]
 impl Subscription for KafkaSubscription {
     async fn next(&mut self) -> anyhow::Result<Message> {
-        let received = self.consumer().recv().await.context("failed to receive")?;
-        Ok(self.message(&received))
+        loop {
+            let received = self.consumer().recv().await.context("failed to receive")?;
+            let (partition, offset) = (received.partition(), received.offset());
+            let end = || self.cached_end(partition);
+            if !self.consumer().context().had(partition, offset, end) {
+                return Ok(self.message(&received));
+            }
+        }
     }
 
     async fn rewind(&mut self, partition: i32) -> anyhow::Result<()> {
         let consumer = self.consumer().clone();
+        consumer.context().forget(partition);
         let topic = self.topic.clone();
         tokio::task::spawn_blocking(move || {
             consumer.seek(
@@ -456,26 +631,9 @@ impl Subscription for KafkaSubscription {
         .with_context(|| format!("failed to read {} again from its start", self.topic))
     }
 
-    /// From the partition's end as the last fetch reported it (librdkafka
-    /// keeps it; nothing is asked of the broker).
     fn lag(&self, message: &Message) -> Option<i64> {
-        let topic = std::ffi::CString::new(self.topic.as_str()).ok()?;
-        let (mut low, mut high) = (-1_i64, -1_i64);
-        // SAFETY: the client pointer lives as long as `self.consumer`, which
-        // this borrow keeps; the topic is a NUL-terminated string that
-        // outlives the call; librdkafka only writes the two integers, and
-        // answers from what its last fetch cached, without blocking.
-        let error = unsafe {
-            rdkafka::bindings::rd_kafka_get_watermark_offsets(
-                self.consumer().client().native_ptr(),
-                topic.as_ptr(),
-                message.partition,
-                &mut low,
-                &mut high,
-            )
-        };
-        let ok = error == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
-        (ok && high >= 0).then(|| (high - message.offset - 1).max(0))
+        let end = self.cached_end(message.partition)?;
+        Some((end - message.offset - 1).max(0))
     }
 
     async fn commit(&mut self, message: &Message) -> anyhow::Result<()> {
@@ -493,5 +651,53 @@ impl Subscription for KafkaSubscription {
             .await
             .context("committing panicked")?
             .context("failed to commit the offset")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Resume;
+
+    fn resuming_at(partition: i32, committed: i64) -> Resume {
+        let resume = Resume::default();
+        resume.committed().insert(partition, committed);
+        resume
+    }
+
+    #[test]
+    fn a_member_skips_what_its_group_committed_and_then_nothing() {
+        let resume = resuming_at(0, 10);
+        assert!(resume.had(0, 1, || Some(12)));
+        assert!(resume.had(0, 9, || Some(12)));
+        assert!(
+            !resume.had(0, 10, || Some(12)),
+            "the first message not committed"
+        );
+        assert!(
+            !resume.had(0, 3, || Some(12)),
+            "past the committed offset once"
+        );
+    }
+
+    #[test]
+    fn a_partition_without_a_committed_offset_skips_nothing() {
+        let resume = resuming_at(0, 10);
+        assert!(!resume.had(1, 1, || Some(12)));
+    }
+
+    #[test]
+    fn an_offset_past_the_logs_end_is_from_a_lost_log_and_skips_nothing() {
+        let resume = resuming_at(0, 24);
+        assert!(!resume.had(0, 1, || Some(16)));
+        assert!(!resume.had(0, 2, || Some(30)), "forgotten");
+        let unknown = resuming_at(0, 24);
+        assert!(!unknown.had(0, 1, || None), "an unknown end proves nothing");
+    }
+
+    #[test]
+    fn a_rewound_partition_skips_nothing() {
+        let resume = resuming_at(0, 10);
+        resume.forget(0);
+        assert!(!resume.had(0, 1, || Some(12)));
     }
 }

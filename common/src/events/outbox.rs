@@ -484,10 +484,9 @@ async fn next_epoch(txn: &DatabaseTransaction, topic: &str) -> anyhow::Result<i6
 /// How far each partition's log reached once `rows` landed at `positions`:
 /// one past the first of them there, not the last. A broker may report a
 /// partition's end as one past the first message of the last record batch
-/// it took (tansu 0.6 does). Our producer sends one message per record
-/// batch, which makes that end exact, but this bound does not lean on the
-/// producer's settings: it is what every broker's end covers, and a log
-/// found to end before it was lost.
+/// it took (tansu 0.6 does, and our producer sends batches of several).
+/// This bound is what every broker's end covers, and a log found to end
+/// before it was lost.
 fn reached(rows: &[entity::Model], positions: &[Position]) -> HashMap<(String, i32), i64> {
     let mut reached = HashMap::new();
     for (row, at) in rows.iter().zip(positions) {
