@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::{
     Options,
-    report::{Samples, Section, machine, ms},
+    report::{Samples, Section, machine},
     soak::restaurant_of_processes,
 };
 
@@ -110,9 +110,9 @@ pub async fn run(_options: &Options) -> anyhow::Result<Section> {
     }
     eprintln!(
         "p50 {} ms, p99 {} ms; last subscriber p99 {} ms; missing {missing}",
-        ms(all.median()),
-        ms(all.percentile(99.0)),
-        ms(last.percentile(99.0))
+        all.ms_at(50.0),
+        all.ms_at(99.0),
+        last.ms_at(99.0)
     );
     let markdown = format!(
         "## Fan-out: tableChanged to {SUBSCRIBERS} subscribers\n\n\
@@ -131,10 +131,10 @@ pub async fn run(_options: &Options) -> anyhow::Result<Section> {
         machine = machine(),
         date = chrono::Utc::now().date_naive(),
         delivered = all.len(),
-        p50 = ms(all.median()),
-        p99 = ms(all.percentile(99.0)),
-        last50 = ms(last.median()),
-        last99 = ms(last.percentile(99.0)),
+        p50 = all.ms_at(50.0),
+        p99 = all.ms_at(99.0),
+        last50 = last.ms_at(50.0),
+        last99 = last.ms_at(99.0),
     );
     Ok(Section {
         name: "fanout",

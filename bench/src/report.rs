@@ -38,6 +38,16 @@ impl Samples {
     pub fn median(&self) -> Duration {
         self.percentile(50.0)
     }
+
+    /// The `p`th percentile in milliseconds, or "none" where nothing was
+    /// measured (a delivery nobody heard has no delay of 0).
+    pub fn ms_at(&self, p: f64) -> String {
+        if self.0.is_empty() {
+            "none".to_string()
+        } else {
+            ms(self.percentile(p))
+        }
+    }
 }
 
 pub fn ms(d: Duration) -> String {
@@ -121,6 +131,8 @@ mod tests {
         assert_eq!(samples.median(), Duration::from_millis(3));
         assert_eq!(samples.percentile(100.0), Duration::from_millis(5));
         assert_eq!(samples.percentile(1.0), Duration::from_millis(1));
+        assert_eq!(samples.ms_at(50.0), "3.00");
+        assert_eq!(Samples::default().ms_at(50.0), "none");
     }
 
     #[test]

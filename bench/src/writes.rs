@@ -104,11 +104,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
                         row.operation, row.clients, heard.missing
                     ));
                 }
-                format!(
-                    "{} | {}",
-                    ms(heard.all.median()),
-                    ms(heard.all.percentile(99.0))
-                )
+                format!("{} | {}", heard.all.ms_at(50.0), heard.all.ms_at(99.0))
             }
             None => " | ".to_string(),
         };
