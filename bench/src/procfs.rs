@@ -104,11 +104,80 @@ impl SystemCpu {
             })
             .collect()
     }
+}
 
-    /// The CPU time of all of them so far, in clock ticks.
-    pub fn total(&self) -> anyhow::Result<u64> {
-        Ok(self.read()?.iter().sum())
+/// The CPU time of each process of the system over spans of a run (a row of
+/// a benchmark, a minute of the soak), to tell which process a call costs.
+pub struct CpuSpans {
+    system: SystemCpu,
+    last: Vec<u64>,
+    /// Ticks per process, one entry per span.
+    spans: Vec<Vec<u64>>,
+}
+
+impl CpuSpans {
+    pub fn new(system: SystemCpu) -> anyhow::Result<Self> {
+        let last = system.read()?;
+        Ok(CpuSpans {
+            system,
+            last,
+            spans: Vec::new(),
+        })
     }
+
+    /// Starts counting from now: the time since the last reading goes to
+    /// no span (setting up between rows, say).
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.last = self.system.read()?;
+        Ok(())
+    }
+
+    /// Adds the time since the last reading to `span`.
+    pub fn add_to(&mut self, span: usize) -> anyhow::Result<()> {
+        let now = self.system.read()?;
+        self.spans
+            .resize(self.spans.len().max(span + 1), vec![0; now.len()]);
+        for (i, ticks) in now.iter().enumerate() {
+            // A backend that ended takes its time with it: never negative.
+            self.spans[span][i] += ticks.saturating_sub(self.last[i]);
+        }
+        self.last = now;
+        Ok(())
+    }
+
+    /// The CPU time of every process in `span`, in clock ticks.
+    pub fn total(&self, span: usize) -> u64 {
+        self.spans.get(span).map_or(0, |s| s.iter().sum())
+    }
+
+    /// CPU ms per call of each process (a row each, and one for all of
+    /// them) in each span (a column each, headed by its label, with the
+    /// calls it made).
+    pub fn table(&self, columns: &[(String, usize)]) -> String {
+        let names: Vec<&str> = self.system.names().collect();
+        per_call_table(&names, &self.spans, columns)
+    }
+}
+
+fn per_call_table(names: &[&str], spans: &[Vec<u64>], columns: &[(String, usize)]) -> String {
+    let shown = spans.len().min(columns.len());
+    let mut table = String::from("| process |");
+    for (label, _) in &columns[..shown] {
+        table.push_str(&format!(" {label} |"));
+    }
+    table.push_str(&format!("\n|---|{}\n", "---|".repeat(shown)));
+    let mut row = |name: &str, ticks: &dyn Fn(&[u64]) -> u64| {
+        table.push_str(&format!("| {name} |"));
+        for (span, (_, calls)) in spans.iter().zip(columns) {
+            table.push_str(&format!(" {:.2} |", ms_per_call(ticks(span), *calls)));
+        }
+        table.push('\n');
+    };
+    for (i, name) in names.iter().enumerate() {
+        row(name, &|span| span[i]);
+    }
+    row("all", &|span| span.iter().sum());
+    table
 }
 
 /// Milliseconds of CPU per call.
@@ -133,6 +202,19 @@ mod tests {
         assert!(
             cpu_ticks(me).expect("ticks") > before,
             "100 ms of work counted"
+        );
+    }
+
+    #[test]
+    fn the_table_shows_each_process_per_call_in_each_span() {
+        let spans = vec![vec![10, 30], vec![4, 0]];
+        let columns = [("minute 1".to_string(), 100), ("minute 2".to_string(), 20)];
+        assert_eq!(
+            per_call_table(&["order", "broker"], &spans, &columns),
+            "| process | minute 1 | minute 2 |\n|---|---|---|\n\
+             | order | 1.00 | 2.00 |\n\
+             | broker | 3.00 | 0.00 |\n\
+             | all | 4.00 | 2.00 |\n"
         );
     }
 

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use crate::{
     Options,
     dashboard::korean_restaurant,
-    procfs::{SystemCpu, ms_per_call, resident_mib},
+    procfs::{CpuSpans, SystemCpu, resident_mib},
     report::{Samples, Section, machine, ms},
 };
 
@@ -48,7 +48,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let mut memory = Memory::new(&processes);
     memory.sample()?;
-    let mut cpu = Cpu::new(&processes, &broker)?;
+    let mut cpu = CpuSpans::new(SystemCpu::new(&processes, &broker)?)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let log = Arc::new(Log::default());
@@ -112,7 +112,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         let minute = (started.elapsed().as_secs().saturating_sub(1) / 60) as usize;
         per_minute.resize(per_minute.len().max(minute + 1), 0);
         per_minute[minute] += calls;
-        cpu.sample(minute)?;
+        cpu.add_to(minute)?;
         let failed: u32 = log.errors().values().sum();
         eprintln!(
             "{:>4.0} s  {:>6.0} calls/s  {failed} failed  {:.0} MiB in all",
@@ -209,7 +209,13 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         date = chrono::Utc::now().date_naive(),
         interval = INTERVAL.as_secs(),
         memory_table = memory.table(),
-        cpu_table = cpu.table(&per_minute),
+        cpu_table = cpu.table(
+            &per_minute
+                .iter()
+                .enumerate()
+                .map(|(minute, calls)| (format!("minute {}", minute + 1), *calls))
+                .collect::<Vec<_>>()
+        ),
     );
     Ok(Section {
         name: "soak",
@@ -390,69 +396,6 @@ impl Memory {
                     .unwrap_or_else(|| "–".to_string()),
             ));
         }
-        table
-    }
-}
-
-/// The CPU time of every process, summed by minute of the run, to tell
-/// which one costs more per call as the run goes on.
-struct Cpu {
-    system: SystemCpu,
-    last: Vec<u64>,
-    /// Ticks per process, one row per minute.
-    by_minute: Vec<Vec<u64>>,
-}
-
-impl Cpu {
-    fn new(processes: &[(&'static str, u32)], broker: &OwnBroker) -> anyhow::Result<Self> {
-        let system = SystemCpu::new(processes, broker)?;
-        let last = system.read()?;
-        Ok(Cpu {
-            system,
-            last,
-            by_minute: Vec::new(),
-        })
-    }
-
-    /// Adds the time since the last reading to `minute`.
-    fn sample(&mut self, minute: usize) -> anyhow::Result<()> {
-        let now = self.system.read()?;
-        self.by_minute
-            .resize(self.by_minute.len().max(minute + 1), vec![0; now.len()]);
-        for (i, ticks) in now.iter().enumerate() {
-            // A backend that ended takes its time with it: never negative.
-            self.by_minute[minute][i] += ticks.saturating_sub(self.last[i]);
-        }
-        self.last = now;
-        Ok(())
-    }
-
-    fn table(&self, calls_per_minute: &[usize]) -> String {
-        let minutes = self.by_minute.len().min(calls_per_minute.len());
-        let mut table = String::from("| process |");
-        for minute in 1..=minutes {
-            table.push_str(&format!(" minute {minute} |"));
-        }
-        table.push_str(&format!("\n|---|{}\n", "---|".repeat(minutes)));
-        let per_call = |ticks: u64, minute: usize| {
-            format!("{:.2}", ms_per_call(ticks, calls_per_minute[minute]))
-        };
-        for (i, name) in self.system.names().enumerate() {
-            table.push_str(&format!("| {name} |"));
-            for minute in 0..minutes {
-                table.push_str(&format!(
-                    " {} |",
-                    per_call(self.by_minute[minute][i], minute)
-                ));
-            }
-            table.push('\n');
-        }
-        table.push_str("| all |");
-        for minute in 0..minutes {
-            let ticks = self.by_minute[minute].iter().sum();
-            table.push_str(&format!(" {} |", per_call(ticks, minute)));
-        }
-        table.push('\n');
         table
     }
 }

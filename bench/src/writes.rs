@@ -34,7 +34,7 @@ use crate::{
     Options,
     clients::{Row, for_a_while},
     fanout::{Deliveries, Sent, TABLES, delays, heard_within, listen},
-    procfs::{SystemCpu, ms_per_call},
+    procfs::{CpuSpans, SystemCpu, ms_per_call},
     report::{Section, machine, ms},
     soak::restaurant_of_processes,
 };
@@ -45,7 +45,7 @@ const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $inpu
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
     let (broker, system, shop) = restaurant_of_processes(12, &[]).await;
-    let cpu = SystemCpu::new(&system.process_ids(), &broker)?;
+    let mut cpu = CpuSpans::new(SystemCpu::new(&system.process_ids(), &broker)?)?;
     shop.client
         .query(
             "mutation { updateStore(input: { tableCount: 200 }) { tableCount } }",
@@ -62,33 +62,34 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     tokio::time::sleep(Duration::from_secs(3)).await;
 
     let seconds = Duration::from_secs(options.seconds);
-    // Each row with the CPU every process of the system used during it,
-    // and for `placeOrder` how soon the watching terminal heard each change.
-    let mut rows: Vec<(Row, u64, Option<Deliveries>)> = Vec::new();
+    // Each row, and for `placeOrder` how soon the watching terminal heard
+    // each change; the CPU every process used during row `i` is span `i`.
+    let mut rows: Vec<(Row, Option<Deliveries>)> = Vec::new();
     for clients in LEVELS {
         clear_tables(&shop.client).await;
         let _ = heard_within(&mut heard_rx, Duration::ZERO).await;
-        let before = cpu.total()?;
+        cpu.restart()?;
         let (row, sent) = busy_floor(&shop, clients, seconds).await?;
-        let ticks = cpu.total()? - before;
+        cpu.add_to(rows.len())?;
         let heard = heard_within(&mut heard_rx, Duration::from_secs(3)).await;
-        rows.push((row, ticks, Some(delays(&sent, &heard, 1))));
+        rows.push((row, Some(delays(&sent, &heard, 1))));
         clear_tables(&shop.client).await;
         let (client, items) = (shop.client.clone(), shop.items.clone());
-        let before = cpu.total()?;
+        cpu.restart()?;
         let row = for_a_while("checkout", "router", clients, seconds, move |n, log| {
             let (client, item) = (client.clone(), items[n % items.len()].clone());
             async move { pay_one(&client, &log, (n + 1) as i64, &item).await }
         })
         .await?;
-        rows.push((row, cpu.total()? - before, None));
+        cpu.add_to(rows.len())?;
+        rows.push((row, None));
     }
 
     let mut problems = Vec::new();
     let mut table = String::from(
         "| operation | clients | calls | per second | failed | p50 ms | p99 ms | CPU ms per call | heard: p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    for (row, ticks, heard) in &rows {
+    for (span, (row, heard)) in rows.iter().enumerate() {
         let failed = row.failed();
         if failed > 0 {
             problems.push(format!(
@@ -116,9 +117,16 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
             row.per_second(),
             ms(row.samples.median()),
             ms(row.samples.percentile(99.0)),
-            ms_per_call(*ticks, row.samples.len()),
+            ms_per_call(cpu.total(span), row.samples.len()),
         ));
     }
+    let columns: Vec<(String, usize)> = rows
+        .iter()
+        .map(|(row, _)| {
+            let label = format!("{} {}", row.operation, row.clients);
+            (label, row.samples.len())
+        })
+        .collect();
     let verdict = if problems.is_empty() {
         "no call failed".to_string()
     } else {
@@ -143,7 +151,12 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
          - Result: {verdict}\n\n\
          {table}\n\
          Goals: `placeOrder` at 50 clients ≥ 1,500 per second with p99 under 50 ms, and no \
-         failure at any level.\n",
+         failure at any level.\n\n\
+         CPU ms per call by process, each row's CPU time over its successful calls (a \
+         `checkout` call includes the `placeOrder` before it; PostgreSQL is all its \
+         processes):\n\n\
+         {by_process}",
+        by_process = cpu.table(&columns),
         machine = machine(),
         seconds = options.seconds,
         date = chrono::Utc::now().date_naive(),
