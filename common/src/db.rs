@@ -240,6 +240,23 @@ pub fn excluded(column: impl sea_orm::sea_query::IntoIden) -> sea_orm::sea_query
     sea_orm::sea_query::Expr::col((sea_orm::sea_query::Alias::new("excluded"), column))
 }
 
+/// `column = 'value'`, the value written into the statement instead of
+/// bound to it: for a query a partial index serves, whose predicate names
+/// that value (`WHERE status = 'OPEN'`). The planner uses such an index only
+/// where it can prove the predicate, and with the value bound it cannot in
+/// the generic plan PostgreSQL keeps for a prepared statement after its
+/// fifth run: every statement of a pooled connection then scans all of the
+/// store's rows, ever more of them as the store grows. For a value of our
+/// own enum, never for client input.
+pub fn is_fixed<C, V>(column: C, value: V) -> sea_orm::sea_query::Expr
+where
+    C: ColumnTrait,
+    V: sea_orm::ActiveEnum,
+{
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Expr::col(column.as_column_ref()).eq(Expr::Constant(value.to_value().into()))
+}
+
 /// The rows of `store_id`: the start of every query on a store-scoped table.
 pub fn of_store<E: StoreScoped>(store_id: Uuid) -> Select<E> {
     E::find().filter(E::store_column().eq(store_id))

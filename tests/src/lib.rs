@@ -31,6 +31,7 @@ pub mod access;
 mod broker;
 mod client;
 pub mod model;
+pub mod plans;
 pub mod restaurant;
 mod ws;
 pub use broker::OwnBroker;

@@ -4,7 +4,11 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use salesync_tests::{Client, INTERNAL_KEY, TestSystem, WsSubscription, unique_username};
+use salesync_order::db::orders;
+use salesync_tests::{
+    Client, INTERNAL_KEY, TestSystem, WsSubscription, plans::generic_plan, unique_username,
+};
+use sea_orm::QueryTrait;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
@@ -845,4 +849,26 @@ async fn taking_and_listing_orders_asks_nothing_of_the_store_subgraph() {
         .query(PLACE, json!({ "t": 41, "l": [line(&shop.soup, 1)] }))
         .await
         .expect_error("BAD_USER_INPUT");
+}
+
+/// Every change of an order finds the table's open order first, and the
+/// open-tables screen lists them all: both through the index of open
+/// tables, even in the generic plan PostgreSQL keeps for a statement a
+/// pooled connection ran five times. Without it each lookup reads every
+/// order the store ever closed, and `placeOrder` slows as the store grows.
+#[tokio::test]
+async fn open_orders_are_found_through_the_open_tables_index_in_every_plan() {
+    let system = TestSystem::start().await;
+    let db = system.database("order").await;
+    let store = uuid::Uuid::new_v4();
+    for (query, statement) in [
+        ("open_at_table", orders::open_at_table_query(store, 3)),
+        ("open_of_store", orders::open_of_store_query(store)),
+    ] {
+        let plan = generic_plan(&db, statement.build(DbBackend::Postgres)).await;
+        assert!(
+            plan.contains("uq_orders_open_table"),
+            "{query} does not use the index of open tables:\n{plan}"
+        );
+    }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use salesync_common::clock::Clock;
-use salesync_tests::{Client, Options, TestSystem};
+use salesync_sale::db::sales;
+use salesync_tests::{Client, Options, TestSystem, plans::generic_plan};
+use sea_orm::{DbBackend, QueryTrait};
 use serde_json::{Value, json};
 
 const PLACE: &str = "mutation($t: Int!, $l: [OrderLineInput!]!) { placeOrder(tableNo: $t, lines: $l) { id total } }";
@@ -603,4 +605,19 @@ async fn an_older_calendar_never_overwrites_a_newer_one() {
         .await
         .expect("upsert");
     assert_eq!(kept(&db).await, Some(("UTC".to_string(), 2)));
+}
+
+/// Recovery looks for pending sales every half minute through the index of
+/// pending sales, even in the generic plan PostgreSQL keeps for a statement
+/// a pooled connection ran five times, not by reading every sale made.
+#[tokio::test]
+async fn recovery_finds_pending_sales_through_their_index_in_every_plan() {
+    let system = TestSystem::start().await;
+    let db = system.database("sale").await;
+    let statement = sales::pending_before_query(chrono::Utc::now()).build(DbBackend::Postgres);
+    let plan = generic_plan(&db, statement).await;
+    assert!(
+        plan.contains("ix_sales_pending"),
+        "recovery does not use the index of pending sales:\n{plan}"
+    );
 }

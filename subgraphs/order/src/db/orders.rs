@@ -1,7 +1,10 @@
 //! The `orders` table and its queries. Every query is scoped to one store.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{Error, Result, db::of_store};
+use salesync_common::{
+    Error, Result,
+    db::{is_fixed, of_store},
+};
 use sea_orm::{QueryOrder, entity::prelude::*, sea_query::Expr};
 
 use crate::domain::OrderStatus;
@@ -35,20 +38,27 @@ pub async fn open_at_table<C: ConnectionTrait>(
     store_id: Uuid,
     table_no: i32,
 ) -> Result<Option<Model>> {
-    Ok(of_store::<Entity>(store_id)
-        .filter(Column::TableNo.eq(table_no))
-        .filter(Column::Status.eq(OrderStatus::Open))
-        .one(db)
-        .await?)
+    Ok(open_at_table_query(store_id, table_no).one(db).await?)
 }
 
 /// Every open order of the store, by table number.
 pub async fn open_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<Model>> {
-    Ok(of_store::<Entity>(store_id)
-        .filter(Column::Status.eq(OrderStatus::Open))
+    Ok(open_of_store_query(store_id).all(db).await?)
+}
+
+/// The query of [`open_at_table`], which the index of open tables
+/// (`uq_orders_open_table`) serves in every plan: each change of an order
+/// runs it, and it must not grow with the orders the store has closed.
+pub fn open_at_table_query(store_id: Uuid, table_no: i32) -> Select<Entity> {
+    open_of_store_query(store_id).filter(Column::TableNo.eq(table_no))
+}
+
+/// The query of [`open_of_store`]: the open-tables screen's, served by the
+/// same index.
+pub fn open_of_store_query(store_id: Uuid) -> Select<Entity> {
+    of_store::<Entity>(store_id)
+        .filter(is_fixed(Column::Status, OrderStatus::Open))
         .order_by_asc(Column::TableNo)
-        .all(db)
-        .await?)
 }
 
 /// Orders opened in `[start, end)`, oldest first, optionally with one status.

@@ -1,7 +1,10 @@
 //! The `sales` table and its queries.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use salesync_common::{Result, db::of_store};
+use salesync_common::{
+    Result,
+    db::{is_fixed, of_store},
+};
 use sea_orm::{
     QueryOrder, QuerySelect,
     entity::prelude::*,
@@ -120,12 +123,17 @@ pub async fn pending_before<C: ConnectionTrait>(
     db: &C,
     cutoff: DateTime<Utc>,
 ) -> Result<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::Status.eq(SaleState::Pending))
+    Ok(pending_before_query(cutoff).all(db).await?)
+}
+
+/// The query of [`pending_before`], which the index of pending sales
+/// (`ix_sales_pending`) serves in every plan: recovery runs it every half
+/// minute, and it must not grow with the sales completed.
+pub fn pending_before_query(cutoff: DateTime<Utc>) -> Select<Entity> {
+    Entity::find()
+        .filter(is_fixed(Column::Status, SaleState::Pending))
         .filter(Column::CreatedAt.lt(cutoff))
         .order_by_asc(Column::CreatedAt)
-        .all(db)
-        .await?)
 }
 
 /// The store's paid sales of business days `from..=to`, oldest first.
