@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use crate::{
     Options,
     report::{Samples, Section, machine, ms},
-    soak::restaurant_of_processes,
+    soak::{Restaurant, restaurant_of_processes},
     writes::pay_one,
 };
 
@@ -53,7 +53,12 @@ pub async fn run(_options: &Options) -> anyhow::Result<Section> {
         gap: Duration::from_millis(50),
     })
     .await;
-    let (_broker, system, shop) = restaurant_of_processes(
+    let Restaurant {
+        broker: _broker,
+        system,
+        shop,
+        upkeep: _upkeep,
+    } = restaurant_of_processes(
         12,
         &[
             ("OPENAI_API_KEY", "sk-local"),
@@ -61,7 +66,7 @@ pub async fn run(_options: &Options) -> anyhow::Result<Section> {
             ("SALESYNC_MODEL__NAME", "local-model"),
         ],
     )
-    .await;
+    .await?;
     // Something to advise on.
     pay_one(&shop.client, &Log::default(), 1, &shop.items[0]).await;
     let ws_url = system.router_ws_url();

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use crate::{
     Options,
     report::{Samples, Section, machine},
-    soak::restaurant_of_processes,
+    soak::{Restaurant, restaurant_of_processes},
 };
 
 const SUBSCRIBERS: usize = 1_000;
@@ -94,7 +94,12 @@ pub(crate) fn delays(sent: &[Sent], heard: &[Heard], followers: usize) -> Delive
 }
 
 pub async fn run(_options: &Options) -> anyhow::Result<Section> {
-    let (_broker, system, shop) = restaurant_of_processes(12, &[]).await;
+    let Restaurant {
+        broker: _broker,
+        system,
+        shop,
+        upkeep: _upkeep,
+    } = restaurant_of_processes(12, &[]).await?;
     let Deliveries {
         all,
         last,

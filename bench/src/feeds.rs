@@ -20,7 +20,7 @@ use crate::{
     fanout::{Deliveries, deliveries},
     procfs::{TICKS_PER_SECOND, cpu_ticks},
     report::{Section, machine, ms},
-    soak::restaurant_of_processes,
+    soak::{Restaurant, restaurant_of_processes},
     writes::busy_floor,
 };
 
@@ -110,8 +110,12 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
 
 async fn variant(wait_ms: u32, options: &Options) -> anyhow::Result<Measured> {
     let wait = wait_ms.to_string();
-    let (broker, system, shop) =
-        restaurant_of_processes(12, &[("SALESYNC_KAFKA__LIVE_FETCH_WAIT_MS", &wait)]).await;
+    let Restaurant {
+        broker,
+        system,
+        shop,
+        upkeep: _upkeep,
+    } = restaurant_of_processes(12, &[("SALESYNC_KAFKA__LIVE_FETCH_WAIT_MS", &wait)]).await?;
     // Start-up's own work (migrations, first fetches, pools) settles first.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let idle_cpu = idle_cpu(&broker, &system.process_ids()).await?;

@@ -23,6 +23,10 @@
 //!   of history, then with 50,000.
 //! - `feeds`: the live feeds' fetch wait at 20, 100 and 500 ms: idle CPU,
 //!   `tableChanged` delivery and `placeOrder` throughput, side by side.
+//!
+//! On a PostgreSQL server with autovacuum off, the scenarios with every
+//! subgraph its own process vacuum and analyze the system's databases every
+//! 30 s themselves (`upkeep`), so they measure the server operators run.
 
 mod clients;
 mod consulting;
@@ -34,6 +38,7 @@ mod procfs;
 mod reads;
 mod report;
 mod soak;
+mod upkeep;
 mod writes;
 
 use std::path::PathBuf;

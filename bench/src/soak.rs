@@ -27,6 +27,7 @@ use crate::{
     dashboard::korean_restaurant,
     procfs::{CpuSpans, SystemCpu, resident_mib},
     report::{Samples, Section, machine, ms},
+    upkeep::Upkeep,
 };
 
 const SUBGRAPHS: [&str; 6] = ["store", "item", "order", "sale", "dashboard", "consulting"];
@@ -43,7 +44,12 @@ const CONSULT: &str =
     "mutation($f: Date!, $t: Date!) { requestConsulting(from: $f, to: $t) { id } }";
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
-    let (broker, system, shop) = restaurant_of_processes(12, &[]).await;
+    let Restaurant {
+        broker,
+        system,
+        shop,
+        upkeep,
+    } = restaurant_of_processes(12, &[]).await?;
     let processes = system.process_ids();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let mut memory = Memory::new(&processes);
@@ -187,6 +193,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
          - Machine: {machine}\n\
          - Command: `scripts/bench soak --seconds {seconds} --terminals {terminals}` (release builds; \
            PostgreSQL on 127.0.0.1; a tansu broker; each subgraph its own process behind the router)\n\
+         - Database upkeep: {upkeep}\n\
          - Run: {date}\n\
          - Load: {terminals} terminals serving the store's 12 tables (open an order, add to it, \
            change it now and then, pay by card with an idempotency key), two open-tables screens \
@@ -203,6 +210,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
          that succeeded in it (PostgreSQL is all its processes):\n\n\
          {cpu_table}",
         minutes = soaked.as_secs_f64() / 60.0,
+        upkeep = upkeep.describe(),
         machine = machine(),
         seconds = options.seconds,
         terminals = options.terminals,
@@ -224,14 +232,23 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     })
 }
 
+/// What the scenarios with every subgraph its own process run against.
+pub(crate) struct Restaurant {
+    /// Stops the broker when dropped.
+    pub broker: OwnBroker,
+    pub system: TestSystem,
+    pub shop: Shop,
+    pub upkeep: Upkeep,
+}
+
 /// A tansu broker; the system on it with every subgraph its own process
-/// (with `environment` besides its own) behind the router; and a Korean
-/// restaurant with `items` dishes (costs set). The broker stops when its
-/// handle is dropped.
+/// (with `environment` besides its own) behind the router; a Korean
+/// restaurant with `items` dishes (costs set); and the databases kept as
+/// autovacuum would keep them.
 pub(crate) async fn restaurant_of_processes(
     items: usize,
     environment: &[(&str, &str)],
-) -> (OwnBroker, TestSystem, Shop) {
+) -> anyhow::Result<Restaurant> {
     eprintln!("starting the system: a broker, every subgraph as a process, the router...");
     let broker = OwnBroker::start().await;
     let mut system = TestSystem::start_with(salesync_tests::Options {
@@ -243,7 +260,13 @@ pub(crate) async fn restaurant_of_processes(
     for subgraph in SUBGRAPHS {
         system.run_as_process_with(subgraph, environment).await;
     }
-    (broker, system, shop)
+    let upkeep = Upkeep::start(&system, &SUBGRAPHS).await?;
+    Ok(Restaurant {
+        broker,
+        system,
+        shop,
+        upkeep,
+    })
 }
 
 /// Moves what the calls took since the last time from the log into

@@ -36,7 +36,7 @@ use crate::{
     fanout::{Deliveries, Sent, TABLES, delays, heard_within, listen},
     procfs::{CpuSpans, SystemCpu, ms_per_call},
     report::{Section, machine, ms},
-    soak::restaurant_of_processes,
+    soak::{Restaurant, restaurant_of_processes},
 };
 
 const LEVELS: [usize; 3] = [10, 50, 200];
@@ -44,7 +44,12 @@ const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines
 const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) { id amount } }";
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
-    let (broker, system, shop) = restaurant_of_processes(12, &[]).await;
+    let Restaurant {
+        broker,
+        system,
+        shop,
+        upkeep,
+    } = restaurant_of_processes(12, &[]).await?;
     let mut cpu = CpuSpans::new(SystemCpu::new(&system.process_ids(), &broker)?)?;
     shop.client
         .query(
@@ -138,6 +143,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
          - Command: `scripts/bench writes --seconds {seconds}` (release builds; PostgreSQL on \
            127.0.0.1; a tansu broker; each subgraph its own process behind the router; the load \
            generator on the same 2 cores)\n\
+         - Database upkeep: {upkeep}\n\
          - Run: {date}\n\
          - Load: each client sends its next call when the last one answered, for {seconds} s per \
            row, from empty tables. `placeOrder` clients share the store's 12 tables (one dish each \
@@ -157,6 +163,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
          processes):\n\n\
          {by_process}",
         by_process = cpu.table(&columns),
+        upkeep = upkeep.describe(),
         machine = machine(),
         seconds = options.seconds,
         date = chrono::Utc::now().date_naive(),
