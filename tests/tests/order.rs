@@ -8,8 +8,7 @@ use salesync_order::db::orders;
 use salesync_tests::{
     Client, INTERNAL_KEY, TestSystem, WsSubscription, plans::generic_plan, unique_username,
 };
-use sea_orm::QueryTrait;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement};
 use serde_json::{Value, json};
 
 const PLACE: &str = "mutation($t: Int!, $l: [OrderLineInput!]!) { placeOrder(tableNo: $t, lines: $l) { id tableNo status total version lines { name unitPrice quantity amount item { id } } } }";

@@ -50,15 +50,18 @@ pub async fn open_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result
 /// (`uq_orders_open_table`) serves in every plan: each change of an order
 /// runs it, and it must not grow with the orders the store has closed.
 pub fn open_at_table_query(store_id: Uuid, table_no: i32) -> Select<Entity> {
-    open_of_store_query(store_id).filter(Column::TableNo.eq(table_no))
+    open(store_id).filter(Column::TableNo.eq(table_no))
 }
 
 /// The query of [`open_of_store`]: the open-tables screen's, served by the
 /// same index.
 pub fn open_of_store_query(store_id: Uuid) -> Select<Entity> {
-    of_store::<Entity>(store_id)
-        .filter(is_fixed(Column::Status, OrderStatus::Open))
-        .order_by_asc(Column::TableNo)
+    open(store_id).order_by_asc(Column::TableNo)
+}
+
+/// The store's open orders, as the index of open tables names them.
+fn open(store_id: Uuid) -> Select<Entity> {
+    of_store::<Entity>(store_id).filter(is_fixed(Column::Status, OrderStatus::Open))
 }
 
 /// Orders opened in `[start, end)`, oldest first, optionally with one status.
