@@ -53,12 +53,7 @@ pub async fn run(_options: &Options) -> anyhow::Result<Section> {
         gap: Duration::from_millis(50),
     })
     .await;
-    let Restaurant {
-        broker: _broker,
-        system,
-        shop,
-        upkeep: _upkeep,
-    } = restaurant_of_processes(
+    let restaurant = restaurant_of_processes(
         12,
         &[
             ("OPENAI_API_KEY", "sk-local"),
@@ -67,6 +62,7 @@ pub async fn run(_options: &Options) -> anyhow::Result<Section> {
         ],
     )
     .await?;
+    let Restaurant { system, shop, .. } = &restaurant;
     // Something to advise on.
     pay_one(&shop.client, &Log::default(), 1, &shop.items[0]).await;
     let ws_url = system.router_ws_url();

@@ -94,18 +94,14 @@ pub(crate) fn delays(sent: &[Sent], heard: &[Heard], followers: usize) -> Delive
 }
 
 pub async fn run(_options: &Options) -> anyhow::Result<Section> {
-    let Restaurant {
-        broker: _broker,
-        system,
-        shop,
-        upkeep: _upkeep,
-    } = restaurant_of_processes(12, &[]).await?;
+    let restaurant = restaurant_of_processes(12, &[]).await?;
+    let Restaurant { system, shop, .. } = &restaurant;
     let Deliveries {
         all,
         last,
         followed: ready,
         missing,
-    } = deliveries(&system, &shop, SUBSCRIBERS, CHANGES).await;
+    } = deliveries(system, shop, SUBSCRIBERS, CHANGES).await;
     let mut problems = Vec::new();
     if ready < SUBSCRIBERS {
         problems.push(format!("{ready} of {SUBSCRIBERS} subscribers followed"));

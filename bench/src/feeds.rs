@@ -110,21 +110,23 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
 
 async fn variant(wait_ms: u32, options: &Options) -> anyhow::Result<Measured> {
     let wait = wait_ms.to_string();
+    let restaurant =
+        restaurant_of_processes(12, &[("SALESYNC_KAFKA__LIVE_FETCH_WAIT_MS", &wait)]).await?;
     let Restaurant {
         broker,
         system,
         shop,
-        upkeep: _upkeep,
-    } = restaurant_of_processes(12, &[("SALESYNC_KAFKA__LIVE_FETCH_WAIT_MS", &wait)]).await?;
+        ..
+    } = &restaurant;
     // Start-up's own work (migrations, first fetches, pools) settles first.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let idle_cpu = idle_cpu(&broker, &system.process_ids()).await?;
+    let idle_cpu = idle_cpu(broker, &system.process_ids()).await?;
     eprintln!(
         "  idle CPU: subgraphs {:.1} %, router {:.1} %, broker {:.1} %",
         idle_cpu[0], idle_cpu[1], idle_cpu[2]
     );
 
-    let deliveries = deliveries(&system, &shop, SUBSCRIBERS, CHANGES).await;
+    let deliveries = deliveries(system, shop, SUBSCRIBERS, CHANGES).await;
     eprintln!(
         "  tableChanged p50 {} ms, p99 {} ms, missing {}",
         ms(deliveries.all.median()),
@@ -132,9 +134,9 @@ async fn variant(wait_ms: u32, options: &Options) -> anyhow::Result<Measured> {
         deliveries.missing
     );
 
-    let (writes, _) = busy_floor(&shop, WRITERS, Duration::from_secs(options.seconds)).await?;
-    drop(system);
-    drop(broker);
+    let (writes, _) = busy_floor(shop, WRITERS, Duration::from_secs(options.seconds)).await?;
+    // The system stops before its broker (see `Restaurant`).
+    drop(restaurant);
     Ok(Measured {
         wait_ms,
         idle_cpu,

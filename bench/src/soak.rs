@@ -44,17 +44,18 @@ const CONSULT: &str =
     "mutation($f: Date!, $t: Date!) { requestConsulting(from: $f, to: $t) { id } }";
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
+    let restaurant = restaurant_of_processes(12, &[]).await?;
     let Restaurant {
         broker,
         system,
         shop,
         upkeep,
-    } = restaurant_of_processes(12, &[]).await?;
+    } = &restaurant;
     let processes = system.process_ids();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let mut memory = Memory::new(&processes);
     memory.sample()?;
-    let mut cpu = CpuSpans::new(SystemCpu::new(&processes, &broker)?)?;
+    let mut cpu = CpuSpans::new(SystemCpu::new(&processes, broker)?)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let log = Arc::new(Log::default());
@@ -233,12 +234,14 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
 }
 
 /// What the scenarios with every subgraph its own process run against.
+/// Dropped field by field in this order: the upkeep stops before the
+/// databases go, and the system before its broker.
 pub(crate) struct Restaurant {
-    /// Stops the broker when dropped.
-    pub broker: OwnBroker,
+    pub upkeep: Upkeep,
     pub system: TestSystem,
     pub shop: Shop,
-    pub upkeep: Upkeep,
+    /// Stops the broker when dropped.
+    pub broker: OwnBroker,
 }
 
 /// A tansu broker; the system on it with every subgraph its own process
@@ -262,10 +265,10 @@ pub(crate) async fn restaurant_of_processes(
     }
     let upkeep = Upkeep::start(&system, &SUBGRAPHS).await?;
     Ok(Restaurant {
-        broker,
+        upkeep,
         system,
         shop,
-        upkeep,
+        broker,
     })
 }
 

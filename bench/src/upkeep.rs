@@ -26,13 +26,10 @@ impl Upkeep {
     /// Where the server has autovacuum off, vacuums and analyzes each of
     /// `subgraphs`' databases every [`EVERY`] until dropped.
     pub async fn start(system: &TestSystem, subgraphs: &[&str]) -> anyhow::Result<Upkeep> {
-        let mut databases = Vec::new();
-        for subgraph in subgraphs {
-            databases.push(system.database(subgraph).await);
-        }
-        let Some(first) = databases.first() else {
+        let Some(first) = subgraphs.first() else {
             return Ok(Upkeep(None));
         };
+        let first = system.database(first).await;
         let setting = first
             .query_one_raw(Statement::from_string(
                 DbBackend::Postgres,
@@ -43,6 +40,10 @@ impl Upkeep {
             .transpose()?;
         if setting.as_deref() != Some("off") {
             return Ok(Upkeep(None));
+        }
+        let mut databases = vec![first];
+        for subgraph in &subgraphs[1..] {
+            databases.push(system.database(subgraph).await);
         }
         Ok(Upkeep(Some(tokio::spawn(vacuum_every(databases)))))
     }

@@ -44,13 +44,14 @@ const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines
 const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) { id amount } }";
 
 pub async fn run(options: &Options) -> anyhow::Result<Section> {
+    let restaurant = restaurant_of_processes(12, &[]).await?;
     let Restaurant {
         broker,
         system,
         shop,
         upkeep,
-    } = restaurant_of_processes(12, &[]).await?;
-    let mut cpu = CpuSpans::new(SystemCpu::new(&system.process_ids(), &broker)?)?;
+    } = &restaurant;
+    let mut cpu = CpuSpans::new(SystemCpu::new(&system.process_ids(), broker)?)?;
     shop.client
         .query(
             "mutation { updateStore(input: { tableCount: 200 }) { tableCount } }",
@@ -74,7 +75,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         clear_tables(&shop.client).await;
         let _ = heard_within(&mut heard_rx, Duration::ZERO).await;
         cpu.restart()?;
-        let (row, sent) = busy_floor(&shop, clients, seconds).await?;
+        let (row, sent) = busy_floor(shop, clients, seconds).await?;
         cpu.add_to(rows.len())?;
         let heard = heard_within(&mut heard_rx, Duration::from_secs(3)).await;
         rows.push((row, Some(delays(&sent, &heard, 1))));
