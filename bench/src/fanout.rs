@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use salesync_tests::{Shop, TestSystem, WsSubscription};
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::{sync::mpsc, task::JoinSet};
 
 use crate::{
     Options,
@@ -33,9 +33,15 @@ pub(crate) struct Heard {
 pub(crate) type Sent = (String, i64, Instant);
 
 /// Sends what `subscription` hears of `tableChanged` to `heard`, until the
-/// stream ends, errs (the system stopping) or is quiet for 30 s.
-pub(crate) fn listen(mut subscription: WsSubscription, heard: mpsc::UnboundedSender<Heard>) {
-    tokio::spawn(async move {
+/// stream ends, is quiet for 30 s or `listeners` is dropped: whoever
+/// measures drops it before the system stops, so no listener is left to
+/// see its router go away.
+pub(crate) fn listen(
+    listeners: &mut JoinSet<()>,
+    mut subscription: WsSubscription,
+    heard: mpsc::UnboundedSender<Heard>,
+) {
+    listeners.spawn(async move {
         while let Some(message) = subscription.next_message(Duration::from_secs(30)).await {
             if message["type"] != "next" || !message["payload"]["errors"].is_null() {
                 return;
@@ -169,6 +175,7 @@ pub(crate) async fn deliveries(
 
     eprintln!("connecting {subscribers} subscribers through the router...");
     let (heard_tx, mut heard_rx) = mpsc::unbounded_channel::<Heard>();
+    let mut listeners = JoinSet::new();
     let mut connected = 0;
     for batch in (0..subscribers).collect::<Vec<_>>().chunks(50) {
         let subscriptions = join_all(
@@ -179,7 +186,7 @@ pub(crate) async fn deliveries(
         .await;
         for subscription in subscriptions {
             connected += 1;
-            listen(subscription, heard_tx.clone());
+            listen(&mut listeners, subscription, heard_tx.clone());
         }
     }
     drop(heard_tx);

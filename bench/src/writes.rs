@@ -27,7 +27,7 @@ use std::{
 
 use salesync_tests::{Client, Shop, WsSubscription, restaurant::Log};
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::{sync::mpsc, task::JoinSet};
 use uuid::Uuid;
 
 use crate::{
@@ -61,7 +61,10 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         .data_or_panic();
     // A terminal showing the floor while the others write.
     let (heard_tx, mut heard_rx) = mpsc::unbounded_channel();
+    // Declared after the system, so dropped before it.
+    let mut listeners = JoinSet::new();
     listen(
+        &mut listeners,
         WsSubscription::start(&system.router_ws_url(), &shop.token, TABLES).await,
         heard_tx,
     );
