@@ -1042,3 +1042,145 @@ async fn committed_offset_from_a_lost_log(copies: usize) {
         published
     );
 }
+
+/// A bus that counts its subscriptions' commits.
+struct CountingCommits {
+    bus: MemoryBus,
+    commits: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+struct CountedSubscription {
+    inner: Box<dyn Subscription>,
+    commits: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait]
+impl EventBus for CountingCommits {
+    async fn ensure_topics(&self, topics: &[&str]) -> anyhow::Result<()> {
+        self.bus.ensure_topics(topics).await
+    }
+    async fn publish_all(
+        &self,
+        batch: &[Outgoing<'_>],
+    ) -> anyhow::Result<Vec<salesync_common::events::bus::Position>> {
+        self.bus.publish_all(batch).await
+    }
+    async fn ends(
+        &self,
+        topic: &str,
+    ) -> anyhow::Result<Vec<salesync_common::events::bus::Position>> {
+        self.bus.ends(topic).await
+    }
+    async fn subscribe(
+        &self,
+        topic: &str,
+        delivery: Delivery,
+    ) -> anyhow::Result<Box<dyn Subscription>> {
+        Ok(Box::new(CountedSubscription {
+            inner: self.bus.subscribe(topic, delivery).await?,
+            commits: self.commits.clone(),
+        }))
+    }
+    async fn health(&self) -> Result<String, String> {
+        self.bus.health().await
+    }
+}
+
+#[async_trait]
+impl Subscription for CountedSubscription {
+    async fn next(&mut self) -> anyhow::Result<Message> {
+        self.inner.next().await
+    }
+    async fn commit(&mut self, message: &Message) -> anyhow::Result<()> {
+        self.commits
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.commit(message).await
+    }
+    async fn rewind(&mut self, partition: i32) -> anyhow::Result<()> {
+        self.inner.rewind(partition).await
+    }
+    fn lag(&self, message: &Message) -> Option<i64> {
+        self.inner.lag(message)
+    }
+}
+
+/// Publishes `n` test events straight onto `bus`; their ids.
+async fn publish(bus: &dyn EventBus, n: usize) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let event = Event::new("TestHappened", Uuid::new_v4(), json!({}));
+        let payload = serde_json::to_vec(&event).expect("json");
+        bus.publish(TOPIC, &event.key(), &payload)
+            .await
+            .expect("publish");
+        ids.push(event.id);
+    }
+    ids
+}
+
+/// Waits until every one of `ids` was applied; how often each was.
+async fn applied_all(db: &DatabaseConnection, ids: &[Uuid]) -> HashMap<Uuid, i64> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let applied = effects(db).await;
+        if ids.iter().all(|id| applied.contains_key(id)) || tokio::time::Instant::now() > deadline {
+            return applied;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_consumer_behind_commits_what_was_waiting_at_once_and_each_later_event_alone() {
+    let db = database().await;
+    let commits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let bus = Arc::new(CountingCommits {
+        bus: MemoryBus::new(),
+        commits: commits.clone(),
+    });
+    // Events the consumer is behind on before it starts: all waiting.
+    let waiting = publish(bus.as_ref(), 40).await;
+    let (stop_tx, stop) = stopper();
+    let consumer_task = tokio::spawn(consumer::run(
+        bus.clone(),
+        db.clone(),
+        TOPIC,
+        "g".to_string(),
+        Arc::new(RecordEffect),
+        salesync_common::metrics::Metrics::new("test"),
+        stop,
+    ));
+    let applied = applied_all(&db, &waiting).await;
+    assert!(
+        waiting.iter().all(|id| applied.get(id) == Some(&1)),
+        "{applied:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        commits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the 40 waiting events are committed together once applied"
+    );
+
+    // A consumer that keeps up commits each event before waiting for the next.
+    for round in 2..=3 {
+        let later = publish(bus.as_ref(), 1).await;
+        applied_all(&db, &later).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(commits.load(std::sync::atomic::Ordering::SeqCst), round);
+    }
+    stop_tx.stop();
+    consumer_task.await.expect("the consumer stops");
+
+    // The group's offset covers everything: a new member gets nothing.
+    let mut next_member = bus
+        .subscribe(TOPIC, Delivery::Group("g".into()))
+        .await
+        .expect("subscribe");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), next_member.next())
+            .await
+            .is_err(),
+        "every applied event was committed"
+    );
+}

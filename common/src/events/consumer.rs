@@ -18,6 +18,7 @@ use std::{
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::Utc;
+use futures::FutureExt;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
     TransactionTrait, sea_query::OnConflict,
@@ -154,7 +155,20 @@ pub async fn run(
     }
 }
 
+/// At most this many messages are applied between two commits while more
+/// keep arriving; a consumer with nothing more waiting commits at once.
+const COMMIT_AFTER_AT_MOST: usize = 100;
+
 /// Applies what `subscription` delivers until `stop` (Ok) or the bus fails.
+///
+/// Offsets are committed synchronously, after the events they cover were
+/// applied, whenever no further message is waiting (so a consumer that
+/// keeps up commits after every event), before a partition is read again,
+/// and after [`COMMIT_AFTER_AT_MOST`] messages while it catches up. A
+/// commit is a round trip to the broker: one per event let a busy
+/// consumer fall behind the events it was sent, and its backlog sat in the
+/// client's fetch buffers, growing its memory for as long as the load
+/// lasted.
 async fn consume(
     mut subscription: Box<dyn super::Subscription>,
     db: &DatabaseConnection,
@@ -164,13 +178,33 @@ async fn consume(
 ) -> anyhow::Result<()> {
     let name = handler.name();
     let mut generations = Generations::default();
+    let mut done = Done::default();
     loop {
-        let message = tokio::select! {
-            _ = stop.wait() => return Ok(()),
-            message = subscription.next() => message?,
+        // A message already waiting is taken at once; before waiting for
+        // one, what was applied is committed.
+        let waiting = if done.is_empty() {
+            None
+        } else {
+            subscription.next().now_or_never()
         };
-        let generation = generations.of(db, name, &message).await?;
-        if generation.meets(message.epoch) {
+        let message = match waiting {
+            Some(message) => message?,
+            None => {
+                done.commit(subscription.as_mut(), &mut generations, db, name)
+                    .await;
+                tokio::select! {
+                    _ = stop.wait() => return Ok(()),
+                    message = subscription.next() => message?,
+                }
+            }
+        };
+        if generations.of(db, name, &message).await?.reading < message.epoch {
+            // What was applied is committed in the generation it came from,
+            // before the member moves on to the newer one.
+            done.commit(subscription.as_mut(), &mut generations, db, name)
+                .await;
+            let generation = generations.of(db, name, &message).await?;
+            generation.reading = message.epoch;
             tracing::warn!(
                 consumer = name,
                 topic = message.topic,
@@ -203,7 +237,10 @@ async fn consume(
                             tracing::error!(consumer = name, event_id = %event.id, attempt, error = ?error, "failed to apply an event; retrying");
                             let pause = Duration::from_millis(200 * u64::from(attempt.min(25)));
                             tokio::select! {
-                                _ = stop.wait() => return Ok(()),
+                                _ = stop.wait() => {
+                                    done.commit(subscription.as_mut(), &mut generations, db, name).await;
+                                    return Ok(());
+                                }
                                 _ = tokio::time::sleep(pause) => {}
                             }
                         }
@@ -216,15 +253,55 @@ async fn consume(
                 tracing::error!(consumer = name, offset = message.offset, error = %error, "skipping a message that is not an event");
             }
         }
-        match subscription.commit(&message).await {
-            Ok(()) => generations.record(db, name, &message).await,
-            // Not fatal: the event is recorded as applied, so a redelivery is skipped.
-            Err(error) => {
-                tracing::warn!(consumer = name, error = ?error, "failed to commit the offset");
-            }
-        }
         if let Some(lag) = subscription.lag(&message) {
             metrics.consumer_lag(name, &message.topic, message.partition, lag);
+        }
+        if done.add(message) >= COMMIT_AFTER_AT_MOST {
+            done.commit(subscription.as_mut(), &mut generations, db, name)
+                .await;
+        }
+    }
+}
+
+/// By partition, the last message handled and not yet committed, and how
+/// many were handled since the last commit.
+#[derive(Default)]
+struct Done {
+    last: HashMap<i32, Message>,
+    count: usize,
+}
+
+impl Done {
+    fn is_empty(&self) -> bool {
+        self.last.is_empty()
+    }
+
+    /// Adds `message`; returns how many are uncommitted now.
+    fn add(&mut self, message: Message) -> usize {
+        self.last.insert(message.partition, message);
+        self.count += 1;
+        self.count
+    }
+
+    /// Commits each partition's last handled message; then, as after every
+    /// commit, records a newer log generation the member reads.
+    async fn commit(
+        &mut self,
+        subscription: &mut dyn super::Subscription,
+        generations: &mut Generations,
+        db: &DatabaseConnection,
+        name: &str,
+    ) {
+        self.count = 0;
+        for (_, message) in self.last.drain() {
+            match subscription.commit(&message).await {
+                Ok(()) => generations.record(db, name, &message).await,
+                // Not fatal: the events are recorded as applied, so a
+                // redelivery is skipped.
+                Err(error) => {
+                    tracing::warn!(consumer = name, error = ?error, "failed to commit the offset");
+                }
+            }
         }
     }
 }
@@ -239,18 +316,6 @@ struct Generations(HashMap<i32, Generation>);
 struct Generation {
     committed: i64,
     reading: i64,
-}
-
-impl Generation {
-    /// Whether a message of generation `epoch` sends the member back to
-    /// the partition's start: once for each newer generation met.
-    fn meets(&mut self, epoch: i64) -> bool {
-        if epoch <= self.reading {
-            return false;
-        }
-        self.reading = epoch;
-        true
-    }
 }
 
 impl Generations {
