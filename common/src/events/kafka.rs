@@ -587,7 +587,9 @@ impl KafkaSubscription {
 /// broker that may be away or a rebalance that may not end): done on a
 /// thread of its own. Not the runtime's blocking pool, whose shutdown waits
 /// for every task: a close that never ends would hold the process. Offsets
-/// are committed after each event, so an unfinished close loses nothing.
+/// are committed before a consumer waits for its next message, so an
+/// unfinished close loses nothing (an event applied and not committed is
+/// delivered again and skipped).
 impl Drop for KafkaSubscription {
     fn drop(&mut self) {
         let Some(consumer) = self.consumer.take() else {
