@@ -121,6 +121,41 @@ async fn effects(db: &DatabaseConnection) -> HashMap<Uuid, i64> {
         .collect()
 }
 
+/// Runs the test consumer in `group` on `bus` until `stop`.
+fn record_effects(
+    bus: Arc<dyn EventBus>,
+    db: &DatabaseConnection,
+    group: &str,
+    stop: Stop,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(consumer::run(
+        bus,
+        db.clone(),
+        TOPIC,
+        group.to_string(),
+        Arc::new(RecordEffect),
+        salesync_common::metrics::Metrics::new("test"),
+        stop,
+    ))
+}
+
+/// Waits until every one of `ids` was applied, at most `limit`; how often
+/// each was.
+async fn applied_within(
+    db: &DatabaseConnection,
+    ids: &[Uuid],
+    limit: Duration,
+) -> HashMap<Uuid, i64> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let applied = effects(db).await;
+        if ids.iter().all(|id| applied.contains_key(id)) || tokio::time::Instant::now() > deadline {
+            return applied;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn enqueue(db: &DatabaseConnection, n: usize) -> Vec<Uuid> {
     let mut ids = Vec::new();
     for _ in 0..n {
@@ -274,24 +309,9 @@ async fn events_written_while_the_broker_is_down_arrive_once_applied_once_it_ret
     let relay_task = tokio::spawn(
         Relay::new(db.clone(), bus.clone(), OutboxSignal::default()).run(stop.clone()),
     );
-    let consumer_task = tokio::spawn(consumer::run(
-        bus.clone(),
-        db.clone(),
-        TOPIC,
-        "g".to_string(),
-        Arc::new(RecordEffect),
-        salesync_common::metrics::Metrics::new("test"),
-        stop,
-    ));
+    let consumer_task = record_effects(bus.clone(), &db, "g", stop);
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let applied = loop {
-        let applied = effects(&db).await;
-        if applied.len() >= ids.len() || tokio::time::Instant::now() > deadline {
-            break applied;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let applied = applied_within(&db, &ids, Duration::from_secs(60)).await;
     stop_tx.stop();
     let _ = tokio::join!(relay_task, consumer_task);
 
@@ -424,27 +444,12 @@ async fn a_service_started_while_the_broker_is_down_catches_up_once_it_is_up() {
     let relay_task = tokio::spawn(
         Relay::new(db.clone(), bus.clone(), OutboxSignal::default()).run(stop.clone()),
     );
-    let consumer_task = tokio::spawn(consumer::run(
-        bus.clone(),
-        db.clone(),
-        TOPIC,
-        "g".to_string(),
-        Arc::new(RecordEffect),
-        salesync_common::metrics::Metrics::new("test"),
-        stop,
-    ));
+    let consumer_task = record_effects(bus.clone(), &db, "g", stop);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(effects(&db).await.is_empty());
 
     let _broker = OwnBroker::start_on(port).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    let applied = loop {
-        let applied = effects(&db).await;
-        if applied.len() >= ids.len() || tokio::time::Instant::now() > deadline {
-            break applied;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let applied = applied_within(&db, &ids, Duration::from_secs(90)).await;
     stop_tx.stop();
     let _ = tokio::join!(relay_task, consumer_task);
     for id in &ids {
@@ -894,23 +899,8 @@ async fn consume_until_applied(
     ids: &[Uuid],
 ) -> HashMap<Uuid, i64> {
     let (stop_tx, stop) = stopper();
-    let task = tokio::spawn(consumer::run(
-        bus.clone(),
-        db.clone(),
-        TOPIC,
-        group.to_string(),
-        Arc::new(RecordEffect),
-        salesync_common::metrics::Metrics::new("test"),
-        stop,
-    ));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let applied = loop {
-        let applied = effects(db).await;
-        if ids.iter().all(|id| applied.contains_key(id)) || tokio::time::Instant::now() > deadline {
-            break applied;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let task = record_effects(bus.clone(), db, group, stop);
+    let applied = applied_within(db, ids, Duration::from_secs(60)).await;
     stop_tx.stop();
     task.await.expect("the consumer stops");
     applied
@@ -1118,18 +1108,6 @@ async fn publish(bus: &dyn EventBus, n: usize) -> Vec<Uuid> {
     ids
 }
 
-/// Waits until every one of `ids` was applied; how often each was.
-async fn applied_all(db: &DatabaseConnection, ids: &[Uuid]) -> HashMap<Uuid, i64> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let applied = effects(db).await;
-        if ids.iter().all(|id| applied.contains_key(id)) || tokio::time::Instant::now() > deadline {
-            return applied;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_consumer_behind_commits_what_was_waiting_at_once_and_each_later_event_alone() {
     let db = database().await;
@@ -1141,16 +1119,8 @@ async fn a_consumer_behind_commits_what_was_waiting_at_once_and_each_later_event
     // Events the consumer is behind on before it starts: all waiting.
     let waiting = publish(bus.as_ref(), 40).await;
     let (stop_tx, stop) = stopper();
-    let consumer_task = tokio::spawn(consumer::run(
-        bus.clone(),
-        db.clone(),
-        TOPIC,
-        "g".to_string(),
-        Arc::new(RecordEffect),
-        salesync_common::metrics::Metrics::new("test"),
-        stop,
-    ));
-    let applied = applied_all(&db, &waiting).await;
+    let consumer_task = record_effects(bus.clone(), &db, "g", stop);
+    let applied = applied_within(&db, &waiting, Duration::from_secs(30)).await;
     assert!(
         waiting.iter().all(|id| applied.get(id) == Some(&1)),
         "{applied:?}"
@@ -1165,7 +1135,7 @@ async fn a_consumer_behind_commits_what_was_waiting_at_once_and_each_later_event
     // A consumer that keeps up commits each event before waiting for the next.
     for round in 2..=3 {
         let later = publish(bus.as_ref(), 1).await;
-        applied_all(&db, &later).await;
+        applied_within(&db, &later, Duration::from_secs(30)).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(commits.load(std::sync::atomic::Ordering::SeqCst), round);
     }
