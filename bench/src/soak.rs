@@ -233,13 +233,15 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     })
 }
 
-/// What the scenarios with every subgraph its own process run against.
-/// Dropped field by field in this order: the upkeep stops before the
-/// databases go, and the system before its broker.
-pub(crate) struct Restaurant {
+/// What the scenarios with every subgraph its own process run against:
+/// the system and what was set up in it before the subgraphs moved out
+/// (`shop`: one restaurant, or a store per client). Dropped field by field
+/// in this order: the upkeep stops before the databases go, and the system
+/// before its broker.
+pub(crate) struct Restaurant<S = Shop> {
     pub upkeep: Upkeep,
     pub system: TestSystem,
-    pub shop: Shop,
+    pub shop: S,
     /// Stops the broker when dropped.
     pub broker: OwnBroker,
 }
@@ -252,6 +254,19 @@ pub(crate) async fn restaurant_of_processes(
     items: usize,
     environment: &[(&str, &str)],
 ) -> anyhow::Result<Restaurant> {
+    system_of_processes(environment, async |system| {
+        korean_restaurant(system, items).await
+    })
+    .await
+}
+
+/// [`restaurant_of_processes`] with what `set_up` makes in the system
+/// while it still runs in this process (stores and their menus, through
+/// the router), instead of the one restaurant.
+pub(crate) async fn system_of_processes<S>(
+    environment: &[(&str, &str)],
+    set_up: impl AsyncFnOnce(&TestSystem) -> S,
+) -> anyhow::Result<Restaurant<S>> {
     eprintln!("starting the system: a broker, every subgraph as a process, the router...");
     let broker = OwnBroker::start().await;
     let mut system = TestSystem::start_with(salesync_tests::Options {
@@ -259,7 +274,7 @@ pub(crate) async fn restaurant_of_processes(
         ..salesync_tests::Options::default()
     })
     .await;
-    let shop = korean_restaurant(&system, items).await;
+    let shop = set_up(&system).await;
     for subgraph in SUBGRAPHS {
         system.run_as_process_with(subgraph, environment).await;
     }
