@@ -120,8 +120,8 @@ impl Builder {
         &self.settings
     }
 
-    /// What it counts, served at `/metrics`; its schema takes
-    /// `metrics().graphql()` as an extension.
+    /// What it counts, served at `/metrics`; `graphql::routes` counts the
+    /// schema's operations in it.
     pub fn metrics(&self) -> Metrics {
         self.metrics.clone()
     }

@@ -3,9 +3,12 @@
 //! subscription connections. The caller is resolved from the bearer token
 //! before execution and placed in the context as [`Caller`].
 
-use crate::auth::{Caller, TokenVerifier};
+use crate::{
+    auth::{Caller, TokenVerifier},
+    metrics::{Measured, Metrics},
+};
 use async_graphql::{
-    Data, ObjectType, Schema, SubscriptionType,
+    Data, Executor, ObjectType, Schema, SubscriptionType,
     http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
@@ -38,7 +41,7 @@ impl ClientAddress {
 }
 
 struct GraphqlState<Q, M, S> {
-    schema: Schema<Q, M, S>,
+    schema: Measured<Schema<Q, M, S>>,
     verifier: TokenVerifier,
 }
 
@@ -51,8 +54,8 @@ impl<Q, M, S> Clone for GraphqlState<Q, M, S> {
     }
 }
 
-/// The routes that serve `schema`.
-pub fn routes<Q, M, S>(schema: Schema<Q, M, S>, verifier: TokenVerifier) -> Router
+/// The routes that serve `schema`, its operations counted in `metrics`.
+pub fn routes<Q, M, S>(schema: Schema<Q, M, S>, verifier: TokenVerifier, metrics: Metrics) -> Router
 where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
@@ -61,7 +64,10 @@ where
     Router::new()
         .route("/graphql", get(graphiql).post(execute::<Q, M, S>))
         .route("/graphql/ws", get(subscribe::<Q, M, S>))
-        .with_state(GraphqlState { schema, verifier })
+        .with_state(GraphqlState {
+            schema: Measured::new(schema, metrics),
+            verifier,
+        })
 }
 
 async fn execute<Q, M, S>(

@@ -12,28 +12,27 @@
 //! Every metric carries `service` (the subgraph). The operation label comes
 //! from the schema's own field names after validation, so clients cannot
 //! grow it without bound.
+//!
+//! Operations are measured around the schema ([`Measured`]), not by a
+//! schema extension: with any extension, async-graphql sends every field of
+//! every response through its extension chain (a boxed future and two
+//! registry lookups per field, each list element too), which a menu of 24
+//! items pays about 130 times per read, and every subscriber per event.
 
 use std::{
     pin::Pin,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::Arc,
     task::{Context, Poll},
     time::Instant,
 };
 
 use async_graphql::{
-    Response, ServerResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
-        NextSubscribe,
-    },
+    Data, Executor, Request, Response, Value,
     parser::types::{
         DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
     },
 };
-use futures::{Stream, stream::BoxStream};
+use futures::{Stream, StreamExt, stream::BoxStream};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -123,11 +122,6 @@ impl Metrics {
         }))
     }
 
-    /// The schema extension that counts operations and subscriptions.
-    pub fn graphql(&self) -> GraphqlMetrics {
-        GraphqlMetrics(self.clone())
-    }
-
     pub fn event_applied(&self, consumer: &str) {
         self.0.events_applied.with_label_values(&[consumer]).inc();
     }
@@ -164,29 +158,95 @@ impl Metrics {
             .with_label_values(&[operation, kind])
             .observe(seconds);
     }
-}
 
-/// Counts each GraphQL request of the schema it is added to.
-pub struct GraphqlMetrics(Metrics);
-
-impl ExtensionFactory for GraphqlMetrics {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestMetrics {
-            metrics: self.0.clone(),
-            operations: Mutex::new(Vec::new()),
-            executed: AtomicBool::new(false),
-        })
+    /// Counts one response to `operation` (its kind and label, none when
+    /// the document did not parse), begun at `started`.
+    fn record_response(
+        &self,
+        operation: Option<&Operation>,
+        response: &Response,
+        started: Instant,
+    ) {
+        let seconds = started.elapsed().as_secs_f64();
+        match operation {
+            // A subscription's events are not requests; its opening is
+            // counted by the gauge.
+            Some((kind, _)) if *kind == "subscription" => {}
+            Some((kind, label)) if !rejected(response) => {
+                self.record(label, kind, &outcome(response), seconds)
+            }
+            _ => self.record("invalid", "unknown", "rejected", seconds),
+        }
     }
 }
 
-/// One request's measurements.
-struct RequestMetrics {
+/// An operation's kind and root-field label.
+type Operation = (&'static str, String);
+
+/// A schema whose operations are counted and timed, and whose subscriptions
+/// are counted while they are open. Clones share the metrics.
+#[derive(Clone)]
+pub struct Measured<E> {
+    inner: E,
     metrics: Metrics,
-    /// The document's operations, named and labelled once parsed; which
-    /// one runs is known only at execution.
-    operations: Mutex<Vec<Described>>,
-    /// Whether it got past validation (else it counts as rejected).
-    executed: AtomicBool,
+}
+
+impl<E> Measured<E> {
+    pub fn new(inner: E, metrics: Metrics) -> Self {
+        Measured { inner, metrics }
+    }
+}
+
+impl<E: Executor> Executor for Measured<E> {
+    async fn execute(&self, mut request: Request) -> Response {
+        let operation = describe(&mut request);
+        let started = Instant::now();
+        let response = self.inner.execute(request).await;
+        self.metrics
+            .record_response(operation.as_ref(), &response, started);
+        response
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        let operation = describe(&mut request);
+        let stream = self.inner.execute_stream(request, session_data);
+        if operation
+            .as_ref()
+            .is_some_and(|(kind, _)| *kind == "subscription")
+        {
+            return Box::pin(Counted::new(stream, self.metrics.0.subscriptions.clone()));
+        }
+        // A query or mutation over the socket: one response.
+        let metrics = self.metrics.clone();
+        let started = Instant::now();
+        stream
+            .map(move |response| {
+                metrics.record_response(operation.as_ref(), &response, started);
+                response
+            })
+            .boxed()
+    }
+}
+
+/// The kind and label of the operation `request` runs, parsing its document
+/// (the schema then uses that parse); none when it does not parse.
+fn describe(request: &mut Request) -> Option<Operation> {
+    let name = request.operation_name.clone();
+    let document = request.parsed_query().ok()?;
+    Some(pick(&describe_all(document), name.as_deref()))
+}
+
+/// Whether the schema refused the request before any resolver ran (it did
+/// not parse or validate, or names no operation of its document): no data,
+/// and no error belongs to a field. A resolver's error always has a path.
+fn rejected(response: &Response) -> bool {
+    response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
 }
 
 /// One operation of a document: its name, kind and root-field label.
@@ -267,74 +327,6 @@ fn outcome(response: &Response) -> String {
     )
 }
 
-#[async_trait::async_trait]
-impl Extension for RequestMetrics {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let started = Instant::now();
-        let response = next.run(ctx).await;
-        if !self.executed.load(Ordering::Relaxed) {
-            self.metrics.record(
-                "invalid",
-                "unknown",
-                "rejected",
-                started.elapsed().as_secs_f64(),
-            );
-        }
-        response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        *self.operations.lock().expect("not poisoned") = describe_all(&document);
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        self.executed.store(true, Ordering::Relaxed);
-        let (kind, label) = pick(
-            &self.operations.lock().expect("not poisoned"),
-            operation_name,
-        );
-        let started = Instant::now();
-        let response = next.run(ctx, operation_name).await;
-        // A subscription's events are not requests; its opening is counted
-        // by the gauge below.
-        if kind != "subscription" {
-            self.metrics.record(
-                &label,
-                kind,
-                &outcome(&response),
-                started.elapsed().as_secs_f64(),
-            );
-        }
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        self.executed.store(true, Ordering::Relaxed);
-        Box::pin(Counted::new(
-            next.run(ctx, stream),
-            self.metrics.0.subscriptions.clone(),
-        ))
-    }
-}
-
 /// A stream counted in a gauge while it lives.
 struct Counted<'s> {
     inner: BoxStream<'s, Response>,
@@ -387,6 +379,57 @@ mod tests {
             pick(&describe_all(&parsed("{ __typename }")), None),
             ("query", "__typename".into())
         );
+    }
+
+    #[tokio::test]
+    async fn operations_are_counted_by_root_field_and_refused_documents_as_rejected() {
+        struct Query;
+        #[async_graphql::Object]
+        impl Query {
+            async fn ok(&self) -> i32 {
+                1
+            }
+            async fn fails(&self) -> async_graphql::Result<i32> {
+                Err("no".into())
+            }
+        }
+        let metrics = Metrics::new("test");
+        let schema = Measured::new(
+            async_graphql::Schema::new(
+                Query,
+                async_graphql::EmptyMutation,
+                async_graphql::EmptySubscription,
+            ),
+            metrics.clone(),
+        );
+        for query in [
+            "{ ok }",
+            "{ ok }",
+            "{ fails }",
+            "{ nope }",
+            "{ ok",
+            "query A { ok }",
+        ] {
+            schema.execute(Request::new(query)).await;
+        }
+        // Names no operation of its document: refused before execution.
+        schema
+            .execute(Request::new("query A { ok }").operation_name("B"))
+            .await;
+        let text = metrics.render();
+        for (labels, count) in [
+            (r#"kind="query",operation="ok",outcome="ok""#, 3),
+            (r#"kind="query",operation="fails",outcome="error""#, 1),
+            (
+                r#"kind="unknown",operation="invalid",outcome="rejected""#,
+                3,
+            ),
+        ] {
+            let line =
+                format!(r#"salesync_graphql_requests_total{{{labels},service="test"}} {count}"#);
+            assert!(text.contains(&line), "{line} in {text}");
+        }
+        assert!(!text.contains(r#"operation="nope""#), "{text}");
     }
 
     #[test]

@@ -66,11 +66,9 @@ impl Subgraph for Consulting {
             model,
             sections.worker,
         );
-        let schema = schema::build(
-            ConsultingState::new(consulting.clone()),
-            parts.metrics().graphql(),
-        );
-        let routes = salesync_common::graphql::routes(schema, parts.token_verifier());
+        let schema = schema::build(ConsultingState::new(consulting.clone()));
+        let routes =
+            salesync_common::graphql::routes(schema, parts.token_verifier(), parts.metrics());
         let workers = consulting.clone();
         parts
             .follow_store_access(consulting)

@@ -34,8 +34,9 @@ impl Subgraph for Item {
 
     async fn build(parts: Builder, _: NoSections) -> anyhow::Result<Application> {
         let menu = Menu::new(parts.db());
-        let schema = schema::build(ItemState::new(menu.clone()), parts.metrics().graphql());
-        let routes = salesync_common::graphql::routes(schema, parts.token_verifier());
+        let schema = schema::build(ItemState::new(menu.clone()));
+        let routes =
+            salesync_common::graphql::routes(schema, parts.token_verifier(), parts.metrics());
         parts.follow_store_access(menu).serve(routes).await
     }
 }

@@ -48,12 +48,9 @@ impl Subgraph for Order {
         let orders = Orders::new(parts.db(), upstream, parts.outbox(), clock);
         let feed = OrderFeed::default();
         let verifier = parts.token_verifier();
-        let schema = schema::build(
-            OrderState::new(orders.clone(), feed.clone()),
-            parts.metrics().graphql(),
-        );
+        let schema = schema::build(OrderState::new(orders.clone(), feed.clone()));
         let internal_key = parts.settings().internal_key.clone();
-        let routes = salesync_common::graphql::routes(schema, verifier.clone())
+        let routes = salesync_common::graphql::routes(schema, verifier.clone(), parts.metrics())
             .merge(internal::routes(orders.clone(), verifier, internal_key));
         let bus = parts.bus();
         parts

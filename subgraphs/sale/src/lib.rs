@@ -50,11 +50,12 @@ impl Subgraph for Sale {
             sections.faults,
             sections.recovery,
         );
-        let schema = schema::build(SaleState::new(sales.clone()), parts.metrics().graphql());
+        let schema = schema::build(SaleState::new(sales.clone()));
         let verifier = parts.token_verifier();
-        let routes = salesync_common::graphql::routes(schema, verifier.clone()).merge(
-            internal::routes(sales.clone(), verifier, settings.internal_key.clone()),
-        );
+        let routes =
+            salesync_common::graphql::routes(schema, verifier.clone(), parts.metrics()).merge(
+                internal::routes(sales.clone(), verifier, settings.internal_key.clone()),
+            );
         let recovery = sales.clone();
         parts
             .consume(topics::STORES, events::StoreCalendars)

@@ -71,8 +71,9 @@ impl Subgraph for Store {
                 }),
             )
             .merge(salesync_common::graphql::routes(
-                schema::build(accounts, parts.metrics().graphql()),
+                schema::build(accounts),
                 verifier,
+                parts.metrics(),
             ));
         parts.serve(routes).await
     }

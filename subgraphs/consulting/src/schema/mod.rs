@@ -7,7 +7,6 @@ mod types;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder, dataloader::DataLoader};
 use salesync_common::loader::{ByIds, by_ids};
-use salesync_common::metrics::GraphqlMetrics;
 
 use crate::service::Consulting;
 pub use mutation::Mutation;
@@ -38,9 +37,9 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .limit_complexity(5_000)
 }
 
-/// The schema, ready to serve, counted by `metrics` (`parts.metrics().graphql()`).
-pub fn build(state: ConsultingState, metrics: GraphqlMetrics) -> ConsultingSchema {
-    builder().data(state).extension(metrics).finish()
+/// The schema, ready to serve.
+pub fn build(state: ConsultingState) -> ConsultingSchema {
+    builder().data(state).finish()
 }
 
 /// The federation SDL that `schema/consulting.graphql` holds.

@@ -8,7 +8,6 @@ mod types;
 
 use async_graphql::{Schema, SchemaBuilder, dataloader::DataLoader};
 use salesync_common::loader::{ByIds, by_ids};
-use salesync_common::metrics::GraphqlMetrics;
 
 use crate::{events::ConsultingFeed, service::Dashboard};
 pub use mutation::Mutation;
@@ -43,9 +42,9 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
         .limit_complexity(5_000)
 }
 
-/// The schema, ready to serve, counted by `metrics` (`parts.metrics().graphql()`).
-pub fn build(state: DashboardState, metrics: GraphqlMetrics) -> DashboardSchema {
-    builder().data(state).extension(metrics).finish()
+/// The schema, ready to serve.
+pub fn build(state: DashboardState) -> DashboardSchema {
+    builder().data(state).finish()
 }
 
 /// The federation SDL that `schema/dashboard.graphql` holds.

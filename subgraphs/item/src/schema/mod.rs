@@ -6,7 +6,6 @@ mod mutation;
 mod query;
 mod types;
 
-use salesync_common::metrics::GraphqlMetrics;
 use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
@@ -43,9 +42,9 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .limit_complexity(5_000)
 }
 
-/// The schema, ready to serve, counted by `metrics` (`parts.metrics().graphql()`).
-pub fn build(state: ItemState, metrics: GraphqlMetrics) -> ItemSchema {
-    builder().data(state).extension(metrics).finish()
+/// The schema, ready to serve.
+pub fn build(state: ItemState) -> ItemSchema {
+    builder().data(state).finish()
 }
 
 /// The federation SDL that `schema/item.graphql` holds.

@@ -7,7 +7,6 @@ mod types;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder, dataloader::DataLoader};
 use salesync_common::loader::{ByIds, by_ids};
-use salesync_common::metrics::GraphqlMetrics;
 
 use crate::service::Sales;
 pub use mutation::Mutation;
@@ -40,9 +39,9 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .limit_complexity(5_000)
 }
 
-/// The schema, ready to serve, counted by `metrics` (`parts.metrics().graphql()`).
-pub fn build(state: SaleState, metrics: GraphqlMetrics) -> SaleSchema {
-    builder().data(state).extension(metrics).finish()
+/// The schema, ready to serve.
+pub fn build(state: SaleState) -> SaleSchema {
+    builder().data(state).finish()
 }
 
 /// The federation SDL that `schema/sale.graphql` holds.

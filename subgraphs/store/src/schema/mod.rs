@@ -6,7 +6,6 @@ mod query;
 mod types;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
-use salesync_common::metrics::GraphqlMetrics;
 
 use crate::service::Accounts;
 pub use mutation::Mutation;
@@ -23,9 +22,9 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .limit_complexity(2_000)
 }
 
-/// The schema, ready to serve, counted by `metrics` (`parts.metrics().graphql()`).
-pub fn build(accounts: Accounts, metrics: GraphqlMetrics) -> StoreSchema {
-    builder().data(accounts).extension(metrics).finish()
+/// The schema, ready to serve.
+pub fn build(accounts: Accounts) -> StoreSchema {
+    builder().data(accounts).finish()
 }
 
 /// The federation SDL that `schema/store.graphql` holds.
