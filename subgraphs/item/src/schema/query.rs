@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::{collections::HashSet, sync::Arc};
 
 use async_graphql::{Context, ID, Object};
 use salesync_common::{Error, Result, auth::CallerExt, input, loader::Scoped};
@@ -118,7 +118,7 @@ async fn live_categories(ctx: &Context<'_>, store_id: Uuid) -> Result<Vec<Catego
         .await?
         .into_iter()
         .map(|(category, items)| Category {
-            known_items: Some(items),
+            known_items: Some(items.into()),
             ..Category::from(category)
         })
         .collect())
@@ -151,7 +151,7 @@ async fn attach_categories(state: &ItemState, store_id: Uuid, items: &mut [Item]
             store_id,
             id: item.category_id,
         };
-        item.known_category = categories.get(&key).cloned().map(|c| Box::new(c.into()));
+        item.known_category = categories.get(&key).cloned().map(|c| Arc::new(c.into()));
     }
     Ok(())
 }

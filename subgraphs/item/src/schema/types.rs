@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_graphql::{ComplexObject, Context, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 use salesync_common::{Error, Result, input, loader::Scoped, scalars::Money};
@@ -24,9 +26,10 @@ pub struct Category {
     pub deleted: bool,
     #[graphql(skip)]
     pub key: Scoped,
-    /// The live items, when the list that produced this category loaded them.
+    /// The live items, when the list that produced this category loaded
+    /// them (shared: cloning a category does not copy them).
     #[graphql(skip)]
-    pub known_items: Option<Vec<items::Model>>,
+    pub known_items: Option<Arc<[items::Model]>>,
 }
 
 #[ComplexObject]
@@ -34,7 +37,7 @@ impl Category {
     /// The category's live items, in creation order.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<Item>> {
         let rows = match &self.known_items {
-            Some(rows) => rows.clone(),
+            Some(rows) => rows.to_vec(),
             None => ctx
                 .data_unchecked::<ItemState>()
                 .loaders
@@ -43,14 +46,16 @@ impl Category {
                 .await?
                 .unwrap_or_default(),
         };
-        // These items' category is this one: hand it down instead of loading it again.
+        // These items' category is this one: hand it down, one copy for
+        // all of them, instead of loading it again.
+        let category = Arc::new(Category {
+            known_items: None,
+            ..self.clone()
+        });
         Ok(rows
             .into_iter()
             .map(|row| Item {
-                known_category: Some(Box::new(Category {
-                    known_items: None,
-                    ..self.clone()
-                })),
+                known_category: Some(category.clone()),
                 ..Item::from(row)
             })
             .collect())
@@ -98,7 +103,7 @@ pub struct Item {
     pub category_id: Uuid,
     /// The category, when the item was reached through it.
     #[graphql(skip)]
-    pub known_category: Option<Box<Category>>,
+    pub known_category: Option<Arc<Category>>,
 }
 
 #[ComplexObject]
@@ -106,7 +111,7 @@ impl Item {
     /// The category the item is listed under.
     async fn category(&self, ctx: &Context<'_>) -> Result<Category> {
         if let Some(category) = &self.known_category {
-            return Ok((**category).clone());
+            return Ok(Category::clone(category));
         }
         let state = ctx.data_unchecked::<ItemState>();
         let key = Scoped {
