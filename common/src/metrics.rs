@@ -237,7 +237,7 @@ impl<E: Executor> Executor for Measured<E> {
 fn describe(request: &mut Request) -> Option<Operation> {
     let name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
-    Some(pick(&describe_all(document), name.as_deref()))
+    Some(operation_of(document, name.as_deref()))
 }
 
 /// Whether the schema refused the request before any resolver ran (it did
@@ -249,45 +249,21 @@ fn rejected(response: &Response) -> bool {
         && response.errors.iter().all(|error| error.path.is_empty())
 }
 
-/// One operation of a document: its name, kind and root-field label.
-struct Described {
-    name: Option<String>,
-    kind: &'static str,
-    label: String,
-}
-
-/// Every operation of `document`.
-fn describe_all(document: &ExecutableDocument) -> Vec<Described> {
-    let operations: Vec<_> = match &document.operations {
-        DocumentOperations::Single(operation) => vec![(None, operation)],
-        DocumentOperations::Multiple(operations) => operations
-            .iter()
-            .map(|(name, operation)| (Some(name.to_string()), operation))
-            .collect(),
+/// The kind and label of the operation `name` (or the only or first one)
+/// of `document`; `unknown` when it has no such operation.
+fn operation_of(document: &ExecutableDocument, name: Option<&str>) -> Operation {
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+        (DocumentOperations::Multiple(operations), None) => operations.values().next(),
     };
-    operations
-        .into_iter()
-        .map(|(name, operation)| {
-            let (kind, label) = describe_operation(&operation.node);
-            Described { name, kind, label }
-        })
-        .collect()
-}
-
-/// The kind and label of the operation `name` (or the first) of `operations`.
-fn pick(operations: &[Described], name: Option<&str>) -> (&'static str, String) {
-    operations
-        .iter()
-        .find(|operation| {
-            name.is_none() || operation.name.is_none() || operation.name.as_deref() == name
-        })
-        .map_or(("unknown", "unknown".to_string()), |operation| {
-            (operation.kind, operation.label.clone())
-        })
+    operation.map_or(("unknown", "unknown".to_string()), |operation| {
+        describe_operation(&operation.node)
+    })
 }
 
 /// The kind and root-field label of one operation.
-fn describe_operation(operation: &OperationDefinition) -> (&'static str, String) {
+fn describe_operation(operation: &OperationDefinition) -> Operation {
     let kind = match operation.ty {
         OperationType::Query => "query",
         OperationType::Mutation => "mutation",
@@ -367,16 +343,13 @@ mod tests {
         let document = parsed(
             "query A { me { id } } mutation B { placeOrder(tableNo: 1, lines: []) { id } setOrderLines { id } }",
         );
+        assert_eq!(operation_of(&document, Some("A")), ("query", "me".into()));
         assert_eq!(
-            pick(&describe_all(&document), Some("A")),
-            ("query", "me".into())
-        );
-        assert_eq!(
-            pick(&describe_all(&document), Some("B")),
+            operation_of(&document, Some("B")),
             ("mutation", "placeOrder+more".into())
         );
         assert_eq!(
-            pick(&describe_all(&parsed("{ __typename }")), None),
+            operation_of(&parsed("{ __typename }"), None),
             ("query", "__typename".into())
         );
     }
