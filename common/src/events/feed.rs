@@ -11,14 +11,16 @@
 //! state has missed nothing.
 
 use std::{
+    collections::HashMap,
     sync::{
-        Arc,
+        Arc, Mutex, MutexGuard,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
 };
 
-use tokio::sync::broadcast;
+use tokio::sync::broadcast::{self, error::RecvError};
+use uuid::Uuid;
 
 use super::{Delivery, Event, EventBus, Latency, bus};
 use crate::{Error, shutdown::Stop};
@@ -45,9 +47,22 @@ impl<T> Clone for Notice<T> {
     }
 }
 
+/// How many notices a reader of every store may fall behind before it
+/// lags.
+const EVERY_STORE_BACKLOG: usize = 1024;
+
+/// How many notices a subscriber of one store may fall behind before it
+/// lags: one store's own changes, which come a few at a time.
+const ONE_STORE_BACKLOG: usize = 128;
+
+/// Each followed store's channel, while it has subscribers.
+type Stores<T> = Arc<Mutex<HashMap<Uuid, broadcast::Sender<Notice<T>>>>>;
+
 /// One topic's events for this replica's subscribers.
 pub struct Feed<T> {
-    notices: broadcast::Sender<Notice<T>>,
+    /// Every store's notices, for a reader of them all.
+    every_store: broadcast::Sender<Notice<T>>,
+    stores: Stores<T>,
     /// Whether the feed reads the bus now.
     live: Arc<AtomicBool>,
     /// How many times it started reading the bus.
@@ -57,7 +72,8 @@ pub struct Feed<T> {
 impl<T> Clone for Feed<T> {
     fn clone(&self) -> Self {
         Feed {
-            notices: self.notices.clone(),
+            every_store: self.every_store.clone(),
+            stores: self.stores.clone(),
             live: self.live.clone(),
             reads: self.reads.clone(),
         }
@@ -67,27 +83,77 @@ impl<T> Clone for Feed<T> {
 impl<T> Default for Feed<T> {
     fn default() -> Self {
         Feed {
-            notices: broadcast::channel(1024).0,
+            every_store: broadcast::channel(EVERY_STORE_BACKLOG).0,
+            stores: Arc::default(),
             live: Arc::new(AtomicBool::new(false)),
             reads: Arc::new(AtomicU64::new(0)),
         }
     }
 }
 
+/// A subscriber of one store's notices. The store's channel goes when its
+/// last subscriber does.
+pub struct Follower<T> {
+    notices: broadcast::Receiver<Notice<T>>,
+    store_id: Uuid,
+    stores: Stores<T>,
+}
+
+impl<T> Follower<T> {
+    /// The store's next notice; `Lagged` when this subscriber fell too far
+    /// behind, `Closed` when the feed is gone.
+    pub async fn recv(&mut self) -> Result<Notice<T>, RecvError> {
+        self.notices.recv().await
+    }
+}
+
+impl<T> Drop for Follower<T> {
+    fn drop(&mut self) {
+        let mut stores = lock(&self.stores);
+        // This follower's receiver still counts: one left means none after it.
+        if stores
+            .get(&self.store_id)
+            .is_some_and(|sender| sender.receiver_count() <= 1)
+        {
+            stores.remove(&self.store_id);
+        }
+    }
+}
+
+fn lock<T>(stores: &Stores<T>) -> MutexGuard<'_, HashMap<Uuid, broadcast::Sender<Notice<T>>>> {
+    stores
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl<T: Send + Sync + 'static> Feed<T> {
-    /// Everything from now on, also while the feed is not live (a
-    /// subscriber that can fall back on what is kept).
+    /// Every store's notices from now on, also while the feed is not live:
+    /// for a reader that keeps what it hears of every store.
     pub fn subscribe(&self) -> broadcast::Receiver<Notice<T>> {
-        self.notices.subscribe()
+        self.every_store.subscribe()
     }
 
-    /// Everything from now on, for a subscriber that has only the feed:
-    /// refused while the feed is not reading the bus, since what happens
-    /// then would never reach it.
-    pub fn follow(&self) -> crate::Result<broadcast::Receiver<Notice<T>>> {
-        let receiver = self.notices.subscribe();
+    /// `store_id`'s notices from now on, also while the feed is not live
+    /// (a subscriber that can fall back on what is kept).
+    pub fn subscribe_to(&self, store_id: Uuid) -> Follower<T> {
+        let notices = lock(&self.stores)
+            .entry(store_id)
+            .or_insert_with(|| broadcast::channel(ONE_STORE_BACKLOG).0)
+            .subscribe();
+        Follower {
+            notices,
+            store_id,
+            stores: self.stores.clone(),
+        }
+    }
+
+    /// `store_id`'s notices from now on, for a subscriber that has only the
+    /// feed: refused while the feed is not reading the bus, since what
+    /// happens then would never reach it.
+    pub fn follow(&self, store_id: Uuid) -> crate::Result<Follower<T>> {
+        let follower = self.subscribe_to(store_id);
         if self.is_live() {
-            Ok(receiver)
+            Ok(follower)
         } else {
             Err(Error::interrupted())
         }
@@ -149,8 +215,7 @@ impl<T: Send + Sync + 'static> Feed<T> {
                 }
             };
             self.live.store(false, Ordering::SeqCst);
-            // No subscriber right now is fine.
-            let _ = self.notices.send(Notice::Interrupted);
+            self.interrupt();
             tracing::warn!(topic, error = ?error, "the feed lost the bus; its subscribers were told, and it subscribes again");
             drop(subscription);
             tokio::select! {
@@ -161,15 +226,35 @@ impl<T: Send + Sync + 'static> Feed<T> {
     }
 
     fn forward(&self, topic: &str, read: Read<T>, payload: &[u8]) {
-        let item = serde_json::from_slice::<Event>(payload)
+        let read = serde_json::from_slice::<Event>(payload)
             .map_err(anyhow::Error::from)
-            .and_then(|event| read(&event));
-        match item {
-            // No subscriber right now is fine.
-            Ok(Some(item)) => drop(self.notices.send(Notice::Event(Arc::new(item)))),
-            Ok(None) => {}
+            .and_then(|event| Ok((event.store_id, read(&event)?)));
+        match read {
+            Ok((store_id, Some(item))) => {
+                let notice = Notice::Event(Arc::new(item));
+                // No subscriber right now is fine.
+                let _ = self.every_store.send(notice.clone());
+                if let Some(store) = lock(&self.stores).get(&store_id) {
+                    let _ = store.send(notice);
+                }
+            }
+            Ok((_, None)) => {}
             Err(error) => tracing::warn!(topic, error = ?error, "skipping an event"),
         }
+    }
+
+    /// Tells every subscriber that events may have been missed.
+    fn interrupt(&self) {
+        let _ = self.every_store.send(Notice::Interrupted);
+        for store in lock(&self.stores).values() {
+            let _ = store.send(Notice::Interrupted);
+        }
+    }
+
+    /// How many stores have subscribers on this replica.
+    #[cfg(test)]
+    fn followed_stores(&self) -> usize {
+        lock(&self.stores).len()
     }
 }
 
@@ -189,7 +274,8 @@ mod tests {
     async fn a_feed_refuses_followers_until_it_reads_the_bus_then_forwards() {
         let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
         let feed = Feed::<String>::default();
-        assert!(feed.follow().is_err(), "not live before it runs");
+        let store = uuid::Uuid::new_v4();
+        assert!(feed.follow(store).is_err(), "not live before it runs");
         let (trigger, stop) = shutdown::channel();
         let running =
             tokio::spawn(
@@ -199,8 +285,8 @@ mod tests {
         while !feed.is_live() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        let mut follower = feed.follow().expect("live");
-        let event = Event::new("Opened", uuid::Uuid::new_v4(), serde_json::json!({}));
+        let mut follower = feed.follow(store).expect("live");
+        let event = Event::new("Opened", store, serde_json::json!({}));
         bus.publish(
             topics::ORDERS,
             "k",
@@ -230,14 +316,10 @@ mod tests {
         while !feed.is_live() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        let mut follower = feed.follow().expect("live");
+        let store = uuid::Uuid::new_v4();
+        let mut follower = feed.follow(store).expect("live");
         let json = |kind| {
-            serde_json::to_vec(&Event::new(
-                kind,
-                uuid::Uuid::new_v4(),
-                serde_json::json!({}),
-            ))
-            .expect("json")
+            serde_json::to_vec(&Event::new(kind, store, serde_json::json!({}))).expect("json")
         };
         let (old, new) = (json("Old"), json("New"));
         let message = |payload, replayed| Outgoing {
@@ -256,5 +338,97 @@ mod tests {
         }
         trigger.stop();
         running.await.expect("the feed ends");
+    }
+
+    #[tokio::test]
+    async fn a_follower_hears_its_own_store_only_and_others_cannot_push_it_behind() {
+        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
+        let feed = Feed::<String>::default();
+        let (trigger, stop) = shutdown::channel();
+        let running =
+            tokio::spawn(
+                feed.clone()
+                    .run(bus.clone(), topics::ORDERS, Latency::Live, read, stop),
+            );
+        while !feed.is_live() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let (quiet, busy) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        let mut quiet_follower = feed.follow(quiet).expect("live");
+        let mut every_store = feed.subscribe();
+        let json = |kind: &str, store| {
+            serde_json::to_vec(&Event::new(kind, store, serde_json::json!({}))).expect("json")
+        };
+        // More of another store's events than one store's backlog holds.
+        let busy_events: Vec<_> = (0..ONE_STORE_BACKLOG + 10)
+            .map(|_| json("Busy", busy))
+            .collect();
+        let own = json("Own", quiet);
+        let mut messages: Vec<_> = busy_events
+            .iter()
+            .map(|payload| Outgoing {
+                topic: topics::ORDERS,
+                key: "busy",
+                payload,
+                replayed: false,
+                epoch: 0,
+            })
+            .collect();
+        messages.push(Outgoing {
+            topic: topics::ORDERS,
+            key: "quiet",
+            payload: &own,
+            replayed: false,
+            epoch: 0,
+        });
+        bus.publish_all(&messages).await.expect("publish");
+        match quiet_follower.recv().await {
+            Ok(Notice::Event(item)) => assert_eq!(item.as_str(), "Own", "only its own store"),
+            other => panic!("expected its own event, got {other:?}"),
+        }
+        match every_store.recv().await {
+            Ok(Notice::Event(item)) => assert_eq!(item.as_str(), "Busy", "every store's reader"),
+            other => panic!("expected the first event, got {other:?}"),
+        }
+        trigger.stop();
+        running.await.expect("the feed ends");
+    }
+
+    #[tokio::test]
+    async fn a_store_is_followed_until_its_last_follower_leaves() {
+        let feed = Feed::<String>::default();
+        let store = uuid::Uuid::new_v4();
+        let first = feed.subscribe_to(store);
+        let second = feed.subscribe_to(store);
+        let other = feed.subscribe_to(uuid::Uuid::new_v4());
+        assert_eq!(feed.followed_stores(), 2);
+        drop(first);
+        assert_eq!(
+            feed.followed_stores(),
+            2,
+            "one follower of the store is left"
+        );
+        drop(second);
+        assert_eq!(
+            feed.followed_stores(),
+            1,
+            "the store's channel went with its last follower"
+        );
+        drop(other);
+        assert_eq!(feed.followed_stores(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_interruption_reaches_every_store_followed() {
+        let feed = Feed::<String>::default();
+        let mut followers: Vec<_> = (0..3)
+            .map(|_| feed.subscribe_to(uuid::Uuid::new_v4()))
+            .collect();
+        let mut every_store = feed.subscribe();
+        feed.interrupt();
+        for follower in &mut followers {
+            assert!(matches!(follower.recv().await, Ok(Notice::Interrupted)));
+        }
+        assert!(matches!(every_store.recv().await, Ok(Notice::Interrupted)));
     }
 }

@@ -2,8 +2,13 @@ use std::{sync::Arc, time::Duration};
 
 use async_graphql::{Context, ID, Subscription};
 use futures::{Stream, stream};
-use salesync_common::{Error, Result, auth::CallerExt, events::feed::Notice, input};
-use tokio::sync::broadcast::{self, error::RecvError};
+use salesync_common::{
+    Error, Result,
+    auth::CallerExt,
+    events::feed::{Follower, Notice},
+    input,
+};
+use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use super::{DashboardState, types::ConsultingResult};
@@ -34,7 +39,7 @@ impl Subscription {
         let request_id = input::id(&request_id, "consulting request")?;
         let state = ctx.data_unchecked::<DashboardState>();
         // Listen before reading what is kept, so nothing falls between.
-        let feed = state.consulting.subscribe();
+        let feed = state.consulting.subscribe_to(store_id);
         let kept = state
             .dashboard
             .consulting_result(store_id, request_id)
@@ -65,7 +70,7 @@ impl Subscription {
 
 /// One subscriber's view of one request.
 struct Watch {
-    feed: broadcast::Receiver<Notice<ConsultingUpdate>>,
+    feed: Follower<ConsultingUpdate>,
     dashboard: Dashboard,
     store_id: Uuid,
     request_id: Uuid,
@@ -102,10 +107,7 @@ impl Watch {
         loop {
             tokio::select! {
                 received = self.feed.recv() => match received {
-                    Ok(Notice::Event(update))
-                        if update.store_id == self.store_id
-                            && update.request_id == self.request_id =>
-                    {
+                    Ok(Notice::Event(update)) if update.request_id == self.request_id => {
                         return Some(update.as_ref().clone());
                     }
                     Ok(Notice::Event(_)) => {}

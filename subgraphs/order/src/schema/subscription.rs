@@ -22,21 +22,16 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<Order>> + use<>> {
         let store_id = ctx.store_id()?;
         let state = ctx.data_unchecked::<OrderState>();
-        let feed = state.feed.follow()?;
+        let feed = state.feed.follow(store_id)?;
         Ok(stream::unfold(Some(feed), move |feed| async move {
             let mut feed = feed?;
-            loop {
-                match feed.recv().await {
-                    Ok(Notice::Event(order)) if order.store_id == store_id => {
-                        return Some((Ok(Order(order)), Some(feed)));
-                    }
-                    Ok(Notice::Event(_)) => {}
-                    // Changes may be missing: say so, and end.
-                    Ok(Notice::Interrupted) | Err(RecvError::Lagged(_)) => {
-                        return Some((Err(Error::interrupted()), None));
-                    }
-                    Err(RecvError::Closed) => return None,
+            match feed.recv().await {
+                Ok(Notice::Event(order)) => Some((Ok(Order(order)), Some(feed))),
+                // Changes may be missing: say so, and end.
+                Ok(Notice::Interrupted) | Err(RecvError::Lagged(_)) => {
+                    Some((Err(Error::interrupted()), None))
                 }
+                Err(RecvError::Closed) => None,
             }
         }))
     }
