@@ -2,7 +2,8 @@
 //! the router, with every subgraph its own process on PostgreSQL and the
 //! broker. Every subscriber follows the store's tables over
 //! graphql-transport-ws; a terminal changes a table every 500 ms. For each
-//! change, the time from `placeOrder`'s reply to each subscriber's message.
+//! change, the time from `placeOrder`'s reply to each subscriber's message,
+//! and what each process spent on a change beyond what it spends idle.
 
 use std::time::{Duration, Instant};
 
@@ -13,12 +14,18 @@ use tokio::{sync::mpsc, task::JoinSet};
 
 use crate::{
     Options,
+    procfs::{CpuSpans, SystemCpu},
     report::{Samples, Section, machine},
     soak::{Restaurant, restaurant_of_processes},
 };
 
 const SUBSCRIBERS: usize = 1_000;
 const CHANGES: usize = 20;
+/// How far apart the changes are.
+const PACE: Duration = Duration::from_millis(500);
+/// The CPU spans `deliveries` fills: nothing changing, then the changes.
+const IDLE: usize = 0;
+const CHANGING: usize = 1;
 pub(crate) const TABLES: &str = "subscription { tableChanged { id version } }";
 const PLACE: &str = "mutation($t: Int!, $i: ID!) { placeOrder(tableNo: $t, lines: [{ itemId: $i, quantity: 1 }]) { id version } }";
 
@@ -101,13 +108,32 @@ pub(crate) fn delays(sent: &[Sent], heard: &[Heard], followers: usize) -> Delive
 
 pub async fn run(_options: &Options) -> anyhow::Result<Section> {
     let restaurant = restaurant_of_processes(12, &[]).await?;
-    let Restaurant { system, shop, .. } = &restaurant;
+    let Restaurant {
+        system,
+        shop,
+        broker,
+        ..
+    } = &restaurant;
+    // The subscribers share the 2 cores: what they cost is counted too.
+    let mut processes = system.process_ids();
+    processes.push(("load generator", std::process::id()));
+    let mut cpu = CpuSpans::new(SystemCpu::new(&processes, broker)?)?;
     let Deliveries {
         all,
         last,
         followed: ready,
         missing,
-    } = deliveries(system, shop, SUBSCRIBERS, CHANGES).await;
+    } = deliveries(system, shop, SUBSCRIBERS, CHANGES, Some(&mut cpu)).await?;
+    let beyond = cpu.beyond(CHANGING, IDLE);
+    let by_process = cpu.table(&[
+        ("idle, per 500 ms".to_string(), CHANGES),
+        ("changing, per change".to_string(), CHANGES),
+        ("a change beyond idle".to_string(), CHANGES),
+    ]);
+    eprintln!(
+        "CPU for a change beyond idle: {:.1} ms",
+        crate::procfs::ms_per_call(cpu.total(beyond), CHANGES)
+    );
     let mut problems = Vec::new();
     if ready < SUBSCRIBERS {
         problems.push(format!("{ready} of {SUBSCRIBERS} subscribers followed"));
@@ -134,7 +160,13 @@ pub async fn run(_options: &Options) -> anyhow::Result<Section> {
          | deliveries | missing | p50 ms | p99 ms | slowest subscriber per change, p50 ms | p99 ms |\n\
          |---|---|---|---|---|---|\n\
          | {delivered} | {missing} | {p50} | {p99} | {last50} | {last99} |\n\n\
-         Goal: p99 under 100 ms from the reply to the last subscriber.\n",
+         Goal: p99 under 100 ms from the reply to the last subscriber.\n\n\
+         CPU ms by process: first {idle_s} s with every subscriber following and nothing \
+         changing, then the {CHANGES} changes over as long; what a change cost is the \
+         difference (the load generator is the subscribers' side; PostgreSQL is all its \
+         processes):\n\n\
+         {by_process}",
+        idle_s = CHANGES as f64 * PACE.as_secs_f64(),
         machine = machine(),
         date = chrono::Utc::now().date_naive(),
         delivered = all.len(),
@@ -165,12 +197,15 @@ pub(crate) struct Deliveries {
 /// Connects `subscribers` to `tableChanged` through the router as `shop`'s
 /// owner, makes sure they follow, then changes a table every 500 ms,
 /// `changes` times, and times each delivery from the mutation's reply.
+/// With `cpu`, span [`IDLE`] is as long as the changes take with nothing
+/// happening first, and span [`CHANGING`] the changes.
 pub(crate) async fn deliveries(
     system: &TestSystem,
     shop: &Shop,
     subscribers: usize,
     changes: usize,
-) -> Deliveries {
+    mut cpu: Option<&mut CpuSpans>,
+) -> anyhow::Result<Deliveries> {
     let url = system.router_ws_url();
 
     eprintln!("connecting {subscribers} subscribers through the router...");
@@ -220,11 +255,20 @@ pub(crate) async fn deliveries(
         "{ready} of {connected} subscribers heard the first change; measuring {changes} changes..."
     );
 
+    let changing = PACE * changes as u32;
+    if let Some(cpu) = cpu.as_deref_mut() {
+        cpu.restart()?;
+        tokio::time::sleep(changing).await;
+        cpu.add_to(IDLE)?;
+    }
     let mut sent = Vec::new();
     for n in 0..changes {
         sent.push(place((n % 11) as i64 + 2).await);
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(PACE).await;
+    }
+    if let Some(cpu) = cpu {
+        cpu.add_to(CHANGING)?;
     }
     let heard = heard_within(&mut heard_rx, Duration::from_secs(5)).await;
-    delays(&sent, &heard, ready)
+    Ok(delays(&sent, &heard, ready))
 }

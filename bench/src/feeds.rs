@@ -126,7 +126,7 @@ async fn variant(wait_ms: u32, options: &Options) -> anyhow::Result<Measured> {
         idle_cpu[0], idle_cpu[1], idle_cpu[2]
     );
 
-    let deliveries = deliveries(system, shop, SUBSCRIBERS, CHANGES).await;
+    let deliveries = deliveries(system, shop, SUBSCRIBERS, CHANGES, None).await?;
     eprintln!(
         "  tableChanged p50 {} ms, p99 {} ms, missing {}",
         ms(deliveries.all.median()),

@@ -145,6 +145,21 @@ impl CpuSpans {
         Ok(())
     }
 
+    /// Adds a span of what each process used in `span` beyond `base` (a
+    /// span of the same length with nothing happening, say); returns its
+    /// number.
+    pub fn beyond(&mut self, span: usize, base: usize) -> usize {
+        let empty = vec![0; self.last.len()];
+        let of = |n: usize| self.spans.get(n).unwrap_or(&empty);
+        let beyond = of(span)
+            .iter()
+            .zip(of(base))
+            .map(|(ticks, base)| ticks.saturating_sub(*base))
+            .collect();
+        self.spans.push(beyond);
+        self.spans.len() - 1
+    }
+
     /// The CPU time of every process in `span`, in clock ticks.
     pub fn total(&self, span: usize) -> u64 {
         self.spans.get(span).map_or(0, |s| s.iter().sum())
