@@ -1,17 +1,16 @@
 //! Serving a subgraph's schema: GraphQL over HTTP at `/graphql`, GraphiQL on
 //! a browser GET, and graphql-transport-ws at `/graphql/ws` for the router's
 //! subscription connections. The caller is resolved from the bearer token
-//! before execution and placed in the context as [`Caller`].
+//! before execution and placed in the context as [`Caller`](crate::auth::Caller).
+
+mod ws;
 
 use crate::{
-    auth::{Caller, TokenVerifier},
+    auth::TokenVerifier,
     metrics::{Measured, Metrics},
 };
-use async_graphql::{
-    Data, Executor, ObjectType, Schema, SubscriptionType,
-    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
-};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql::{Executor, ObjectType, Schema, SubscriptionType, http::GraphiQLSource};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
     Router,
     extract::{State, WebSocketUpgrade},
@@ -117,7 +116,6 @@ async fn graphiql() -> Html<String> {
 /// the propagated header in `connection_init` as `{"authorization": ...}`.
 async fn subscribe<Q, M, S>(
     State(state): State<GraphqlState<Q, M, S>>,
-    protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response
 where
@@ -126,50 +124,9 @@ where
     S: SubscriptionType + 'static,
 {
     upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let verifier = state.verifier.clone();
-            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let header = authorization_from_payload(&payload);
-                    let caller = verifier.caller_from_header(header.as_deref()).await;
-                    match &caller {
-                        Caller::Rejected(reason) => {
-                            tracing::debug!(%reason, "subscription token rejected");
-                            return Err(async_graphql::Error::new(
-                                "authentication required: the token is missing, expired or invalid",
-                            ));
-                        }
-                        Caller::Unchecked(reason) => {
-                            tracing::debug!(%reason, "subscription token not checked");
-                            return Err(async_graphql::Error::new(
-                                "the token could not be checked just now; try again",
-                            ));
-                        }
-                        _ => {}
-                    }
-                    let mut data = Data::default();
-                    data.insert(caller);
-                    Ok(data)
-                })
-                .serve()
-        })
+        .protocols([ws::PROTOCOL])
+        .on_upgrade(move |socket| ws::serve(socket, state.schema, state.verifier))
         .into_response()
-}
-
-fn authorization_from_payload(payload: &serde_json::Value) -> Option<String> {
-    let object = payload.as_object()?;
-    let from = |map: &serde_json::Map<String, serde_json::Value>| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-            .and_then(|(_, v)| v.as_str().map(str::to_string))
-    };
-    from(object).or_else(|| {
-        object
-            .get("headers")
-            .and_then(|h| h.as_object())
-            .and_then(from)
-    })
 }
 
 /// The federation SDL of `schema`, as `schema/<subgraph>.graphql` holds it.
@@ -184,26 +141,4 @@ where
             .federation()
             .compose_directive(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::authorization_from_payload;
-    use serde_json::json;
-
-    #[test]
-    fn the_token_is_found_however_the_client_spells_it() {
-        for payload in [
-            json!({"authorization": "Bearer a"}),
-            json!({"Authorization": "Bearer a"}),
-            json!({"headers": {"authorization": "Bearer a"}}),
-        ] {
-            assert_eq!(
-                authorization_from_payload(&payload).as_deref(),
-                Some("Bearer a"),
-                "{payload}"
-            );
-        }
-        assert_eq!(authorization_from_payload(&json!({})), None);
-    }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use salesync_tests::{
-    Client, Options, TestBus, TestSystem,
+    Client, Options, TestBus, TestSystem, WsSubscription,
     access::{self, EVERY_SUBGRAPH, assert_accepted_everywhere},
     unique_username,
 };
@@ -26,6 +26,18 @@ async fn kafka_system() -> TestSystem {
 /// Waits until every subgraph refuses the token through `client`.
 async fn refused_everywhere(client: &Client) -> Duration {
     access::refused_everywhere(client, WITHIN).await
+}
+
+const TABLES: &str = "subscription { tableChanged { id } }";
+
+/// The code of the error a subscription's first message carries.
+async fn subscription_error(subscription: &mut WsSubscription) -> Option<String> {
+    let message = subscription.next_message(Duration::from_secs(10)).await?;
+    let errors = match message["type"].as_str() {
+        Some("error") => message["payload"].clone(),
+        _ => message["payload"]["errors"].clone(),
+    };
+    errors[0]["extensions"]["code"].as_str().map(str::to_string)
 }
 
 async fn log_in(system: &TestSystem, username: &str, password: &str) -> String {
@@ -56,6 +68,15 @@ async fn a_password_change_signs_the_store_out_of_every_subgraph() {
     let bystander = system.client().with_token(&bystander);
     assert_accepted_everywhere(&first).await;
     assert_accepted_everywhere(&second).await;
+    // A terminal following its tables: the router keeps a connection to
+    // the order subgraph open for the token, and carries the token's later
+    // subscriptions over it.
+    let following = WsSubscription::start(
+        &system.router_ws_url(),
+        second.token().expect("token"),
+        TABLES,
+    )
+    .await;
 
     let changed = first
         .query(
@@ -78,6 +99,19 @@ async fn a_password_change_signs_the_store_out_of_every_subgraph() {
             .expect_error("UNAUTHENTICATED");
     }
     eprintln!("every subgraph refused the old token after {took:?}");
+    // Nor can the old token start a subscription, on the connection the
+    // router already holds for it.
+    let mut again = WsSubscription::start(
+        &system.router_ws_url(),
+        second.token().expect("token"),
+        TABLES,
+    )
+    .await;
+    assert_eq!(
+        subscription_error(&mut again).await.as_deref(),
+        Some("UNAUTHENTICATED")
+    );
+    drop(following);
 
     // The old password no longer logs in; the new one does, and its token
     // works everywhere. Another store never noticed.
