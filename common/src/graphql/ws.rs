@@ -535,6 +535,8 @@ mod tests {
     async fn each_subscription_carries_the_caller_and_errors_arrive_as_results() {
         let (url, _news) = server().await;
         let mut socket = initialised(&url, json!({})).await;
+        // A pong nobody asked for is a heartbeat: nothing to answer.
+        send(&mut socket, json!({"type": "pong", "payload": {"at": 1}})).await;
         send(&mut socket, subscribe("who", "subscription { caller }")).await;
         assert_eq!(
             next(&mut socket).await.expect("a message")["payload"],
