@@ -126,7 +126,7 @@ pub async fn run(_options: &Options) -> anyhow::Result<Section> {
     } = deliveries(system, shop, SUBSCRIBERS, CHANGES, Some(&mut cpu)).await?;
     let beyond = cpu.beyond(CHANGING, IDLE);
     let by_process = cpu.table(&[
-        ("idle, per 500 ms".to_string(), CHANGES),
+        (format!("idle, per {} ms", PACE.as_millis()), CHANGES),
         ("changing, per change".to_string(), CHANGES),
         ("a change beyond idle".to_string(), CHANGES),
     ]);

@@ -270,12 +270,16 @@ mod tests {
         Ok(Some(event.event_type.clone()))
     }
 
-    #[tokio::test]
-    async fn a_feed_refuses_followers_until_it_reads_the_bus_then_forwards() {
+    /// A feed of a fresh in-process bus, run until the trigger; returns
+    /// once the feed reads the bus.
+    async fn run_on_a_bus(
+        feed: &Feed<String>,
+    ) -> (
+        Arc<dyn EventBus>,
+        shutdown::Trigger,
+        tokio::task::JoinHandle<()>,
+    ) {
         let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
-        let feed = Feed::<String>::default();
-        let store = uuid::Uuid::new_v4();
-        assert!(feed.follow(store).is_err(), "not live before it runs");
         let (trigger, stop) = shutdown::channel();
         let running =
             tokio::spawn(
@@ -285,15 +289,34 @@ mod tests {
         while !feed.is_live() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        (bus, trigger, running)
+    }
+
+    /// An event of `kind` at `store`, as the bus carries it.
+    fn json(kind: &str, store: Uuid) -> Vec<u8> {
+        serde_json::to_vec(&Event::new(kind, store, serde_json::json!({}))).expect("json")
+    }
+
+    fn outgoing(payload: &[u8], replayed: bool) -> Outgoing<'_> {
+        Outgoing {
+            topic: topics::ORDERS,
+            key: "k",
+            payload,
+            replayed,
+            epoch: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_feed_refuses_followers_until_it_reads_the_bus_then_forwards() {
+        let feed = Feed::<String>::default();
+        let store = Uuid::new_v4();
+        assert!(feed.follow(store).is_err(), "not live before it runs");
+        let (bus, trigger, running) = run_on_a_bus(&feed).await;
         let mut follower = feed.follow(store).expect("live");
-        let event = Event::new("Opened", store, serde_json::json!({}));
-        bus.publish(
-            topics::ORDERS,
-            "k",
-            &serde_json::to_vec(&event).expect("json"),
-        )
-        .await
-        .expect("publish");
+        bus.publish(topics::ORDERS, "k", &json("Opened", store))
+            .await
+            .expect("publish");
         match follower.recv().await.expect("a notice") {
             Notice::Event(item) => assert_eq!(item.as_str(), "Opened"),
             Notice::Interrupted => panic!("not interrupted"),
@@ -305,31 +328,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_feed_skips_events_published_again_after_the_bus_lost_them() {
-        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
         let feed = Feed::<String>::default();
-        let (trigger, stop) = shutdown::channel();
-        let running =
-            tokio::spawn(
-                feed.clone()
-                    .run(bus.clone(), topics::ORDERS, Latency::Live, read, stop),
-            );
-        while !feed.is_live() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let store = uuid::Uuid::new_v4();
+        let (bus, trigger, running) = run_on_a_bus(&feed).await;
+        let store = Uuid::new_v4();
         let mut follower = feed.follow(store).expect("live");
-        let json = |kind| {
-            serde_json::to_vec(&Event::new(kind, store, serde_json::json!({}))).expect("json")
-        };
-        let (old, new) = (json("Old"), json("New"));
-        let message = |payload, replayed| Outgoing {
-            topic: topics::ORDERS,
-            key: "k",
-            payload,
-            replayed,
-            epoch: 0,
-        };
-        bus.publish_all(&[message(&old, true), message(&new, false)])
+        let (old, new) = (json("Old", store), json("New", store));
+        bus.publish_all(&[outgoing(&old, true), outgoing(&new, false)])
             .await
             .expect("publish");
         match follower.recv().await.expect("a notice") {
@@ -342,45 +346,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_follower_hears_its_own_store_only_and_others_cannot_push_it_behind() {
-        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
         let feed = Feed::<String>::default();
-        let (trigger, stop) = shutdown::channel();
-        let running =
-            tokio::spawn(
-                feed.clone()
-                    .run(bus.clone(), topics::ORDERS, Latency::Live, read, stop),
-            );
-        while !feed.is_live() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let (quiet, busy) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        let (bus, trigger, running) = run_on_a_bus(&feed).await;
+        let (quiet, busy) = (Uuid::new_v4(), Uuid::new_v4());
         let mut quiet_follower = feed.follow(quiet).expect("live");
         let mut every_store = feed.subscribe();
-        let json = |kind: &str, store| {
-            serde_json::to_vec(&Event::new(kind, store, serde_json::json!({}))).expect("json")
-        };
         // More of another store's events than one store's backlog holds.
         let busy_events: Vec<_> = (0..ONE_STORE_BACKLOG + 10)
             .map(|_| json("Busy", busy))
             .collect();
         let own = json("Own", quiet);
-        let mut messages: Vec<_> = busy_events
-            .iter()
-            .map(|payload| Outgoing {
-                topic: topics::ORDERS,
-                key: "busy",
-                payload,
-                replayed: false,
-                epoch: 0,
-            })
-            .collect();
-        messages.push(Outgoing {
-            topic: topics::ORDERS,
-            key: "quiet",
-            payload: &own,
-            replayed: false,
-            epoch: 0,
-        });
+        let mut messages: Vec<_> = busy_events.iter().map(|p| outgoing(p, false)).collect();
+        messages.push(outgoing(&own, false));
         bus.publish_all(&messages).await.expect("publish");
         match quiet_follower.recv().await {
             Ok(Notice::Event(item)) => assert_eq!(item.as_str(), "Own", "only its own store"),
@@ -397,10 +374,10 @@ mod tests {
     #[tokio::test]
     async fn a_store_is_followed_until_its_last_follower_leaves() {
         let feed = Feed::<String>::default();
-        let store = uuid::Uuid::new_v4();
+        let store = Uuid::new_v4();
         let first = feed.subscribe_to(store);
         let second = feed.subscribe_to(store);
-        let other = feed.subscribe_to(uuid::Uuid::new_v4());
+        let other = feed.subscribe_to(Uuid::new_v4());
         assert_eq!(feed.followed_stores(), 2);
         drop(first);
         assert_eq!(
@@ -421,9 +398,7 @@ mod tests {
     #[tokio::test]
     async fn an_interruption_reaches_every_store_followed() {
         let feed = Feed::<String>::default();
-        let mut followers: Vec<_> = (0..3)
-            .map(|_| feed.subscribe_to(uuid::Uuid::new_v4()))
-            .collect();
+        let mut followers: Vec<_> = (0..3).map(|_| feed.subscribe_to(Uuid::new_v4())).collect();
         let mut every_store = feed.subscribe();
         feed.interrupt();
         for follower in &mut followers {

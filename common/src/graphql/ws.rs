@@ -111,7 +111,7 @@ type Results = BoxStream<'static, (Arc<str>, Option<Response>)>;
 struct Connection<E> {
     executor: E,
     verifier: TokenVerifier,
-    /// The `authorization` of `connection_init`, once it was accepted.
+    /// The `authorization` of `connection_init`, once it came.
     authorization: Option<Option<String>>,
     running: SelectAll<Abortable<Results>>,
     stops: HashMap<Arc<str>, AbortHandle>,
@@ -169,13 +169,7 @@ pub async fn serve<E: Executor>(socket: WebSocket, executor: E, verifier: TokenV
 
 /// `text` cut to at most `bytes`, at a character's end.
 fn within(mut text: String, bytes: usize) -> String {
-    if text.len() > bytes {
-        let end = (0..=bytes)
-            .rev()
-            .find(|&n| text.is_char_boundary(n))
-            .unwrap_or(0);
-        text.truncate(end);
-    }
+    text.truncate(text.floor_char_boundary(bytes));
     text
 }
 
@@ -247,13 +241,12 @@ impl<E: Executor> Connection<E> {
     }
 
     fn start(&mut self, id: Arc<str>, request: async_graphql::Request) {
-        let results = self.executor.execute_stream(request, None);
-        let ended = id.clone();
-        let tagged = results.map({
-            let id = id.clone();
-            move |response| (id.clone(), Some(response))
-        });
-        let results: Results = tagged.chain(stream::once(async { (ended, None) })).boxed();
+        let tag = id.clone();
+        let results: Results = (self.executor.execute_stream(request, None))
+            .map(Some)
+            .chain(stream::once(async { None }))
+            .map(move |result| (tag.clone(), result))
+            .boxed();
         let (stop, registration) = AbortHandle::new_pair();
         self.running.push(Abortable::new(results, registration));
         self.stops.insert(id, stop);
