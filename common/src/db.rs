@@ -106,6 +106,18 @@ impl PoolSettings {
     }
 }
 
+/// A pooled connection idle this long is tested (a ping) before it is
+/// handed out; one used more recently is handed out as it is.
+///
+/// The pool always tests a connection when it takes it back, so a
+/// connection used within this time was alive a moment ago: testing it again
+/// would cost every transaction a round trip to the server for nothing. A
+/// connection the server closed while it sat idle (a restart, a failover, an
+/// idle timeout: each takes longer than this) is replaced before a request
+/// meets it. One closed within this time of its last use fails the single
+/// statement that meets it, as a statement under way at that moment would.
+pub const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Opens the database at `url`, creating it first if it does not exist.
 pub async fn connect(
     url: &SecretString,
@@ -124,6 +136,7 @@ pub async fn connect(
         .min_connections(pool.min_for(sqlite))
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire_if_idle_for(PING_WHEN_IDLE_FOR)
         .sqlx_logging(false);
     let db = sea_orm::Database::connect(options)
         .await

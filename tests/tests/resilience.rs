@@ -5,11 +5,16 @@ use std::{
     time::{Duration, Instant},
 };
 
-use salesync_common::events::outbox;
+use salesync_common::{
+    db::{PING_WHEN_IDLE_FOR, PoolSettings, connect},
+    events::outbox,
+    testing::fresh_server_database,
+};
 use salesync_tests::{
     Options, OwnBroker, Shop, TestBus, TestSystem, WsSubscription,
     restaurant::{Log, Terminal, balanced_books, read_books},
 };
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use serde_json::{Value, json};
 
 const TABLES: &str = "subscription { tableChanged { tableNo status } }";
@@ -199,4 +204,75 @@ async fn sales_the_broker_lost_before_the_dashboard_read_them_are_published_agai
     tokio::time::sleep(Duration::from_secs(3)).await;
     let again = read_books(&shop.client).await;
     assert_eq!(again.discrepancies(&receipts), Vec::<String>::new());
+}
+
+/// The server process behind the pool's one connection.
+async fn backend_of(db: &DatabaseConnection) -> Result<i32, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT pg_backend_pid() AS pid",
+        ))
+        .await?
+        .expect("a row");
+    row.try_get("", "pid")
+}
+
+/// Closes a connection from the server's side, as a restart, a failover or
+/// an idle timeout would, and waits until it is gone.
+async fn close_from_the_server(admin: &DatabaseConnection, pid: i32) {
+    let count = |sql: String| async move {
+        admin
+            .query_one_raw(Statement::from_string(admin.get_database_backend(), sql))
+            .await
+            .expect("the admin connection answers")
+            .expect("a row")
+            .try_get::<i64>("", "n")
+            .expect("a count")
+    };
+    count(format!("SELECT count(pg_terminate_backend({pid})) AS n")).await;
+    let alive = format!("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = {pid}");
+    while count(alive.clone()).await > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Every statement of a subgraph takes a pooled connection. One used a
+/// moment ago is handed out as it is (testing it would cost a round trip
+/// per transaction); one that sat idle is tested first, so a connection
+/// the server closed meanwhile is replaced before a request meets it.
+#[tokio::test]
+async fn a_pooled_connection_is_tested_only_after_sitting_idle() {
+    let url = fresh_server_database().url_for("pool").expect("url");
+    let one = PoolSettings {
+        max_connections: Some(1),
+        min_connections: Some(1),
+    };
+    let db = connect(&url, &one).await.expect("the pool");
+    let admin = connect(&url, &one).await.expect("another pool");
+
+    let first = backend_of(&db).await.expect("a connection");
+    close_from_the_server(&admin, first).await;
+    tokio::time::sleep(PING_WHEN_IDLE_FOR + Duration::from_millis(250)).await;
+    let second = backend_of(&db)
+        .await
+        .expect("a connection closed while idle is replaced, not handed out");
+    assert_ne!(first, second);
+
+    // Closed within the second after its last use: the one statement that
+    // meets it fails, and the pool replaces it. (The pool first takes the
+    // connection back, which tests it: wait for that, or the test would
+    // race it.)
+    while db.get_postgres_connection_pool().num_idle() == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    close_from_the_server(&admin, second).await;
+    assert!(
+        backend_of(&db).await.is_err(),
+        "a connection used a moment ago is handed out without a round trip"
+    );
+    let third = backend_of(&db)
+        .await
+        .expect("the closed connection is replaced");
+    assert_ne!(second, third);
 }
