@@ -289,8 +289,10 @@ async fn books(shop: &Shop) -> (i64, i64, Vec<usize>) {
 
 /// A checkout stopped after `step` as by a crash; the sale subgraph then
 /// restarts without the fault, and its start-up recovery alone (the timer
-/// is an hour away) balances the books.
-async fn a_crash_after(step: &str) {
+/// is an hour away) balances the books. With `seated_again`, the table has
+/// a new order, of another total, before the restart: recovery and the
+/// retry must still find the sale's own order and leave the new one open.
+async fn a_crash_after(step: &str, seated_again: bool) {
     let mut system = TestSystem::start_with(Options {
         config: vec![
             ("faults.checkout_stop_after", step.to_string()),
@@ -310,6 +312,11 @@ async fn a_crash_after(step: &str) {
         (0, 0),
         "nothing completed yet"
     );
+    let next = if seated_again {
+        Some(shop.order(3, 1, 0).await)
+    } else {
+        None
+    };
 
     system
         .restart("sale", &[("faults.checkout_stop_after", "never")])
@@ -330,16 +337,26 @@ async fn a_crash_after(step: &str) {
     let retried = shop.checkout(3, "crash", json!([card(total)])).await;
     assert_eq!(retried.data_or_panic()["checkout"]["amount"], total);
     assert_eq!(books(&shop).await, (total, total, vec![1]));
+    assert_eq!(
+        shop.open_order(3).await["total"].as_i64(),
+        next,
+        "the table's new order is untouched"
+    );
 }
 
 #[tokio::test]
 async fn a_checkout_crashed_before_paying_is_finished_when_the_subgraph_restarts() {
-    a_crash_after("pending").await;
+    a_crash_after("pending", false).await;
 }
 
 #[tokio::test]
 async fn a_checkout_crashed_after_paying_is_finished_when_the_subgraph_restarts() {
-    a_crash_after("paid").await;
+    a_crash_after("paid", false).await;
+}
+
+#[tokio::test]
+async fn a_checkout_crashed_after_paying_is_finished_though_the_table_was_seated_again() {
+    a_crash_after("paid", true).await;
 }
 
 #[tokio::test]

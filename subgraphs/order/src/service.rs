@@ -137,17 +137,23 @@ impl Orders {
         sale_id: Uuid,
         (order_id, version): (Uuid, i32),
     ) -> Result<OrderSnapshot> {
-        // The turn first, then this sale's payment: a retry of the same sale
-        // that waited for the turn sees the payment it waited for, and
-        // returns it instead of finding the table closed.
+        // The turn first, then the reads: a retry of the same sale that
+        // waited for the turn sees the payment it waited for, and returns
+        // it instead of finding the table closed.
         let txn = self.turn_at(store_id, table_no).await?;
-        if let Some(paid) = orders::paid_by(&txn, store_id, sale_id).await? {
-            let mut paid = db::snapshots(&txn, vec![paid]).await?;
-            return Ok(paid.remove(0));
-        }
-        let order = orders::open_at_table(&txn, store_id, table_no)
-            .await?
-            .ok_or_else(|| no_open_order(table_no))?;
+        let open = orders::open_at_table(&txn, store_id, table_no).await?;
+        // While the sale's order is open, no sale has paid it; otherwise
+        // (rarely: a retry, or recovery) this sale may be the one that did.
+        let order = match open {
+            Some(order) if order.id == order_id => order,
+            open => {
+                if let Some(paid) = orders::paid_by(&txn, store_id, sale_id).await? {
+                    let mut paid = db::snapshots(&txn, vec![paid]).await?;
+                    return Ok(paid.remove(0));
+                }
+                open.ok_or_else(|| no_open_order(table_no))?
+            }
+        };
         if order.id != order_id || order.version != version {
             return Err(Error::conflict(
                 "the table's order changed since it was read; check out again",

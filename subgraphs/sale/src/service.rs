@@ -116,20 +116,26 @@ impl Sales {
     #[tracing::instrument(skip_all, fields(store_id = %caller.store_id, table_no = checkout.table_no))]
     pub async fn checkout(&self, caller: &Acting, checkout: Checkout) -> Result<SaleView> {
         let digest = checkout.digest();
-        if let Some(existing) = sales::by_key(&self.db, caller.store_id, &checkout.key).await? {
-            return self.resume(caller, existing, &digest).await;
-        }
-        let Some(order) = self.upstream.open_order(caller, checkout.table_no).await? else {
-            // The same key may have paid the order a moment ago.
-            return match sales::by_key(&self.db, caller.store_id, &checkout.key).await? {
-                Some(existing) => self.resume(caller, existing, &digest).await,
-                None => Err(Error::not_found(format!(
-                    "table {} has no open order",
-                    checkout.table_no
-                ))),
-            };
+        // A key seen before is rare (a retry), so it is looked up only when
+        // this checkout cannot go ahead as a new one: the table has no open
+        // order (the same key may have paid it a moment ago), the payments
+        // do not cover it (the table may hold a newer order since), or the
+        // key is taken when the sale is written.
+        let order = match self.upstream.open_order(caller, checkout.table_no).await? {
+            Some(order) => checkout.check_covers(order.total).map(|()| order),
+            None => Err(Error::not_found(format!(
+                "table {} has no open order",
+                checkout.table_no
+            ))),
         };
-        checkout.check_covers(order.total)?;
+        let order = match order {
+            Ok(order) => order,
+            Err(refused) => {
+                return self
+                    .seen_before(caller, &checkout.key, &digest, refused)
+                    .await;
+            }
+        };
 
         let now = self.clock.now();
         let sale = sales::Model {
@@ -154,12 +160,10 @@ impl Sales {
             txn.rollback().await?;
             // The same key came in at once (resume it), or another
             // checkout is paying this order.
-            return match sales::by_key(&self.db, caller.store_id, &checkout.key).await? {
-                Some(existing) => self.resume(caller, existing, &digest).await,
-                None => Err(Error::conflict(
-                    "another checkout is paying this table's order",
-                )),
-            };
+            let paying = Error::conflict("another checkout is paying this table's order");
+            return self
+                .seen_before(caller, &checkout.key, &digest, paying)
+                .await;
         }
         let rows: Vec<payments::Model> = checkout
             .payments
@@ -178,13 +182,22 @@ impl Sales {
         payments::insert(&txn, &rows).await?;
         txn.commit().await?;
         self.fault(CheckoutStep::Pending)?;
-        self.pay_and_complete(Payer::Client(caller), Some(caller), sale)
+        self.pay_and_complete(Payer::Client(caller), Some(caller), sale, rows)
             .await
     }
 
-    /// A checkout with a key seen before: the same sale, whatever state the
-    /// first call left it in.
-    async fn resume(&self, caller: &Acting, sale: sales::Model, digest: &str) -> Result<SaleView> {
+    /// The sale of a key seen before, whatever state the first call left it
+    /// in; `otherwise` when the key is new.
+    async fn seen_before(
+        &self,
+        caller: &Acting,
+        key: &str,
+        digest: &str,
+        otherwise: Error,
+    ) -> Result<SaleView> {
+        let Some(sale) = sales::by_key(&self.db, caller.store_id, key).await? else {
+            return Err(otherwise);
+        };
         if sale.request_hash != digest {
             return Err(Error::conflict(
                 "this idempotency key was used for another checkout",
@@ -192,7 +205,8 @@ impl Sales {
         }
         match sale.status {
             SaleState::Pending => {
-                self.pay_and_complete(Payer::Client(caller), Some(caller), sale)
+                let paid_with = payments::of_sales(&self.db, vec![sale.id]).await?;
+                self.pay_and_complete(Payer::Client(caller), Some(caller), sale, paid_with)
                     .await
             }
             SaleState::Abandoned => Err(Error::conflict(
@@ -209,6 +223,7 @@ impl Sales {
         payer: Payer<'_>,
         caller: Option<&Acting>,
         sale: sales::Model,
+        payments: Vec<payments::Model>,
     ) -> Result<SaleView> {
         // The fault switch stops a client's request, as a crash would;
         // recovery is what runs after the restart.
@@ -237,14 +252,16 @@ impl Sales {
         if faults_apply {
             self.fault(CheckoutStep::Paid)?;
         }
-        self.complete(caller, sale, paid).await
+        self.complete(caller, sale, payments, paid).await
     }
 
     /// Step 4: the paid order's lines, the business day, the event.
+    /// `payments` are the sale's, as step 2 wrote them.
     async fn complete(
         &self,
         caller: Option<&Acting>,
         sale: sales::Model,
+        payments: Vec<payments::Model>,
         paid: PaidOrder,
     ) -> Result<SaleView> {
         if paid.id != sale.order_id || paid.total != sale.amount {
@@ -294,7 +311,6 @@ impl Sales {
             return self.reload(sale.id).await;
         }
         sale_lines::insert(&txn, &lines).await?;
-        let payments = payments::of_sales(&txn, vec![sale.id]).await?;
         let event = Event::new(
             SALE_COMPLETED,
             sale.store_id,
@@ -362,10 +378,12 @@ impl Sales {
         let (mut settled, mut left) = (0, 0);
         for sale in sales::pending_before(&self.db, cutoff).await? {
             let sale_id = sale.id;
-            match self
-                .pay_and_complete(Payer::Recovery(sale.store_id), None, sale)
-                .await
-            {
+            let settling = async {
+                let paid_with = payments::of_sales(&self.db, vec![sale_id]).await?;
+                self.pay_and_complete(Payer::Recovery(sale.store_id), None, sale, paid_with)
+                    .await
+            };
+            match settling.await {
                 Ok(_) | Err(Error::NotFound(_) | Error::Conflict(_)) => settled += 1,
                 Err(error) => {
                     left += 1;
