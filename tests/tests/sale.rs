@@ -258,6 +258,35 @@ async fn concurrent_checkouts_charge_once() {
     assert_eq!(summary["grossSales"], 3000 + 5500);
 }
 
+#[tokio::test]
+async fn a_first_checkout_costs_a_fixed_number_of_statements() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    // The first checkout also keeps the store's calendar if no event
+    // brought it yet.
+    let first = shop.order(1, 1, 0).await;
+    let second = shop.order(2, 1, 1).await;
+    shop.checkout(1, "warm", json!([card(first)]))
+        .await
+        .data_or_panic();
+
+    let (sale, order) = (system.statements("sale"), system.statements("order"));
+    shop.checkout(2, "counted", json!([card(second)]))
+        .await
+        .data_or_panic();
+    let (sale, order) = (
+        system.statements("sale") - sale,
+        system.statements("order") - order,
+    );
+    // The sale: the pending sale and its payments, the calendar, then the
+    // completion (state, lines, event). The order: the open order and its
+    // lines, then the payment under the table's turn (the turn, the open
+    // order, its lines, the order, the event). What only a retry or
+    // recovery needs (the key's sale, the payments read back, the order
+    // this sale paid) is not read.
+    assert_eq!((sale, order), (6, 7), "sale {sale}, order {order}");
+}
+
 /// Σ of completed sales, Σ of paid orders, and sales per paid order.
 async fn books(shop: &Shop) -> (i64, i64, Vec<usize>) {
     let day = today();
