@@ -205,8 +205,7 @@ impl Sales {
         }
         match sale.status {
             SaleState::Pending => {
-                let paid_with = payments::of_sales(&self.db, vec![sale.id]).await?;
-                self.pay_and_complete(Payer::Client(caller), Some(caller), sale, paid_with)
+                self.finish_pending(Payer::Client(caller), Some(caller), sale)
                     .await
             }
             SaleState::Abandoned => Err(Error::conflict(
@@ -214,6 +213,18 @@ impl Sales {
             )),
             _ => self.view(sale).await,
         }
+    }
+
+    /// Steps 3 and 4 for a sale an earlier call left pending (a retry's,
+    /// or recovery's): its payments are read back first.
+    async fn finish_pending(
+        &self,
+        payer: Payer<'_>,
+        caller: Option<&Acting>,
+        sale: sales::Model,
+    ) -> Result<SaleView> {
+        let payments = payments::of_sales(&self.db, vec![sale.id]).await?;
+        self.pay_and_complete(payer, caller, sale, payments).await
     }
 
     /// Steps 3 and 4. A refusal to pay abandons the sale for good; any other
@@ -378,12 +389,10 @@ impl Sales {
         let (mut settled, mut left) = (0, 0);
         for sale in sales::pending_before(&self.db, cutoff).await? {
             let sale_id = sale.id;
-            let settling = async {
-                let paid_with = payments::of_sales(&self.db, vec![sale_id]).await?;
-                self.pay_and_complete(Payer::Recovery(sale.store_id), None, sale, paid_with)
-                    .await
-            };
-            match settling.await {
+            match self
+                .finish_pending(Payer::Recovery(sale.store_id), None, sale)
+                .await
+            {
                 Ok(_) | Err(Error::NotFound(_) | Error::Conflict(_)) => settled += 1,
                 Err(error) => {
                     left += 1;
