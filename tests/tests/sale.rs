@@ -279,12 +279,12 @@ async fn a_first_checkout_costs_a_fixed_number_of_statements() {
         system.statements("order") - order,
     );
     // The sale: the pending sale and its payments, the calendar, then the
-    // completion (state, lines, event). The order: the open order and its
+    // completion (state, lines, event). The order: the open order with its
     // lines, then the payment under the table's turn (the turn, the open
-    // order, its lines, the order, the event). What only a retry or
+    // order with its lines, the order, the event). What only a retry or
     // recovery needs (the key's sale, the payments read back, the order
     // this sale paid) is not read.
-    assert_eq!((sale, order), (6, 7), "sale {sale}, order {order}");
+    assert_eq!((sale, order), (6, 5), "sale {sale}, order {order}");
 }
 
 /// Σ of completed sales, Σ of paid orders, and sales per paid order.

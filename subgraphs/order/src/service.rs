@@ -76,8 +76,7 @@ impl Orders {
         let txn = self.turn_at(caller.store_id, table_no).await?;
         match orders::open_at_table(&txn, caller.store_id, table_no).await? {
             None => self.open(txn, caller.store_id, table_no, &new_lines).await,
-            Some(order) => {
-                let stored = order_lines::of_order(&txn, order.id).await?;
+            Some((order, stored)) => {
                 let lines = domain::add_lines(&as_lines(&stored), requested, &menu)?;
                 self.update(txn, order, stored, &lines, Change::Changed)
                     .await
@@ -99,9 +98,8 @@ impl Orders {
         }
         let (table_no, menu) = self.check_references(caller, table_no, requested).await?;
         let txn = self.turn_at(caller.store_id, table_no).await?;
-        let order = open_or_not_found(&txn, caller.store_id, table_no).await?;
+        let (order, stored) = open_or_not_found(&txn, caller.store_id, table_no).await?;
         check_version(&order, expected_version)?;
-        let stored = order_lines::of_order(&txn, order.id).await?;
         let lines = domain::replace_lines(&as_lines(&stored), requested, &menu)?;
         self.update(txn, order, stored, &lines, Change::Changed)
             .await
@@ -116,9 +114,8 @@ impl Orders {
         expected_version: Option<i32>,
     ) -> Result<OrderSnapshot> {
         let txn = self.turn_at(caller.store_id, table_no).await?;
-        let order = open_or_not_found(&txn, caller.store_id, table_no).await?;
+        let (order, stored) = open_or_not_found(&txn, caller.store_id, table_no).await?;
         check_version(&order, expected_version)?;
-        let stored = order_lines::of_order(&txn, order.id).await?;
         let lines = as_lines(&stored);
         self.update(txn, order, stored, &lines, Change::Cancelled)
             .await
@@ -144,8 +141,8 @@ impl Orders {
         let open = orders::open_at_table(&txn, store_id, table_no).await?;
         // While the sale's order is open, no sale has paid it; otherwise
         // (rarely: a retry, or recovery) this sale may be the one that did.
-        let order = match open {
-            Some(order) if order.id == order_id => order,
+        let (order, stored) = match open {
+            Some((order, stored)) if order.id == order_id => (order, stored),
             open => {
                 if let Some(paid) = orders::paid_by(&txn, store_id, sale_id).await? {
                     let mut paid = db::snapshots(&txn, vec![paid]).await?;
@@ -159,7 +156,6 @@ impl Orders {
                 "the table's order changed since it was read; check out again",
             ));
         }
-        let stored = order_lines::of_order(&txn, order.id).await?;
         let lines = as_lines(&stored);
         self.update(txn, order, stored, &lines, Change::Paid { sale_id })
             .await
@@ -291,15 +287,16 @@ impl Orders {
     // ---- reads ----
 
     pub async fn open_order(&self, store_id: Uuid, table_no: i32) -> Result<Option<OrderSnapshot>> {
-        let order = orders::open_at_table(&self.db, store_id, table_no).await?;
-        Ok(db::snapshots(&self.db, order.into_iter().collect())
-            .await?
-            .pop())
+        let open = orders::open_at_table(&self.db, store_id, table_no).await?;
+        Ok(open.map(|(order, lines)| OrderSnapshot::from_rows(order, lines)))
     }
 
     pub async fn open_orders(&self, store_id: Uuid) -> Result<Vec<OrderSnapshot>> {
-        let rows = orders::open_of_store(&self.db, store_id).await?;
-        db::snapshots(&self.db, rows).await
+        let open = orders::open_of_store(&self.db, store_id).await?;
+        Ok(open
+            .into_iter()
+            .map(|(order, lines)| OrderSnapshot::from_rows(order, lines))
+            .collect())
     }
 
     pub async fn between(
@@ -335,7 +332,7 @@ async fn open_or_not_found(
     txn: &DatabaseTransaction,
     store_id: Uuid,
     table_no: i32,
-) -> Result<orders::Model> {
+) -> Result<orders::WithLines> {
     orders::open_at_table(txn, store_id, table_no)
         .await?
         .ok_or_else(|| no_open_order(table_no))

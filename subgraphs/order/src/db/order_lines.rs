@@ -22,18 +22,22 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::orders::Entity",
+        from = "Column::OrderId",
+        to = "super::orders::Column::Id"
+    )]
+    Order,
+}
+
+impl Related<super::orders::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Order.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
-
-/// One order's lines, in the order they were rung up.
-pub async fn of_order<C: ConnectionTrait>(db: &C, order_id: Uuid) -> Result<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::OrderId.eq(order_id))
-        .order_by_asc(Column::Position)
-        .all(db)
-        .await?)
-}
 
 /// The lines of several orders, in one statement, by order id.
 pub async fn of_orders<C: ConnectionTrait>(

@@ -5,8 +5,9 @@ use salesync_common::{
     Error, Result,
     db::{is_fixed, of_store},
 };
-use sea_orm::{QueryOrder, entity::prelude::*, sea_query::Expr};
+use sea_orm::{QueryOrder, SelectTwo, entity::prelude::*, sea_query::Expr};
 
+use super::order_lines;
 use crate::domain::OrderStatus;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -26,42 +27,84 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::order_lines::Entity")]
+    Lines,
+}
+
+impl Related<order_lines::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Lines.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// An order and its lines, in the order they were rung up.
+pub type WithLines = (Model, Vec<order_lines::Model>);
+
 salesync_common::store_scoped!(StoreId, Id);
 
-/// The table's open order, if any.
+/// The table's open order with its lines, if any: one statement.
 pub async fn open_at_table<C: ConnectionTrait>(
     db: &C,
     store_id: Uuid,
     table_no: i32,
-) -> Result<Option<Model>> {
-    Ok(open_at_table_query(store_id, table_no).one(db).await?)
+) -> Result<Option<WithLines>> {
+    Ok(grouped(open_at_table_query(store_id, table_no).all(db).await?).pop())
 }
 
-/// Every open order of the store, by table number.
-pub async fn open_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<Model>> {
-    Ok(open_of_store_query(store_id).all(db).await?)
+/// Every open order of the store with its lines, by table number: one
+/// statement.
+pub async fn open_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<WithLines>> {
+    Ok(grouped(open_of_store_query(store_id).all(db).await?))
 }
 
 /// The query of [`open_at_table`], which the index of open tables
 /// (`uq_orders_open_table`) serves in every plan: each change of an order
 /// runs it, and it must not grow with the orders the store has closed.
-pub fn open_at_table_query(store_id: Uuid, table_no: i32) -> Select<Entity> {
-    open(store_id).filter(Column::TableNo.eq(table_no))
+pub fn open_at_table_query(
+    store_id: Uuid,
+    table_no: i32,
+) -> SelectTwo<Entity, order_lines::Entity> {
+    with_lines(open(store_id).filter(Column::TableNo.eq(table_no)))
 }
 
 /// The query of [`open_of_store`]: the open-tables screen's, served by the
 /// same index.
-pub fn open_of_store_query(store_id: Uuid) -> Select<Entity> {
-    open(store_id).order_by_asc(Column::TableNo)
+pub fn open_of_store_query(store_id: Uuid) -> SelectTwo<Entity, order_lines::Entity> {
+    with_lines(open(store_id).order_by_asc(Column::TableNo))
 }
 
 /// The store's open orders, as the index of open tables names them.
 fn open(store_id: Uuid) -> Select<Entity> {
     of_store::<Entity>(store_id).filter(is_fixed(Column::Status, OrderStatus::Open))
+}
+
+/// `orders` joined to their lines (an order's row once per line), each
+/// order's lines in position order after whatever order `orders` has.
+fn with_lines(orders: Select<Entity>) -> SelectTwo<Entity, order_lines::Entity> {
+    orders
+        .find_also_related(order_lines::Entity)
+        .order_by_asc(order_lines::Column::Position)
+}
+
+/// The joined rows as orders with their lines, in the order the orders
+/// first appear. An order's rows come one after another in both queries
+/// above; any that did not would still join their order.
+fn grouped(rows: Vec<(Model, Option<order_lines::Model>)>) -> Vec<WithLines> {
+    let mut orders: Vec<WithLines> = Vec::new();
+    for (order, line) in rows {
+        let at = match orders.iter().rposition(|(o, _)| o.id == order.id) {
+            Some(at) => at,
+            None => {
+                orders.push((order, Vec::new()));
+                orders.len() - 1
+            }
+        };
+        orders[at].1.extend(line);
+    }
+    orders
 }
 
 /// Orders opened in `[start, end)`, oldest first, optionally with one status.
