@@ -20,6 +20,7 @@ use crate::{
         consumer::{self, Handler},
         outbox::{self, OutboxSignal, Relay},
         store_access::{OnStoreAccess, StoreAccess, StoreRows},
+        store_copy::StoreCopy,
     },
     metrics::Metrics,
     server::{Readiness, Server},
@@ -153,6 +154,14 @@ impl Builder {
     /// [`Builder::serve`] runs.
     pub fn store_access(&self) -> StoreAccess {
         self.store_access.clone()
+    }
+
+    /// A copy of `T`, a part of each store's profile, kept in memory in
+    /// front of the table a consumer of `salesync.stores` fills; it hears
+    /// profiles on the same feed as [`Builder::store_access`]. Run it as a
+    /// [`Builder::task`].
+    pub fn store_copy<T: DeserializeOwned + Clone + Send + 'static>(&self) -> StoreCopy<T> {
+        StoreCopy::new(self.store_access.feed())
     }
 
     /// Applies every event on `topic` once, as a member of the consumer

@@ -19,6 +19,7 @@ pub mod migration;
 pub mod outbox;
 pub mod retention;
 pub mod store_access;
+pub mod store_copy;
 
 use std::sync::Arc;
 

@@ -11,7 +11,9 @@
 //! A token stays signed until it expires; these two tables are what make a
 //! signed token worthless sooner. The token verifier asks [`StoreAccess`],
 //! which keeps what it read of them in memory and hears every change on a
-//! feed of its own, so most requests ask no database.
+//! feed of its own, so most requests ask no database. The same feed carries
+//! each store's profile (`StoreOpened`, `StoreUpdated`) to the copies a
+//! subgraph keeps of it in memory (`store_copy`).
 
 use std::{
     collections::HashMap,
@@ -20,7 +22,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, FromQueryResult,
@@ -76,7 +78,7 @@ impl<R: StoreRows> Handler for OnStoreAccess<R> {
     }
 
     async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
-        let Some(Heard { store_id, change }) = heard(event)? else {
+        let Some(StoreNews::Access(Heard { store_id, change })) = news(event)? else {
             return Ok(());
         };
         match change {
@@ -289,21 +291,46 @@ impl Change {
     }
 }
 
-/// The feed's reading of an event; none for the events that change nobody's
-/// access.
-fn heard(event: &Event) -> anyhow::Result<Option<Heard>> {
+/// A store's whole profile as an event of `salesync.stores` carried it,
+/// true as of `at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub store_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub payload: serde_json::Value,
+}
+
+/// What a replica hears on `salesync.stores`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreNews {
+    /// Who may act for the store changed.
+    Access(Heard),
+    /// The store opened or its profile changed.
+    Profile(Profile),
+}
+
+/// The feed's reading of an event; none for the events that change neither
+/// access nor a profile.
+fn news(event: &Event) -> anyhow::Result<Option<StoreNews>> {
     let change = match event.event_type.as_str() {
         types::STORE_DELETED => Change::Deleted,
         types::TOKENS_REVOKED => {
             let revoked: TokensRevoked = serde_json::from_value(event.payload.clone())?;
             Change::Revoked(revoked.generation)
         }
+        types::STORE_OPENED | types::STORE_UPDATED => {
+            return Ok(Some(StoreNews::Profile(Profile {
+                store_id: event.store_id,
+                at: event.occurred_at,
+                payload: event.payload.clone(),
+            })));
+        }
         _ => return Ok(None),
     };
-    Ok(Some(Heard {
+    Ok(Some(StoreNews::Access(Heard {
         store_id: event.store_id,
         change,
-    }))
+    })))
 }
 
 /// How long a standing read from the tables answers without asking them
@@ -334,7 +361,7 @@ struct Known {
 #[derive(Clone)]
 pub struct StoreAccess {
     db: DatabaseConnection,
-    feed: Feed<Heard>,
+    feed: Feed<StoreNews>,
     known: Arc<Mutex<HashMap<Uuid, Known>>>,
 }
 
@@ -355,7 +382,7 @@ impl StoreAccess {
             bus,
             topics::STORES,
             Latency::Relaxed,
-            heard,
+            news,
             stop.clone(),
         ));
         let mut stop = stop;
@@ -363,7 +390,9 @@ impl StoreAccess {
             tokio::select! {
                 _ = stop.wait() => break,
                 notice = notices.recv() => match notice {
-                    Ok(Notice::Event(heard)) => self.learn(heard.store_id, heard.change),
+                    Ok(Notice::Event(news)) => if let StoreNews::Access(heard) = news.as_ref() {
+                        self.learn(heard.store_id, heard.change);
+                    },
                     // The reading ends; what it kept is not trusted past it.
                     Ok(Notice::Interrupted) => {}
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
@@ -375,6 +404,13 @@ impl StoreAccess {
             }
         }
         let _ = feed.await;
+    }
+
+    /// The feed this replica hears `salesync.stores` on, which
+    /// [`StoreAccess::run`] reads: for the copies of store profiles kept in
+    /// memory beside it.
+    pub fn feed(&self) -> Feed<StoreNews> {
+        self.feed.clone()
     }
 
     /// Takes in a change this process made or heard of: from now on it

@@ -45,7 +45,8 @@ impl Subgraph for Order {
     async fn build(parts: Builder, sections: OrderSections) -> anyhow::Result<Application> {
         let upstream = Upstream::new(sections.upstream);
         let clock = parts.settings().clock.clone();
-        let orders = Orders::new(parts.db(), upstream, parts.outbox(), clock);
+        let facts = parts.store_copy();
+        let orders = Orders::new(parts.db(), upstream, parts.outbox(), clock, facts.clone());
         let feed = OrderFeed::default();
         let verifier = parts.token_verifier();
         let schema = schema::build(OrderState::new(orders.clone(), feed.clone()));
@@ -55,6 +56,7 @@ impl Subgraph for Order {
         let bus = parts.bus();
         parts
             .consume(topics::STORES, events::StoreFactsCopy)
+            .task("store-facts", move |stop| facts.run(stop))
             .follow_store_access(orders)
             .task("order-feed", move |stop| {
                 feed.run(bus, topics::ORDERS, Latency::Live, events::order_of, stop)

@@ -14,7 +14,9 @@ use salesync_common::{
     auth::Acting,
     clock::Clock,
     db::{by_ids, delete_of_store},
-    events::{Event, outbox, outbox::OutboxSignal, store_access::StoreRows, topics},
+    events::{
+        Event, outbox, outbox::OutboxSignal, store_access::StoreRows, store_copy::StoreCopy, topics,
+    },
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
@@ -32,6 +34,8 @@ pub struct Orders {
     upstream: Upstream,
     outbox: OutboxSignal,
     clock: Clock,
+    /// The `store_facts` table, kept in memory in front of it.
+    facts: StoreCopy<StoreFacts>,
 }
 
 impl Orders {
@@ -40,12 +44,14 @@ impl Orders {
         upstream: Upstream,
         outbox: OutboxSignal,
         clock: Clock,
+        facts: StoreCopy<StoreFacts>,
     ) -> Self {
         Orders {
             db,
             upstream,
             outbox,
             clock,
+            facts,
         }
     }
 
@@ -169,10 +175,12 @@ impl Orders {
         Ok(txn)
     }
 
-    /// What orders need of the caller's store: the copy its events keep,
-    /// else (its event has not arrived yet) asked of the store subgraph.
+    /// What orders need of the caller's store: the copy its events keep
+    /// (from memory while it answers), else (its event has not arrived yet)
+    /// asked of the store subgraph.
     pub async fn store_facts(&self, caller: &Acting) -> Result<StoreFacts> {
-        match store_facts::find(&self.db, caller.store_id).await? {
+        let read = store_facts::find(&self.db, caller.store_id);
+        match self.facts.get_or_read(caller.store_id, read).await? {
             Some(copy) => Ok(copy),
             None => self.ask_store(caller).await,
         }
@@ -181,10 +189,12 @@ impl Orders {
     /// Asks the store subgraph, and keeps the answer unless a newer event
     /// arrived meanwhile.
     async fn ask_store(&self, caller: &Acting) -> Result<StoreFacts> {
+        let reading = self.facts.reading();
         let asked = self.upstream.store(caller).await?;
         // Event times are the wall clock's, so this is too.
-        store_facts::upsert(&self.db, caller.store_id, &asked, Utc::now()).await?;
-        Ok(asked)
+        let at = Utc::now();
+        store_facts::upsert(&self.db, caller.store_id, &asked, at).await?;
+        Ok(self.facts.learn(caller.store_id, asked, at, reading))
     }
 
     /// Validates the table against the store and looks every item up at the

@@ -42,6 +42,7 @@ impl Subgraph for Sale {
     async fn build(parts: Builder, sections: SaleSections) -> anyhow::Result<Application> {
         let settings = parts.settings();
         let upstream = Upstream::new(sections.upstream, settings.internal_key.clone());
+        let calendars = parts.store_copy();
         let sales = Sales::new(
             parts.db(),
             upstream,
@@ -49,6 +50,7 @@ impl Subgraph for Sale {
             settings.clock.clone(),
             sections.faults,
             sections.recovery,
+            calendars.clone(),
         );
         let schema = schema::build(SaleState::new(sales.clone()));
         let verifier = parts.token_verifier();
@@ -59,6 +61,7 @@ impl Subgraph for Sale {
         let recovery = sales.clone();
         parts
             .consume(topics::STORES, events::StoreCalendars)
+            .task("store-calendars", move |stop| calendars.run(stop))
             .follow_store_access(sales)
             .task("sale-recovery", move |stop| recovery.run_recovery(stop))
             .serve(routes)

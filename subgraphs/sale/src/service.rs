@@ -30,7 +30,9 @@ use salesync_common::{
     auth::Acting,
     clock::Clock,
     db::{by_ids, delete_of_store},
-    events::{Event, outbox, outbox::OutboxSignal, store_access::StoreRows, topics},
+    events::{
+        Event, outbox, outbox::OutboxSignal, store_access::StoreRows, store_copy::StoreCopy, topics,
+    },
     shutdown::Stop,
     time::{BusinessCalendar, check_range},
 };
@@ -46,7 +48,7 @@ use crate::{
         SoldLine,
     },
     events::{REFUND_MADE, RefundMade, SALE_COMPLETED, SaleCompleted, SaleHistory},
-    upstream::{PaidOrder, Payer, Upstream},
+    upstream::{Calendar, PaidOrder, Payer, Upstream},
 };
 
 /// How often a refund is retried when another refund of the sale came first.
@@ -60,6 +62,8 @@ pub struct Sales {
     clock: Clock,
     faults: FaultSettings,
     recovery: RecoverySettings,
+    /// The `store_calendars` table, kept in memory in front of it.
+    calendars: StoreCopy<Calendar>,
 }
 
 /// A sale with everything it shows.
@@ -101,6 +105,7 @@ impl Sales {
         clock: Clock,
         faults: FaultSettings,
         recovery: RecoverySettings,
+        calendars: StoreCopy<Calendar>,
     ) -> Self {
         Sales {
             db,
@@ -109,6 +114,7 @@ impl Sales {
             clock,
             faults,
             recovery,
+            calendars,
         }
     }
 
@@ -359,10 +365,12 @@ impl Sales {
         Ok(())
     }
 
-    /// The store's calendar: the copy events keep, else (a store whose
-    /// event has not arrived yet) asked of the store subgraph and kept.
+    /// The store's calendar: the copy events keep (from memory while it
+    /// answers), else (a store whose event has not arrived yet) asked of
+    /// the store subgraph and kept.
     async fn calendar(&self, store_id: Uuid, caller: Option<&Acting>) -> Result<BusinessCalendar> {
-        if let Some(copy) = calendars::find(&self.db, store_id).await? {
+        let read = calendars::find_dated(&self.db, store_id);
+        if let Some(copy) = self.calendars.get_or_read(store_id, read).await? {
             return BusinessCalendar::new(&copy.timezone, copy.closeout_hour);
         }
         let Some(caller) = caller else {
@@ -370,16 +378,12 @@ impl Sales {
                 "no calendar of store {store_id} has arrived yet"
             )));
         };
+        let reading = self.calendars.reading();
         let asked = self.upstream.calendar(caller).await?;
-        calendars::upsert(
-            &self.db,
-            store_id,
-            &asked.timezone,
-            asked.closeout_hour,
-            self.clock.now(),
-        )
-        .await?;
-        BusinessCalendar::new(&asked.timezone, asked.closeout_hour)
+        let at = self.clock.now();
+        calendars::upsert(&self.db, store_id, &asked.timezone, asked.closeout_hour, at).await?;
+        let kept = self.calendars.learn(store_id, asked, at, reading);
+        BusinessCalendar::new(&kept.timezone, kept.closeout_hour)
     }
 
     /// Finishes or abandons what crashes left pending: how many it

@@ -43,11 +43,15 @@ impl From<Model> for StoreFacts {
     }
 }
 
-pub async fn find<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Option<StoreFacts>> {
-    Ok(of_store::<Entity>(store_id)
-        .one(db)
-        .await?
-        .map(StoreFacts::from))
+/// The store's facts, with the time they were true as of.
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+) -> Result<Option<(StoreFacts, DateTime<Utc>)>> {
+    Ok(of_store::<Entity>(store_id).one(db).await?.map(|copy| {
+        let at = copy.updated_at;
+        (StoreFacts::from(copy), at)
+    }))
 }
 
 /// Keeps the newest facts of a store, true as of `at`: older ones (an event

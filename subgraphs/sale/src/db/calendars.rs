@@ -12,6 +12,8 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
+use crate::upstream::Calendar;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "store_calendars")]
 pub struct Model {
@@ -31,6 +33,20 @@ salesync_common::store_scoped!(StoreId, StoreId);
 
 pub async fn find<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Option<Model>> {
     Ok(of_store::<Entity>(store_id).one(db).await?)
+}
+
+/// The store's calendar, with the time it was true as of.
+pub async fn find_dated<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+) -> Result<Option<(Calendar, DateTime<Utc>)>> {
+    Ok(find(db, store_id).await?.map(|copy| {
+        let calendar = Calendar {
+            timezone: copy.timezone,
+            closeout_hour: copy.closeout_hour,
+        };
+        (calendar, copy.updated_at)
+    }))
 }
 
 /// Keeps the newest calendar of a store: a value older than the one kept
