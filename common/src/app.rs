@@ -186,7 +186,7 @@ impl Builder {
         F: FnOnce(Stop) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        self.tasks.push(background(name, task));
+        self.tasks.push(background_task(name, task));
         self
     }
 
@@ -244,27 +244,30 @@ impl Builder {
         tracing::info!(subgraph = settings.service, address = %server.address(), "listening");
 
         let mut tasks = tasks;
-        tasks.push(background("store-access", {
+        tasks.push(background_task("store-access", {
             let bus = bus.clone();
             move |stop| store_access.run(bus, stop)
         }));
-        let relay = Relay::new(conn.clone(), bus.clone(), outbox);
-        tasks.push(background("outbox-relay", move |stop| relay.run(stop)));
+        // Background work has connections of its own: events leave and
+        // arrive while requests queue for theirs.
+        let background = db.background.clone();
+        let relay = Relay::new(background.clone(), bus.clone(), outbox);
+        tasks.push(background_task("outbox-relay", move |stop| relay.run(stop)));
         let (retention, clock, consumes) = (
             settings.retention,
             settings.clock.clone(),
             !consumers.is_empty(),
         );
-        tasks.push(background("retention", {
-            let conn = conn.clone();
+        tasks.push(background_task("retention", {
+            let conn = background.clone();
             move |stop| events::retention::run(conn, clock, retention, consumes, stop)
         }));
         for (topic, handler) in consumers {
-            let (bus, conn, metrics) = (bus.clone(), conn.clone(), metrics.clone());
+            let (bus, conn, metrics) = (bus.clone(), background.clone(), metrics.clone());
             // A group per consumer: two consumers of one topic in one
             // subgraph each see every event; replicas of one consumer share.
             let group = handler.name().to_string();
-            tasks.push(background("consumer", move |stop| {
+            tasks.push(background_task("consumer", move |stop| {
                 consumer::run(bus, conn, topic, group, handler, metrics, stop)
             }));
         }
@@ -289,7 +292,7 @@ async fn scrape(metrics: Metrics, conn: DatabaseConnection) -> impl IntoResponse
 }
 
 /// A named background task. Its SQL statements are not counted as requests'.
-fn background<F, Fut>(name: &'static str, task: F) -> (&'static str, Task)
+fn background_task<F, Fut>(name: &'static str, task: F) -> (&'static str, Task)
 where
     F: FnOnce(Stop) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,

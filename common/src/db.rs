@@ -27,7 +27,12 @@ use uuid::Uuid;
 /// it ran: the dataloader tests assert on it, and slow statements are logged.
 #[derive(Clone)]
 pub struct Database {
+    /// Requests' connections.
     pub conn: DatabaseConnection,
+    /// A few connections of background work's own (the outbox relay, the
+    /// consumers, retention): events leave and arrive while requests queue
+    /// for `conn`. On SQLite, `conn` itself (one writer at a time anyway).
+    pub background: DatabaseConnection,
     pub statements: StatementCounter,
 }
 
@@ -74,24 +79,45 @@ pub async fn connect_and_migrate<M: MigratorTrait>(
         if !is_background() {
             counter.fetch_add(1, Ordering::Relaxed);
         }
-        if info.elapsed > SLOW_STATEMENT {
-            tracing::warn!(elapsed_ms = info.elapsed.as_millis() as u64, sql = %info.statement.sql, "slow SQL statement");
-        }
+        warn_if_slow(info);
     });
-    Ok(Database { conn, statements })
+    let background = if conn.get_database_backend() == DbBackend::Sqlite {
+        conn.clone()
+    } else {
+        let (max, min) = pool.background();
+        let mut background = open(url.expose_secret(), max, min).await?;
+        background.set_metric_callback(warn_if_slow);
+        background
+    };
+    Ok(Database {
+        conn,
+        background,
+        statements,
+    })
+}
+
+fn warn_if_slow(info: &sea_orm::metric::Info<'_>) {
+    if info.elapsed > SLOW_STATEMENT {
+        tracing::warn!(elapsed_ms = info.elapsed.as_millis() as u64, sql = %info.statement.sql, "slow SQL statement");
+    }
 }
 
 /// `[pool]`: the connections a subgraph keeps to its database
-/// (`SALESYNC_POOL__MAX_CONNECTIONS`, `__MIN_CONNECTIONS`). With replicas,
-/// keep replicas x max under the server's `max_connections`.
+/// (`SALESYNC_POOL__MAX_CONNECTIONS`, `__MIN_CONNECTIONS`,
+/// `__BACKGROUND_CONNECTIONS`). With replicas, keep replicas x (max +
+/// background) under the server's `max_connections`.
 #[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct PoolSettings {
-    /// At most this many; unset, 16 on PostgreSQL and 4 on SQLite (one
-    /// writer at a time there anyway).
+    /// Requests' connections, at most this many; unset, 16 on PostgreSQL
+    /// and 4 on SQLite (one writer at a time there anyway).
     pub max_connections: Option<u32>,
     /// At least this many kept open; unset, 1.
     pub min_connections: Option<u32>,
+    /// Background work's connections besides, at most this many (one kept
+    /// open); unset, 2. None on SQLite, where background work shares the
+    /// requests' pool.
+    pub background_connections: Option<u32>,
 }
 
 impl PoolSettings {
@@ -103,6 +129,11 @@ impl PoolSettings {
 
     fn min_for(&self, sqlite: bool) -> u32 {
         self.min_connections.unwrap_or(1).min(self.max_for(sqlite))
+    }
+
+    /// At most and at least how many connections background work keeps.
+    fn background(&self) -> (u32, u32) {
+        (self.background_connections.unwrap_or(2).max(1), 1)
     }
 }
 
@@ -130,10 +161,15 @@ pub async fn connect(
     } else {
         create_postgres_database_if_missing(raw).await?;
     }
+    open(raw, pool.max_for(sqlite), pool.min_for(sqlite)).await
+}
+
+/// A pool of `min` to `max` connections to the existing database at `raw`.
+async fn open(raw: &str, max: u32, min: u32) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(raw.to_string());
     options
-        .max_connections(pool.max_for(sqlite))
-        .min_connections(pool.min_for(sqlite))
+        .max_connections(max)
+        .min_connections(min)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .test_before_acquire_if_idle_for(PING_WHEN_IDLE_FOR)

@@ -1154,3 +1154,88 @@ async fn a_consumer_behind_commits_what_was_waiting_at_once_and_each_later_event
         "every applied event was committed"
     );
 }
+
+/// Background work has connections of its own: with every connection the
+/// order subgraph keeps for requests waiting on a table's turn, a store's
+/// change still reaches its copy of the store's facts through its consumer.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_flow_while_requests_hold_every_connection() {
+    let system = TestSystem::start_with(Options {
+        config: vec![("pool.max_connections", "1".to_string())],
+        ..Options::default()
+    })
+    .await;
+    let shop = system.shop(&[("Tea", 3000)]).await;
+    let place =
+        "mutation($i: ID!) { placeOrder(tableNo: 1, lines: [{ itemId: $i, quantity: 1 }]) { id } }";
+    let tea = json!({ "i": shop.items[0] });
+    shop.client.query(place, tea.clone()).await.data_or_panic();
+
+    // The test holds table 1's turn; the next placeOrder takes the order
+    // subgraph's one request connection and waits for the turn with it.
+    let order_db = system.database("order").await;
+    let held = order_db.begin().await.expect("a transaction");
+    held.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT 1 FROM table_turns WHERE store_id = $1::uuid AND table_no = 1 FOR UPDATE",
+        [shop.store_id.clone().into()],
+    ))
+    .await
+    .expect("the turn");
+    let waiting = tokio::spawn({
+        let client = shop.client.clone();
+        let tea = tea.clone();
+        async move { client.query(place, tea).await.data_or_panic().clone() }
+    });
+    let waits = || async {
+        order_db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT count(*) AS n FROM pg_stat_activity
+                  WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            ))
+            .await
+            .expect("pg_stat_activity")
+            .expect("a row")
+            .try_get::<i64>("", "n")
+            .expect("a count")
+    };
+    let mut polls = 0;
+    while waits().await == 0 {
+        polls += 1;
+        assert!(polls < 500, "the placeOrder never waited for the turn");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    shop.client
+        .query(
+            "mutation { updateStore(input: { tableCount: 31 }) { tableCount } }",
+            json!({}),
+        )
+        .await
+        .data_or_panic();
+    let kept = || async {
+        order_db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT table_count FROM store_facts WHERE store_id = $1::uuid",
+                [shop.store_id.clone().into()],
+            ))
+            .await
+            .expect("store_facts")
+            .map(|row| row.try_get::<i32>("", "table_count").expect("a count"))
+    };
+    let mut polls = 0;
+    while kept().await != Some(31) {
+        polls += 1;
+        assert!(
+            polls < 1000,
+            "the store's change never reached the order subgraph's copy while its requests held every connection"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!waiting.is_finished(), "the placeOrder waited all along");
+
+    held.commit().await.expect("the turn given back");
+    waiting.await.expect("the placeOrder");
+}

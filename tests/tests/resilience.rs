@@ -247,6 +247,7 @@ async fn a_pooled_connection_is_tested_only_after_sitting_idle() {
     let one = PoolSettings {
         max_connections: Some(1),
         min_connections: Some(1),
+        ..PoolSettings::default()
     };
     let db = connect(&url, &one).await.expect("the pool");
     let admin = connect(&url, &one).await.expect("another pool");
