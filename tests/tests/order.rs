@@ -559,13 +559,10 @@ async fn open_orders_with_their_items_cost_a_fixed_number_of_statements() {
 async fn placing_an_order_costs_a_fixed_number_of_statements() {
     let system = TestSystem::start().await;
     let shop = shop(&system).await;
+    let place = |table: i64| json!({ "t": table, "l": [line(&shop.tea, 1)] });
     // The first order reads the store's facts, or asks for them if no
     // event brought them yet, and keeps them.
-    shop.client
-        .query(PLACE, json!({ "t": 1, "l": [line(&shop.tea, 1)] }))
-        .await
-        .data_or_panic();
-    let place = |table: i64| json!({ "t": table, "l": [line(&shop.tea, 1)] });
+    shop.client.query(PLACE, place(1)).await.data_or_panic();
 
     let opened = statements(&system, &shop.client, PLACE, place(2)).await;
     let added = statements(&system, &shop.client, PLACE, place(2)).await;

@@ -16,7 +16,7 @@ use std::{
         Arc, Mutex, MutexGuard,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -44,6 +44,32 @@ impl<T> Clone for Notice<T> {
             Notice::Event(item) => Notice::Event(item.clone()),
             Notice::Interrupted => Notice::Interrupted,
         }
+    }
+}
+
+/// How long what a reader kept of a table answers without reading it
+/// again, while the feed reads the bus. The feed is what keeps it right;
+/// this only bounds how late a change is seen that was published while the
+/// feed was away and reached the table after it came back.
+pub const TRUSTED_FOR: Duration = Duration::from_secs(30);
+
+/// When something a reader keeps was last confirmed, and in which of the
+/// feed's readings ([`Feed::reading`]): read from a table, or heard.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Confirmed(Option<(u64, Instant)>);
+
+impl Confirmed {
+    /// Confirmed now, in `reading` (none: the feed was not reading the bus,
+    /// and it answers for nothing).
+    pub fn now_in(reading: Option<u64>) -> Self {
+        Confirmed(reading.map(|r| (r, Instant::now())))
+    }
+
+    /// Whether it still answers in `reading`: confirmed in that reading,
+    /// within [`TRUSTED_FOR`].
+    pub fn answers_in(self, reading: u64) -> bool {
+        self.0
+            .is_some_and(|(r, at)| r == reading && at.elapsed() < TRUSTED_FOR)
     }
 }
 

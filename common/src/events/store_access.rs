@@ -35,7 +35,7 @@ use uuid::Uuid;
 use super::{
     Event, EventBus, Latency,
     consumer::Handler,
-    feed::{Feed, Notice},
+    feed::{Confirmed, Feed, Notice},
     topics, types,
 };
 use crate::{db::excluded, shutdown::Stop};
@@ -333,11 +333,6 @@ fn news(event: &Event) -> anyhow::Result<Option<StoreNews>> {
     })))
 }
 
-/// How long a standing read from the tables answers without asking them
-/// again, while the feed reads the bus. The feed is what keeps it right;
-/// this only bounds how late a change is seen that was published while the
-/// feed was away and applied to the tables after it came back.
-const TRUSTED_FOR: Duration = Duration::from_secs(30);
 /// Beyond this many stores, what was read from the tables is forgotten.
 const MAX_KNOWN: usize = 100_000;
 /// What was heard on the bus is kept at least this long: by then this
@@ -349,7 +344,7 @@ struct Known {
     standing: Standing,
     /// The feed's reading and the time the tables were read, while they
     /// answer for the store.
-    read: Option<(u64, Instant)>,
+    read: Confirmed,
     heard: Option<Instant>,
 }
 
@@ -427,9 +422,7 @@ impl StoreAccess {
         let reading = self.feed.reading();
         if let Some(reading) = reading
             && let Some(known) = self.known().get(&store_id)
-            && known
-                .read
-                .is_some_and(|(r, at)| r == reading && at.elapsed() < TRUSTED_FOR)
+            && known.read.answers_in(reading)
         {
             return Ok(known.standing.access(generation));
         }
@@ -442,13 +435,13 @@ impl StoreAccess {
         entry.standing.merge(read);
         // The reading from before the tables were asked: had the feed been
         // away meanwhile, this answer belongs to no reading.
-        entry.read = reading.map(|r| (r, Instant::now()));
+        entry.read = Confirmed::now_in(reading);
         Ok(entry.standing.access(generation))
     }
 
     fn forget_reads(&self) {
         for known in self.known().values_mut() {
-            known.read = None;
+            known.read = Confirmed::default();
         }
     }
 

@@ -8,8 +8,9 @@
 //! read of the table and hears every profile event itself, on the feed
 //! [`StoreAccess`](super::store_access::StoreAccess) reads. What it keeps
 //! answers only while that feed reads the bus, in the reading it was
-//! learned in, and for [`TRUSTED_FOR`] at most: a change published while
-//! the feed was away reaches the table, and is read from there.
+//! learned in, and for [`TRUSTED_FOR`](super::feed::TRUSTED_FOR) at most:
+//! a change published while the feed was away reaches the table, and is
+//! read from there.
 //!
 //! Every value carries the time it was true as of (an event's time, or the
 //! time the store subgraph was asked), and the newer one always wins: an
@@ -18,7 +19,6 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, MutexGuard},
-    time::{Duration, Instant},
 };
 
 use chrono::{DateTime, Utc};
@@ -27,14 +27,11 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::{
-    feed::{Feed, Notice},
+    feed::{Confirmed, Feed, Notice},
     store_access::{Profile, StoreNews},
 };
 use crate::{Result, shutdown::Stop};
 
-/// How long a value answers without reading the table again, while the
-/// feed reads the bus.
-pub const TRUSTED_FOR: Duration = Duration::from_secs(30);
 /// Beyond this many stores, everything kept is forgotten.
 const MAX_KEPT: usize = 100_000;
 
@@ -42,8 +39,7 @@ struct Kept<T> {
     value: T,
     /// What the value was true as of.
     at: DateTime<Utc>,
-    /// The feed's reading and the time it was last confirmed in it.
-    confirmed: Option<(u64, Instant)>,
+    confirmed: Confirmed,
 }
 
 /// A replica's copy of `T`, a part of each store's profile, kept in memory.
@@ -107,23 +103,14 @@ impl<T: DeserializeOwned + Clone + Send + 'static> StoreCopy<T> {
         let reading = self.feed.reading();
         if let Some(reading) = reading
             && let Some(kept) = self.kept().get(&store_id)
-            && kept
-                .confirmed
-                .is_some_and(|(r, at)| r == reading && at.elapsed() < TRUSTED_FOR)
+            && kept.confirmed.answers_in(reading)
         {
             return Ok(Some(kept.value.clone()));
         }
         let Some((value, at)) = read.await? else {
             return Ok(None);
         };
-        Ok(Some(self.keep(store_id, value, at, reading)))
-    }
-
-    /// Takes in `value`, true as of `at`, that this process learned outside
-    /// the feed (asked of the store subgraph) before `reading` ended;
-    /// returns the newest value kept.
-    pub fn learn(&self, store_id: Uuid, value: T, at: DateTime<Utc>, reading: Option<u64>) -> T {
-        self.keep(store_id, value, at, reading)
+        Ok(Some(self.learn(store_id, value, at, reading)))
     }
 
     /// The feed's current reading, to pass to [`StoreCopy::learn`] for a
@@ -135,7 +122,7 @@ impl<T: DeserializeOwned + Clone + Send + 'static> StoreCopy<T> {
     fn hear(&self, profile: &Profile) {
         match serde_json::from_value::<T>(profile.payload.clone()) {
             Ok(value) => {
-                self.keep(profile.store_id, value, profile.at, self.feed.reading());
+                self.learn(profile.store_id, value, profile.at, self.feed.reading());
             }
             Err(error) => {
                 tracing::warn!(store_id = %profile.store_id, error = %error, "a store profile this copy cannot read; reading the table instead");
@@ -144,12 +131,15 @@ impl<T: DeserializeOwned + Clone + Send + 'static> StoreCopy<T> {
         }
     }
 
-    fn keep(&self, store_id: Uuid, value: T, at: DateTime<Utc>, reading: Option<u64>) -> T {
+    /// Takes in `value`, true as of `at`, learned before `reading` ended
+    /// (read from the table, heard, or asked of the store subgraph);
+    /// returns the newest value kept.
+    pub fn learn(&self, store_id: Uuid, value: T, at: DateTime<Utc>, reading: Option<u64>) -> T {
         let mut kept = self.kept();
         if kept.len() >= MAX_KEPT && !kept.contains_key(&store_id) {
             kept.clear();
         }
-        let confirmed = reading.map(|r| (r, Instant::now()));
+        let confirmed = Confirmed::now_in(reading);
         let entry = kept.entry(store_id).or_insert_with(|| Kept {
             value: value.clone(),
             at,
@@ -170,7 +160,10 @@ impl<T: DeserializeOwned + Clone + Send + 'static> StoreCopy<T> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::{
+        sync::atomic::{AtomicUsize, Ordering},
+        time::Duration,
+    };
 
     use secrecy::SecretString;
     use serde::{Deserialize, Serialize};
