@@ -70,6 +70,12 @@ pub async fn store_of(
     }
 }
 
+/// The internal endpoint `path` of the subgraph whose GraphQL endpoint is
+/// `graphql_url`: both are served at the same address.
+pub fn endpoint(graphql_url: &str, path: &str) -> String {
+    format!("{}{path}", graphql_url.trim_end_matches("/graphql"))
+}
+
 /// Compares secrets without leaking, through timing, how much matched.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -151,6 +157,14 @@ impl InternalClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endpoint_is_served_beside_graphql() {
+        assert_eq!(
+            endpoint("http://item:4102/graphql", "/internal/items/lookup"),
+            "http://item:4102/internal/items/lookup"
+        );
+    }
 
     #[test]
     fn keys_must_match_exactly() {

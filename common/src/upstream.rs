@@ -105,52 +105,9 @@ impl GraphqlClient {
     }
 }
 
-/// Looks up many ids with one GraphQL request where the other subgraph has
-/// only a one-id field (`item(id:)`): `query($i0: ID!, ...) { i0: item(id:
-/// $i0) { ...Facts } ... } fragment Facts on Item { <selection> }`, and its
-/// variables. The answer is a map from alias to a nullable `T`; the other
-/// subgraph batches the lookups into one statement with its dataloader.
-/// (`_entities` would not do: one reference that does not resolve fails the
-/// whole list.)
-pub fn lookups_by_id(
-    field: &str,
-    on_type: &str,
-    selection: &str,
-    ids: &[uuid::Uuid],
-) -> (String, Value) {
-    let variables: Vec<String> = (0..ids.len()).map(|i| format!("$i{i}: ID!")).collect();
-    let fields: Vec<String> = (0..ids.len())
-        .map(|i| format!("i{i}: {field}(id: $i{i}) {{ ...Facts }}"))
-        .collect();
-    let query = format!(
-        "query({}) {{ {} }} fragment Facts on {on_type} {{ {selection} }}",
-        variables.join(", "),
-        fields.join(" ")
-    );
-    let values: serde_json::Map<String, Value> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (format!("i{i}"), json!(id)))
-        .collect();
-    (query, Value::Object(values))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_aliased_lookup_per_id() {
-        let a = uuid::Uuid::from_u128(1);
-        let b = uuid::Uuid::from_u128(2);
-        let (query, variables) = lookups_by_id("item", "Item", "id deleted", &[a, b]);
-        assert_eq!(
-            query,
-            "query($i0: ID!, $i1: ID!) { i0: item(id: $i0) { ...Facts } i1: item(id: $i1) { ...Facts } } \
-             fragment Facts on Item { id deleted }"
-        );
-        assert_eq!(variables, json!({ "i0": a, "i1": b }));
-    }
 
     #[derive(Debug, Deserialize)]
     struct Me {

@@ -753,6 +753,7 @@ async fn internal_endpoints_are_not_routed_and_refuse_a_wrong_key() {
     let router_base = system.router_url.trim_end_matches("/graphql").to_string();
     for (subgraph, path) in [
         ("order", "/internal/orders/pay"),
+        ("item", "/internal/items/lookup"),
         ("sale", "/internal/sales/history"),
         ("sale", "/internal/sales/stores"),
         ("dashboard", "/internal/dashboard/report"),

@@ -496,3 +496,108 @@ async fn a_nested_menu_query_runs_a_fixed_number_of_statements() {
     assert_eq!(large_flat, small_flat, "{small_flat} vs {large_flat}");
     assert!(large_flat <= 3, "{large_flat} statements for the flat list");
 }
+
+#[tokio::test]
+async fn the_internal_lookup_answers_the_callers_items_only() {
+    let system = TestSystem::start().await;
+    let (token, store_a) = system
+        .sign_up(&unique_username("lookup"), "the-password")
+        .await;
+    let client = system.client().with_token(&token);
+    let drinks = create_category(&client, "Drinks").await;
+    let latte = create_item(&client, &drinks, "Latte", 4500).await;
+    let tea = create_item(&client, &drinks, "Tea", 3000).await;
+    let gone = create_item(&client, &drinks, "Gone", 1000).await;
+    client
+        .query(UPDATE_ITEM, json!({ "id": tea, "i": { "soldOut": true } }))
+        .await
+        .data_or_panic();
+    client
+        .query(
+            "mutation($id: ID!) { deleteItem(id: $id) }",
+            json!({ "id": gone }),
+        )
+        .await
+        .data_or_panic();
+    let (other_token, _) = system
+        .sign_up(&unique_username("lookup"), "the-password")
+        .await;
+    let other = system.client().with_token(&other_token);
+    let theirs = create_item(&other, &create_category(&other, "Food").await, "Soup", 7000).await;
+
+    let url = system
+        .url("item")
+        .replace("/graphql", "/internal/items/lookup");
+    let http = reqwest::Client::new();
+    let lookup = |token: Option<&str>, key: Option<&str>, body: Value| {
+        let mut request = http.post(&url).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(key) = key {
+            request = request.header("x-salesync-internal-key", key);
+        }
+        request.send()
+    };
+    let key = Some(salesync_tests::INTERNAL_KEY);
+    let unknown = uuid::Uuid::now_v7().to_string();
+
+    let answer = lookup(
+        Some(&token),
+        key,
+        json!({ "ids": [latte, tea, gone, theirs, unknown] }),
+    )
+    .await
+    .expect("the item subgraph answers");
+    assert_eq!(answer.status(), 200);
+    let answer: Value = answer.json().await.expect("json");
+    let mut items = answer["items"].as_array().expect("items").clone();
+    items.sort_by_key(|item| item["name"].as_str().map(str::to_string));
+    assert_eq!(
+        Value::Array(items),
+        json!([
+            { "id": gone, "name": "Gone", "price": 1000, "soldOut": false, "deleted": true },
+            { "id": latte, "name": "Latte", "price": 4500, "soldOut": false, "deleted": false },
+            { "id": tea, "name": "Tea", "price": 3000, "soldOut": true, "deleted": false },
+        ]),
+        "the store's items, deleted ones flagged; another store's and unknown ids absent"
+    );
+
+    // The other store's token finds only its own item.
+    let theirs_only: Value = lookup(Some(&other_token), key, json!({ "ids": [latte, theirs] }))
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(theirs_only["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(theirs_only["items"][0]["id"], json!(theirs));
+
+    // Without the key, nothing; a named store must be the token's.
+    let no_key = lookup(Some(&token), None, json!({ "ids": [latte] }))
+        .await
+        .expect("answers");
+    assert_eq!(no_key.status(), 403);
+    let mismatched = lookup(
+        Some(&other_token),
+        key,
+        json!({ "storeId": store_a, "ids": [latte] }),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(mismatched.status(), 403);
+    let nobody = lookup(None, key, json!({ "ids": [latte] }))
+        .await
+        .expect("answers");
+    assert_eq!(nobody.status(), 401);
+
+    let too_many: Vec<String> = (0..1_001)
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    let refused = lookup(Some(&token), key, json!({ "ids": too_many }))
+        .await
+        .expect("answers");
+    assert_eq!(refused.status(), 400);
+    let refused: Value = refused.json().await.expect("json");
+    assert_eq!(refused["error"]["code"], "BAD_USER_INPUT");
+}

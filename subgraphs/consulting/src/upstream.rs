@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use salesync_common::{Result, internal::InternalClient};
+use salesync_common::{
+    Result,
+    internal::{self, InternalClient},
+};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
@@ -50,10 +53,7 @@ impl Upstream {
     /// The store's sales report and daily volumes over `from..=to`.
     #[tracing::instrument(skip(self))]
     pub async fn report(&self, store_id: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Report> {
-        let url = format!(
-            "{}/internal/dashboard/report",
-            self.settings.dashboard_url.trim_end_matches("/graphql")
-        );
+        let url = internal::endpoint(&self.settings.dashboard_url, "/internal/dashboard/report");
         let answer: ReportAnswer = self
             .internal
             .post(

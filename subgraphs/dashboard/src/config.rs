@@ -15,7 +15,8 @@ pub struct DashboardSections {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct UpstreamSettings {
-    /// The item subgraph: whether items are the caller's and live.
+    /// The item subgraph: whether items are the caller's and live
+    /// (`/internal/items/lookup` beside the GraphQL endpoint).
     pub item_url: String,
     /// The sale subgraph: every paid sale, for a rebuild
     /// (`/internal/sales/history` beside the GraphQL endpoint).

@@ -1,18 +1,14 @@
-//! The subgraphs the dashboard calls directly (never for a report): the
-//! item subgraph, on the caller's behalf with the caller's token, before
-//! costs are written; the sale subgraph's history, with the internal key,
-//! for a rebuild.
+//! The subgraphs the dashboard calls directly (never for a report), at
+//! their internal endpoints with the internal key: the item subgraph's
+//! lookup, on the caller's behalf with the caller's token, before costs are
+//! written; the sale subgraph's history, for a rebuild.
 
-use std::{
-    collections::{HashMap, HashSet},
-    time::Duration,
-};
+use std::{collections::HashSet, time::Duration};
 
 use salesync_common::{
     Result,
     auth::Acting,
-    internal::InternalClient,
-    upstream::{GraphqlClient, lookups_by_id},
+    internal::{self, InternalClient},
 };
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -26,14 +22,15 @@ use crate::{
 
 #[derive(Clone)]
 pub struct Upstream {
-    graphql: GraphqlClient,
     internal: InternalClient,
     settings: UpstreamSettings,
 }
 
-/// One `item(id:)` answer per id, by alias: null when the caller's store
-/// has no such item.
-type ItemsByAlias = HashMap<String, Option<ItemFacts>>;
+/// The item subgraph's lookup: the caller's store's items among the ids.
+#[derive(Deserialize)]
+struct Lookup {
+    items: Vec<ItemFacts>,
+}
 
 #[derive(Deserialize)]
 struct ItemFacts {
@@ -64,7 +61,6 @@ struct StoreList {
 impl Upstream {
     pub fn new(settings: UpstreamSettings, internal_key: SecretString) -> Self {
         Upstream {
-            graphql: GraphqlClient::default(),
             internal: InternalClient::new(internal_key, Duration::from_secs(60)),
             settings,
         }
@@ -73,25 +69,21 @@ impl Upstream {
     /// Which of `ids` are the caller's live (not deleted) items, in one call.
     #[tracing::instrument(skip_all, fields(store_id = %caller.store_id, count = ids.len()))]
     pub async fn live_items(&self, caller: &Acting, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
-        let (query, variables) = lookups_by_id("item", "Item", "id deleted", ids);
-        let answer = self
-            .graphql
-            .query::<ItemsByAlias>(&self.settings.item_url, caller, &query, variables)
+        let url = internal::endpoint(&self.settings.item_url, "/internal/items/lookup");
+        let lookup: Lookup = self
+            .internal
+            .post(&url, Some(&caller.token), &json!({ "ids": ids }))
             .await?;
-        Ok(answer
-            .into_data("the item subgraph")?
-            .into_values()
-            .flatten()
+        Ok(lookup
+            .items
+            .into_iter()
             .filter(|item| !item.deleted)
             .map(|item| item.id)
             .collect())
     }
 
     fn sale_endpoint(&self, path: &str) -> String {
-        format!(
-            "{}/internal/sales/{path}",
-            self.settings.sale_url.trim_end_matches("/graphql")
-        )
+        internal::endpoint(&self.settings.sale_url, &format!("/internal/sales/{path}"))
     }
 
     /// A page of the store's paid sales after `after`.

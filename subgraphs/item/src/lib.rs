@@ -5,10 +5,12 @@
 //! - `service`: each use case, with its transaction
 //! - `domain`: names, prices and descriptions
 //! - `db`: the tables and their queries, through sea-orm
+//! - `internal`: the item lookup for the order and dashboard subgraphs
 //! - events: it publishes none yet; a deleted store's menu goes with it
 
 pub mod db;
 pub mod domain;
+pub mod internal;
 pub mod schema;
 pub mod service;
 
@@ -35,8 +37,10 @@ impl Subgraph for Item {
     async fn build(parts: Builder, _: NoSections) -> anyhow::Result<Application> {
         let menu = Menu::new(parts.db());
         let schema = schema::build(ItemState::new(menu.clone()));
-        let routes =
-            salesync_common::graphql::routes(schema, parts.token_verifier(), parts.metrics());
+        let verifier = parts.token_verifier();
+        let internal_key = parts.settings().internal_key.clone();
+        let routes = salesync_common::graphql::routes(schema, verifier.clone(), parts.metrics())
+            .merge(internal::routes(menu.clone(), verifier, internal_key));
         parts.follow_store_access(menu).serve(routes).await
     }
 }

@@ -13,7 +13,8 @@ pub struct OrderSections {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct UpstreamSettings {
-    /// The item subgraph: prices and availability of ordered items.
+    /// The item subgraph: prices and availability of ordered items
+    /// (`/internal/items/lookup` beside the GraphQL endpoint).
     pub item_url: String,
     /// The store subgraph: table count and time zone.
     pub store_url: String,

@@ -43,14 +43,14 @@ impl Subgraph for Order {
     }
 
     async fn build(parts: Builder, sections: OrderSections) -> anyhow::Result<Application> {
-        let upstream = Upstream::new(sections.upstream);
+        let internal_key = parts.settings().internal_key.clone();
+        let upstream = Upstream::new(sections.upstream, internal_key.clone());
         let clock = parts.settings().clock.clone();
         let facts = parts.store_copy();
         let orders = Orders::new(parts.db(), upstream, parts.outbox(), clock, facts.clone());
         let feed = OrderFeed::default();
         let verifier = parts.token_verifier();
         let schema = schema::build(OrderState::new(orders.clone(), feed.clone()));
-        let internal_key = parts.settings().internal_key.clone();
         let routes = salesync_common::graphql::routes(schema, verifier.clone(), parts.metrics())
             .merge(internal::routes(orders.clone(), verifier, internal_key));
         let bus = parts.bus();

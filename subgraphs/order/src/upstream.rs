@@ -1,14 +1,18 @@
 //! The item and store subgraphs, asked on the caller's behalf with the
 //! caller's own token: references are looked up before anything is written,
-//! and the other subgraph scopes them to the caller's store.
+//! and the other subgraph scopes them to the caller's store. The items at
+//! the item subgraph's internal lookup (with the internal key), the store's
+//! facts through its GraphQL API.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use salesync_common::{
     Result,
     auth::Acting,
-    upstream::{GraphqlClient, lookups_by_id},
+    internal::{self, InternalClient},
+    upstream::GraphqlClient,
 };
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -17,7 +21,10 @@ use crate::{config::UpstreamSettings, domain::MenuItem};
 
 #[derive(Clone)]
 pub struct Upstream {
-    client: GraphqlClient,
+    graphql: GraphqlClient,
+    internal: InternalClient,
+    /// The item subgraph's lookup.
+    lookup_url: String,
     settings: UpstreamSettings,
 }
 
@@ -35,9 +42,12 @@ struct Me {
     me: StoreFacts,
 }
 
-/// One `item(id:)` answer per requested id, by alias: null when the
-/// caller's store has no such item.
-type ItemsByAlias = HashMap<String, Option<ItemFacts>>;
+/// The item subgraph's lookup: the caller's store's items among the ids,
+/// deleted ones included.
+#[derive(Deserialize)]
+struct Lookup {
+    items: Vec<ItemFacts>,
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -50,11 +60,13 @@ struct ItemFacts {
 }
 
 const STORE_FACTS: &str = "{ me { tableCount timezone closeoutHour } }";
-const ITEM_FACTS: &str = "id name price soldOut deleted";
+
 impl Upstream {
-    pub fn new(settings: UpstreamSettings) -> Self {
+    pub fn new(settings: UpstreamSettings, internal_key: SecretString) -> Self {
         Upstream {
-            client: GraphqlClient::default(),
+            graphql: GraphqlClient::default(),
+            internal: InternalClient::new(internal_key, Duration::from_secs(5)),
+            lookup_url: internal::endpoint(&settings.item_url, "/internal/items/lookup"),
             settings,
         }
     }
@@ -64,7 +76,7 @@ impl Upstream {
     pub async fn store(&self, caller: &Acting) -> Result<StoreFacts> {
         let url = &self.settings.store_url;
         let answer = self
-            .client
+            .graphql
             .query::<Me>(url, caller, STORE_FACTS, json!({}))
             .await?;
         Ok(answer.into_data("the store subgraph")?.me)
@@ -77,15 +89,17 @@ impl Upstream {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let (query, variables) = lookups_by_id("item", "Item", ITEM_FACTS, ids);
-        let answer = self
-            .client
-            .query::<ItemsByAlias>(&self.settings.item_url, caller, &query, variables)
+        let lookup: Lookup = self
+            .internal
+            .post(
+                &self.lookup_url,
+                Some(&caller.token),
+                &json!({ "ids": ids }),
+            )
             .await?;
-        Ok(answer
-            .into_data("the item subgraph")?
-            .into_values()
-            .flatten()
+        Ok(lookup
+            .items
+            .into_iter()
             .map(|item| {
                 (
                     item.id,

@@ -6,7 +6,10 @@ use chrono::{DateTime, Utc};
 use std::time::Duration;
 
 use salesync_common::{
-    Error, Result, auth::Acting, internal::InternalClient, upstream::GraphqlClient,
+    Error, Result,
+    auth::Acting,
+    internal::{self, InternalClient},
+    upstream::GraphqlClient,
 };
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -128,10 +131,7 @@ impl Upstream {
         sale_id: Uuid,
         (order_id, version): (Uuid, i32),
     ) -> Result<PaidOrder> {
-        let url = format!(
-            "{}/internal/orders/pay",
-            self.settings.order_url.trim_end_matches("/graphql")
-        );
+        let url = internal::endpoint(&self.settings.order_url, "/internal/orders/pay");
         let mut body = json!({ "tableNo": table_no, "saleId": sale_id, "orderId": order_id, "version": version });
         let token = match payer {
             Payer::Client(caller) => Some(caller.token.as_str()),
