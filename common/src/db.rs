@@ -334,3 +334,44 @@ pub async fn delete_of_store<E: StoreScoped, C: ConnectionTrait>(
         .await?;
     Ok(deleted.rows_affected)
 }
+
+/// The rows of a left join, one parent row per child (or one with `None`
+/// for a parent without children), as each parent with its children, in
+/// the order the parents first appear and the children came. A parent's
+/// rows need not come one after another.
+pub fn grouped<P, C>(rows: Vec<(P, Option<C>)>, id_of: impl Fn(&P) -> Uuid) -> Vec<(P, Vec<C>)> {
+    let mut parents: Vec<(P, Vec<C>)> = Vec::new();
+    for (parent, child) in rows {
+        let id = id_of(&parent);
+        let at = match parents.iter().rposition(|(p, _)| id_of(p) == id) {
+            Some(at) => at,
+            None => {
+                parents.push((parent, Vec::new()));
+                parents.len() - 1
+            }
+        };
+        parents[at].1.extend(child);
+    }
+    parents
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_rows_are_grouped_under_their_parents_in_first_seen_order() {
+        let (a, b, c) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let rows = vec![
+            (b, Some("b1")),
+            (a, None),
+            (b, Some("b2")),
+            (c, Some("c1")),
+            (b, Some("b3")),
+        ];
+        assert_eq!(
+            grouped(rows, |id| *id),
+            vec![(b, vec!["b1", "b2", "b3"]), (a, vec![]), (c, vec!["c1"])]
+        );
+    }
+}
