@@ -1,6 +1,8 @@
 //! What a store does with its menu: each use case with its transaction.
 //! The item subgraph publishes no events yet.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::Utc;
 use salesync_common::{Result, events::store_access::StoreRows};
@@ -94,12 +96,25 @@ impl Menu {
     }
 
     /// The live categories, each with its live items, all in creation
-    /// order: the whole menu in one statement.
+    /// order: the whole menu in two statements sent side by side, instead of
+    /// the categories first and then their items.
     pub async fn live_menu(
         &self,
         store_id: Uuid,
     ) -> Result<Vec<(categories::Model, Vec<items::Model>)>> {
-        categories::live_with_items(&self.db, store_id).await
+        let (categories, items) =
+            tokio::try_join!(self.live_categories(store_id), self.live_items(store_id))?;
+        let mut by_category: HashMap<Uuid, Vec<items::Model>> = HashMap::new();
+        for item in items {
+            by_category.entry(item.category_id).or_default().push(item);
+        }
+        Ok(categories
+            .into_iter()
+            .map(|category| {
+                let items = by_category.remove(&category.id).unwrap_or_default();
+                (category, items)
+            })
+            .collect())
     }
 
     /// The store's categories with these ids, deleted ones included.

@@ -1,15 +1,10 @@
 //! The `categories` table and its queries.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{Error, Result, db::grouped};
-use sea_orm::{
-    ActiveValue::Set,
-    Condition, IntoActiveModel, JoinType, QueryOrder, QuerySelect,
-    entity::prelude::*,
-    sea_query::{Expr, ExprTrait},
-};
+use salesync_common::{Error, Result};
+use sea_orm::{ActiveValue::Set, IntoActiveModel, entity::prelude::*};
 
-use super::{MenuTable, UQ_CATEGORIES_STORE_NAME, items, live_of_store};
+use super::{MenuTable, UQ_CATEGORIES_STORE_NAME};
 use crate::domain::Name;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -25,16 +20,7 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(has_many = "super::items::Entity")]
-    Items,
-}
-
-impl Related<items::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Items.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
@@ -48,28 +34,6 @@ impl MenuTable for Entity {
     fn created_at() -> Column {
         Column::CreatedAt
     }
-}
-
-/// The store's live categories, each with its live items, all in creation
-/// order: the whole menu in one statement (a left join, so a category
-/// without live items is listed too).
-pub async fn live_with_items<C: ConnectionTrait>(
-    db: &C,
-    store_id: Uuid,
-) -> Result<Vec<(Model, Vec<items::Model>)>> {
-    let live_items = Relation::Items.def().on_condition(move |_, item| {
-        Condition::all()
-            .add(Expr::col((item.clone(), items::Column::StoreId)).eq(store_id))
-            .add(Expr::col((item, items::Column::DeletedAt)).is_null())
-    });
-    let rows = live_of_store::<Entity>(store_id)
-        .join(JoinType::LeftJoin, live_items)
-        .select_also(items::Entity)
-        .order_by_asc(items::Column::CreatedAt)
-        .order_by_asc(items::Column::Id)
-        .all(db)
-        .await?;
-    Ok(grouped(rows, |category| category.id))
 }
 
 pub async fn insert<C: ConnectionTrait>(db: &C, store_id: Uuid, name: Name) -> Result<Model> {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use salesync_common::{
     Error, Result,
-    db::{grouped, is_fixed, of_store},
+    db::{is_fixed, of_store},
 };
 use sea_orm::{QueryOrder, SelectTwo, entity::prelude::*, sea_query::Expr};
 
@@ -51,15 +51,13 @@ pub async fn open_at_table<C: ConnectionTrait>(
     store_id: Uuid,
     table_no: i32,
 ) -> Result<Option<WithLines>> {
-    let rows = open_at_table_query(store_id, table_no).all(db).await?;
-    Ok(grouped(rows, |order| order.id).pop())
+    Ok(grouped(open_at_table_query(store_id, table_no).all(db).await?).pop())
 }
 
 /// Every open order of the store with its lines, by table number: one
 /// statement.
 pub async fn open_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<WithLines>> {
-    let rows = open_of_store_query(store_id).all(db).await?;
-    Ok(grouped(rows, |order| order.id))
+    Ok(grouped(open_of_store_query(store_id).all(db).await?))
 }
 
 /// The query of [`open_at_table`], which the index of open tables
@@ -89,6 +87,24 @@ fn with_lines(orders: Select<Entity>) -> SelectTwo<Entity, order_lines::Entity> 
     orders
         .find_also_related(order_lines::Entity)
         .order_by_asc(order_lines::Column::Position)
+}
+
+/// The joined rows as orders with their lines, in the order the orders
+/// first appear. An order's rows come one after another in both queries
+/// above; any that did not would still join their order.
+fn grouped(rows: Vec<(Model, Option<order_lines::Model>)>) -> Vec<WithLines> {
+    let mut orders: Vec<WithLines> = Vec::new();
+    for (order, line) in rows {
+        let at = match orders.iter().rposition(|(o, _)| o.id == order.id) {
+            Some(at) => at,
+            None => {
+                orders.push((order, Vec::new()));
+                orders.len() - 1
+            }
+        };
+        orders[at].1.extend(line);
+    }
+    orders
 }
 
 /// Orders opened in `[start, end)`, oldest first, optionally with one status.
