@@ -18,9 +18,15 @@ pub fn test_server_url() -> String {
 /// A database target unique to one test: every service of the test gets its
 /// own database `salesync_test_<uuid>_<service>` on the test server.
 pub fn fresh_server_database() -> DatabaseTarget {
-    let base = format!("salesync_test_{}", Uuid::new_v4().simple());
-    let url = format!("{}/{}", test_server_url().trim_end_matches('/'), base);
-    DatabaseTarget::PerService(SecretString::from(url))
+    fresh_database_on(&test_server_url())
+}
+
+/// [`fresh_server_database`] on `server`, whose parameters
+/// (`?sslmode=disable`) every service's URL keeps.
+fn fresh_database_on(server: &str) -> DatabaseTarget {
+    let mut url = url::Url::parse(server).expect("SALESYNC_TEST_DATABASE_URL is a postgres:// URL");
+    url.set_path(&format!("salesync_test_{}", Uuid::new_v4().simple()));
+    DatabaseTarget::PerService(SecretString::from(url.to_string()))
 }
 
 /// What a parser of client input may answer, for property tests: the value,
@@ -37,5 +43,23 @@ pub fn accepted_or_refused<T: std::fmt::Debug>(result: crate::Result<T>, field: 
             None
         }
         Err(other) => panic!("{field}: expected BAD_USER_INPUT, got {other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn a_test_database_keeps_the_server_urls_parameters() {
+        let target = fresh_database_on("postgres://postgres@127.0.0.1:5432?sslmode=disable");
+        let url = target.url_for("item").expect("url");
+        let url = url::Url::parse(url.expose_secret()).expect("a URL");
+        assert!(url.path().starts_with("/salesync_test_"), "{url}");
+        assert!(url.path().ends_with("_item"), "{url}");
+        assert_eq!(url.query(), Some("sslmode=disable"));
+        assert_eq!(url.host_str(), Some("127.0.0.1"));
     }
 }
