@@ -66,8 +66,14 @@ pub fn init_with_default(service: &str, format: LogFormat, default_filter: &str)
     .with_filter(filter);
     // Traces are kept apart from the log filter: a span that is not logged
     // still carries its trace on to the next process.
+    // Nothing here reads `opentelemetry::Context::current()` (the trace is
+    // read from the span itself), and busy/idle times are not exported: both
+    // would cost every entry and exit of every span, on every poll of an
+    // instrumented future.
     let traces = tracing_opentelemetry::layer()
         .with_tracer(tracer(service))
+        .with_context_activation(false)
+        .with_tracked_inactivity(false)
         .with_filter(tracing_subscriber::filter::LevelFilter::INFO);
     let _ = tracing_subscriber::registry()
         .with(logs)
