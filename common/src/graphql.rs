@@ -3,7 +3,10 @@
 //! subscription connections. The caller is resolved from the bearer token
 //! before execution and placed in the context as [`Caller`](crate::auth::Caller).
 
+mod documents;
 mod ws;
+
+use documents::Documents;
 
 use crate::{
     auth::TokenVerifier,
@@ -40,7 +43,7 @@ impl ClientAddress {
 }
 
 struct GraphqlState<Q, M, S> {
-    schema: Measured<Schema<Q, M, S>>,
+    schema: Documents<Measured<Schema<Q, M, S>>>,
     verifier: TokenVerifier,
 }
 
@@ -64,7 +67,7 @@ where
         .route("/graphql", get(graphiql).post(execute::<Q, M, S>))
         .route("/graphql/ws", get(subscribe::<Q, M, S>))
         .with_state(GraphqlState {
-            schema: Measured::new(schema, metrics),
+            schema: Documents::new(Measured::new(schema, metrics)),
             verifier,
         })
 }

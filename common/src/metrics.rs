@@ -232,8 +232,9 @@ impl<E: Executor> Executor for Measured<E> {
     }
 }
 
-/// The kind and label of the operation `request` runs, parsing its document
-/// (the schema then uses that parse); none when it does not parse.
+/// The kind and label of the operation `request` runs, from its parsed
+/// document (parsed here if nothing parsed it yet; the schema then uses that
+/// parse); none when it does not parse.
 fn describe(request: &mut Request) -> Option<Operation> {
     let name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
