@@ -874,6 +874,60 @@ async fn taking_and_listing_orders_asks_nothing_of_the_store_subgraph() {
         .expect_error("BAD_USER_INPUT");
 }
 
+/// The open orders are read by column position, not by sea-orm's reading
+/// of each column by name: both must make the same orders and lines of the
+/// same rows.
+#[tokio::test]
+async fn open_orders_read_by_position_are_what_reading_by_name_gives() {
+    let system = TestSystem::start().await;
+    let shop = shop(&system).await;
+    for (table, lines) in [
+        (1, vec![line(&shop.tea, 1), line(&shop.cake, 2)]),
+        (2, vec![line(&shop.soup, 3)]),
+        (2, vec![line(&shop.tea, 1)]),
+        (5, vec![line(&shop.cake, 1)]),
+    ] {
+        shop.client
+            .query(PLACE, json!({ "t": table, "l": lines }))
+            .await
+            .data_or_panic();
+    }
+    let db = system.database("order").await;
+    let store: uuid::Uuid = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT store_id FROM orders LIMIT 1",
+        ))
+        .await
+        .expect("a query")
+        .expect("an order")
+        .try_get("", "store_id")
+        .expect("a store id");
+    let flat = |orders: Vec<orders::WithLines>| -> Vec<_> {
+        orders
+            .into_iter()
+            .flat_map(|(order, lines)| {
+                lines
+                    .into_iter()
+                    .map(move |line| (order.clone(), Some(line)))
+            })
+            .collect()
+    };
+    let by_name = orders::open_of_store_query(store)
+        .all(&db)
+        .await
+        .expect("read");
+    assert_eq!(by_name.len(), 5, "five lines at three tables");
+    let by_position = orders::open_of_store(&db, store).await.expect("read");
+    assert_eq!(flat(by_position), by_name);
+    let by_name = orders::open_at_table_query(store, 2)
+        .all(&db)
+        .await
+        .expect("read");
+    let by_position = orders::open_at_table(&db, store, 2).await.expect("read");
+    assert_eq!(flat(by_position.into_iter().collect()), by_name);
+}
+
 /// Every change of an order finds the table's open order first, and the
 /// open-tables screen lists them all: both through the index of open
 /// tables, even in the generic plan PostgreSQL keeps for a statement a

@@ -39,6 +39,30 @@ impl Related<super::orders::Entity> for Entity {
 
 impl ActiveModelBehavior for ActiveModel {}
 
+impl Model {
+    /// The line whose columns start at `first` of `row`, none where a left
+    /// join found no line (its id is null).
+    pub(super) fn optional_at(
+        row: &QueryResult,
+        first: usize,
+    ) -> std::result::Result<Option<Self>, DbErr> {
+        let at = |column: Column| first + column as usize;
+        let Some(id) = row.try_get_by_index::<Option<Uuid>>(at(Column::Id))? else {
+            return Ok(None);
+        };
+        Ok(Some(Model {
+            id,
+            order_id: row.try_get_by_index(at(Column::OrderId))?,
+            item_id: row.try_get_by_index(at(Column::ItemId))?,
+            position: row.try_get_by_index(at(Column::Position))?,
+            name: row.try_get_by_index(at(Column::Name))?,
+            unit_price: row.try_get_by_index(at(Column::UnitPrice))?,
+            quantity: row.try_get_by_index(at(Column::Quantity))?,
+            amount: row.try_get_by_index(at(Column::Amount))?,
+        }))
+    }
+}
+
 /// The lines of several orders, in one statement, by order id.
 pub async fn of_orders<C: ConnectionTrait>(
     db: &C,

@@ -5,7 +5,7 @@ use salesync_common::{
     Error, Result,
     db::{is_fixed, of_store},
 };
-use sea_orm::{QueryOrder, SelectTwo, entity::prelude::*, sea_query::Expr};
+use sea_orm::{Iterable, QueryOrder, QueryTrait, SelectTwo, entity::prelude::*, sea_query::Expr};
 
 use super::order_lines;
 use crate::domain::OrderStatus;
@@ -51,13 +51,13 @@ pub async fn open_at_table<C: ConnectionTrait>(
     store_id: Uuid,
     table_no: i32,
 ) -> Result<Option<WithLines>> {
-    Ok(grouped(open_at_table_query(store_id, table_no).all(db).await?).pop())
+    Ok(grouped(joined(db, open_at_table_query(store_id, table_no)).await?).pop())
 }
 
 /// Every open order of the store with its lines, by table number: one
 /// statement.
 pub async fn open_of_store<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<Vec<WithLines>> {
-    Ok(grouped(open_of_store_query(store_id).all(db).await?))
+    Ok(grouped(joined(db, open_of_store_query(store_id)).await?))
 }
 
 /// The query of [`open_at_table`], which the index of open tables
@@ -87,6 +87,48 @@ fn with_lines(orders: Select<Entity>) -> SelectTwo<Entity, order_lines::Entity> 
     orders
         .find_also_related(order_lines::Entity)
         .order_by_asc(order_lines::Column::Position)
+}
+
+/// Runs a query of orders joined to their lines and reads each row by
+/// position: the order's columns, then the line's (none when the order has
+/// no line), each in its entity's column order, as `find_also_related`
+/// selects them. sea-orm's own reading looks up every column of every row
+/// by its prefixed name, formatting the name first; with a dozen lines that
+/// was a tenth of the instructions of a `placeOrder` in this subgraph.
+async fn joined<C: ConnectionTrait>(
+    db: &C,
+    query: SelectTwo<Entity, order_lines::Entity>,
+) -> Result<Vec<(Model, Option<order_lines::Model>)>> {
+    let rows = db.query_all(query.as_query()).await?;
+    let first_line_column = Column::iter().len();
+    Ok(rows
+        .iter()
+        .map(|row| {
+            Ok((
+                Model::at(row, 0)?,
+                order_lines::Model::optional_at(row, first_line_column)?,
+            ))
+        })
+        .collect::<std::result::Result<_, DbErr>>()?)
+}
+
+impl Model {
+    /// The order whose columns start at `first` of `row`.
+    fn at(row: &QueryResult, first: usize) -> std::result::Result<Self, DbErr> {
+        let at = |column: Column| first + column as usize;
+        Ok(Model {
+            id: row.try_get_by_index(at(Column::Id))?,
+            store_id: row.try_get_by_index(at(Column::StoreId))?,
+            table_no: row.try_get_by_index(at(Column::TableNo))?,
+            status: row.try_get_by_index(at(Column::Status))?,
+            total: row.try_get_by_index(at(Column::Total))?,
+            version: row.try_get_by_index(at(Column::Version))?,
+            opened_at: row.try_get_by_index(at(Column::OpenedAt))?,
+            updated_at: row.try_get_by_index(at(Column::UpdatedAt))?,
+            closed_at: row.try_get_by_index(at(Column::ClosedAt))?,
+            sale_id: row.try_get_by_index(at(Column::SaleId))?,
+        })
+    }
 }
 
 /// The joined rows as orders with their lines, in the order the orders
