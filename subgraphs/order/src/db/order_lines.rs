@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use salesync_common::Result;
+use salesync_common::{Result, db::ReadByPosition};
 use sea_orm::{QueryOrder, entity::prelude::*, sea_query::Expr};
 
 use crate::domain::Line;
@@ -39,6 +39,17 @@ impl Related<super::orders::Entity> for Entity {
 
 impl ActiveModelBehavior for ActiveModel {}
 
+salesync_common::read_by_position!(
+    id: Id,
+    order_id: OrderId,
+    item_id: ItemId,
+    position: Position,
+    name: Name,
+    unit_price: UnitPrice,
+    quantity: Quantity,
+    amount: Amount,
+);
+
 impl Model {
     /// The line whose columns start at `first` of `row`, none where a left
     /// join found no line (its id is null).
@@ -46,20 +57,8 @@ impl Model {
         row: &QueryResult,
         first: usize,
     ) -> std::result::Result<Option<Self>, DbErr> {
-        let at = |column: Column| first + column as usize;
-        let Some(id) = row.try_get_by_index::<Option<Uuid>>(at(Column::Id))? else {
-            return Ok(None);
-        };
-        Ok(Some(Model {
-            id,
-            order_id: row.try_get_by_index(at(Column::OrderId))?,
-            item_id: row.try_get_by_index(at(Column::ItemId))?,
-            position: row.try_get_by_index(at(Column::Position))?,
-            name: row.try_get_by_index(at(Column::Name))?,
-            unit_price: row.try_get_by_index(at(Column::UnitPrice))?,
-            quantity: row.try_get_by_index(at(Column::Quantity))?,
-            amount: row.try_get_by_index(at(Column::Amount))?,
-        }))
+        let id: Option<Uuid> = row.try_get_by_index(first + Column::Id as usize)?;
+        id.map(|_| Self::at(row, first)).transpose()
     }
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use salesync_common::{
     Error, Result,
-    db::{is_fixed, of_store},
+    db::{ReadByPosition, is_fixed, of_store},
 };
 use sea_orm::{Iterable, QueryOrder, QueryTrait, SelectTwo, entity::prelude::*, sea_query::Expr};
 
@@ -42,6 +42,19 @@ impl ActiveModelBehavior for ActiveModel {}
 
 /// An order and its lines, in the order they were rung up.
 pub type WithLines = (Model, Vec<order_lines::Model>);
+
+salesync_common::read_by_position!(
+    id: Id,
+    store_id: StoreId,
+    table_no: TableNo,
+    status: Status,
+    total: Total,
+    version: Version,
+    opened_at: OpenedAt,
+    updated_at: UpdatedAt,
+    closed_at: ClosedAt,
+    sale_id: SaleId,
+);
 
 salesync_common::store_scoped!(StoreId, Id);
 
@@ -110,25 +123,6 @@ async fn joined<C: ConnectionTrait>(
             ))
         })
         .collect::<std::result::Result<_, DbErr>>()?)
-}
-
-impl Model {
-    /// The order whose columns start at `first` of `row`.
-    fn at(row: &QueryResult, first: usize) -> std::result::Result<Self, DbErr> {
-        let at = |column: Column| first + column as usize;
-        Ok(Model {
-            id: row.try_get_by_index(at(Column::Id))?,
-            store_id: row.try_get_by_index(at(Column::StoreId))?,
-            table_no: row.try_get_by_index(at(Column::TableNo))?,
-            status: row.try_get_by_index(at(Column::Status))?,
-            total: row.try_get_by_index(at(Column::Total))?,
-            version: row.try_get_by_index(at(Column::Version))?,
-            opened_at: row.try_get_by_index(at(Column::OpenedAt))?,
-            updated_at: row.try_get_by_index(at(Column::UpdatedAt))?,
-            closed_at: row.try_get_by_index(at(Column::ClosedAt))?,
-            sale_id: row.try_get_by_index(at(Column::SaleId))?,
-        })
-    }
 }
 
 /// The joined rows as orders with their lines, in the order the orders
