@@ -5,7 +5,11 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use salesync_common::{Result, events::store_access::StoreRows};
+use salesync_common::{
+    Result,
+    db::{all_by_position, with_ids},
+    events::store_access::StoreRows,
+};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
@@ -84,15 +88,11 @@ impl Menu {
     // ---- reads ----
 
     pub async fn live_categories(&self, store_id: Uuid) -> Result<Vec<categories::Model>> {
-        Ok(db::live_of_store::<categories::Entity>(store_id)
-            .all(&self.db)
-            .await?)
+        all_by_position(&self.db, db::live_of_store::<categories::Entity>(store_id)).await
     }
 
     pub async fn live_items(&self, store_id: Uuid) -> Result<Vec<items::Model>> {
-        Ok(db::live_of_store::<items::Entity>(store_id)
-            .all(&self.db)
-            .await?)
+        all_by_position(&self.db, db::live_of_store::<items::Entity>(store_id)).await
     }
 
     /// The live categories, each with its live items, all in creation
@@ -123,12 +123,12 @@ impl Menu {
         store_id: Uuid,
         ids: Vec<Uuid>,
     ) -> Result<Vec<categories::Model>> {
-        salesync_common::db::by_ids::<categories::Entity, _>(&self.db, store_id, ids).await
+        all_by_position(&self.db, with_ids::<categories::Entity>(store_id, ids)).await
     }
 
     /// The store's items with these ids, deleted ones included.
     pub async fn items_by_ids(&self, store_id: Uuid, ids: Vec<Uuid>) -> Result<Vec<items::Model>> {
-        salesync_common::db::by_ids::<items::Entity, _>(&self.db, store_id, ids).await
+        all_by_position(&self.db, with_ids::<items::Entity>(store_id, ids)).await
     }
 
     pub async fn live_items_in_categories(

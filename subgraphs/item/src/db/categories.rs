@@ -26,6 +26,15 @@ impl ActiveModelBehavior for ActiveModel {}
 
 salesync_common::store_scoped!(StoreId, Id);
 
+salesync_common::read_by_position!(
+    id: Id,
+    store_id: StoreId,
+    name: Name,
+    created_at: CreatedAt,
+    updated_at: UpdatedAt,
+    deleted_at: DeletedAt,
+);
+
 impl MenuTable for Entity {
     const WHAT: &'static str = "category";
     fn deleted_at() -> Column {

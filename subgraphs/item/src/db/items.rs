@@ -1,7 +1,7 @@
 //! The `items` table and its queries.
 
 use chrono::{DateTime, Utc};
-use salesync_common::{Error, Result};
+use salesync_common::{Error, Result, db::all_by_position};
 use sea_orm::{ActiveValue::Set, IntoActiveModel, entity::prelude::*, sea_query::Expr};
 
 use super::{MenuTable, UQ_ITEMS_CATEGORY_NAME, live_of_store};
@@ -30,6 +30,19 @@ impl ActiveModelBehavior for ActiveModel {}
 
 salesync_common::store_scoped!(StoreId, Id);
 
+salesync_common::read_by_position!(
+    id: Id,
+    store_id: StoreId,
+    category_id: CategoryId,
+    name: Name,
+    price: Price,
+    description: Description,
+    sold_out: SoldOut,
+    created_at: CreatedAt,
+    updated_at: UpdatedAt,
+    deleted_at: DeletedAt,
+);
+
 impl MenuTable for Entity {
     const WHAT: &'static str = "item";
     fn deleted_at() -> Column {
@@ -46,10 +59,11 @@ pub async fn live_in_categories<C: ConnectionTrait>(
     store_id: Uuid,
     category_ids: Vec<Uuid>,
 ) -> Result<Vec<Model>> {
-    Ok(live_of_store::<Entity>(store_id)
-        .filter(Column::CategoryId.is_in(category_ids))
-        .all(db)
-        .await?)
+    all_by_position(
+        db,
+        live_of_store::<Entity>(store_id).filter(Column::CategoryId.is_in(category_ids)),
+    )
+    .await
 }
 
 pub async fn insert<C: ConnectionTrait>(db: &C, store_id: Uuid, item: NewItem) -> Result<Model> {
