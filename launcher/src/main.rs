@@ -16,6 +16,9 @@ use futures::StreamExt;
 use salesync::{demo::DemoOptions, export_sdl, repo_root, router_command, subgraphs};
 use salesync_common::{config::Layers, shutdown, telemetry};
 
+#[global_allocator]
+static ALLOCATOR: salesync_common::Allocator = salesync_common::Allocator;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref().unwrap_or("run") {
