@@ -404,48 +404,39 @@ mod tests {
 
     use super::*;
 
-    /// A table of the test's own, read through two entities: one whose
-    /// fields are paired with their own columns, one with two swapped.
-    mod notes {
-        use sea_orm::entity::prelude::*;
+    /// An entity over the test's own `notes` table, its model reading each
+    /// field from the column named beside it.
+    macro_rules! notes_entity {
+        ($($field:ident: $column:ident),+) => {
+            use sea_orm::entity::prelude::*;
 
-        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-        #[sea_orm(table_name = "notes")]
-        pub struct Model {
-            #[sea_orm(primary_key, auto_increment = false)]
-            pub id: i32,
-            pub title: String,
-            pub body: String,
-            pub pinned: Option<i64>,
-        }
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = "notes")]
+            pub struct Model {
+                #[sea_orm(primary_key, auto_increment = false)]
+                pub id: i32,
+                pub title: String,
+                pub body: String,
+                pub pinned: Option<i64>,
+            }
 
-        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-        pub enum Relation {}
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
 
-        impl ActiveModelBehavior for ActiveModel {}
+            impl ActiveModelBehavior for ActiveModel {}
 
-        crate::read_by_position!(id: Id, title: Title, body: Body, pinned: Pinned);
+            crate::read_by_position!($($field: $column),+);
+        };
     }
 
+    /// Every field paired with its own column.
+    mod notes {
+        notes_entity!(id: Id, title: Title, body: Body, pinned: Pinned);
+    }
+
+    /// The same table with two fields of one type swapped.
     mod swapped_notes {
-        use sea_orm::entity::prelude::*;
-
-        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-        #[sea_orm(table_name = "notes")]
-        pub struct Model {
-            #[sea_orm(primary_key, auto_increment = false)]
-            pub id: i32,
-            pub title: String,
-            pub body: String,
-            pub pinned: Option<i64>,
-        }
-
-        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-        pub enum Relation {}
-
-        impl ActiveModelBehavior for ActiveModel {}
-
-        crate::read_by_position!(id: Id, title: Body, body: Title, pinned: Pinned);
+        notes_entity!(id: Id, title: Body, body: Title, pinned: Pinned);
     }
 
     async fn notes() -> DatabaseConnection {
