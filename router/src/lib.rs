@@ -1,6 +1,7 @@
 //! Router plugins. The router itself is Hive Router; this crate adds what
-//! makes its answers speak Salesync's error codes, the caller's address for
-//! the subgraphs, a few limits, and a playground that needs no CDN.
+//! makes its answers speak Salesync's error codes, the subgraphs' URLs from
+//! the environment, the caller's address for the subgraphs, a few limits,
+//! and a playground that needs no CDN.
 
 pub mod plugins;
 
@@ -15,4 +16,5 @@ pub fn plugin_registry() -> PluginRegistry {
         .register::<plugins::root_fields::RootFieldsPlugin>()
         .register::<plugins::json_depth::JsonDepthPlugin>()
         .register::<plugins::playground::PlaygroundPlugin>()
+        .register::<plugins::subgraph_urls::SubgraphUrlsPlugin>()
 }
