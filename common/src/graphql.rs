@@ -18,7 +18,7 @@ use axum::{
     Router,
     extract::{State, WebSocketUpgrade},
     http::{HeaderMap, header::AUTHORIZATION},
-    response::{Html, IntoResponse, Response},
+    response::{Html, Response},
     routing::get,
 };
 
@@ -126,10 +126,7 @@ where
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
-    upgrade
-        .protocols([ws::PROTOCOL])
-        .on_upgrade(move |socket| ws::serve(socket, state.schema, state.verifier))
-        .into_response()
+    ws::accept(upgrade, state.schema, state.verifier)
 }
 
 /// The federation SDL of `schema`, as `schema/<subgraph>.graphql` holds it.

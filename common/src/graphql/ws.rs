@@ -18,7 +18,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_graphql::{Executor, Response};
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use futures::{
     FutureExt, SinkExt, StreamExt,
     stream::{self, AbortHandle, Abortable, BoxStream, SelectAll, SplitSink},
@@ -37,6 +37,13 @@ const INIT_WITHIN: Duration = Duration::from_secs(10);
 /// A close frame's reason fits in a control frame's 125 bytes, beside its
 /// code.
 const CLOSE_REASON_BYTES: usize = 123;
+
+/// What the socket reads at a time. Each read first zeroes this much of its
+/// buffer, and a connection tries one each time it wakes (for every message
+/// it sends, too), so the default (128 KiB) cost the order subgraph a
+/// twentieth of its CPU under writes. The router's messages (`subscribe`,
+/// `complete`, pings) are small; a larger one is read in several.
+const READ_BUFFER: usize = 4 * 1024;
 
 /// At most this many messages ready at once go out in one write.
 const MESSAGES_PER_WRITE: usize = 256;
@@ -117,8 +124,20 @@ struct Connection<E> {
     stops: HashMap<Arc<str>, AbortHandle>,
 }
 
+/// Takes a connection the router opens, and serves it.
+pub fn accept<E: Executor>(
+    upgrade: WebSocketUpgrade,
+    executor: E,
+    verifier: TokenVerifier,
+) -> axum::response::Response {
+    upgrade
+        .protocols([PROTOCOL])
+        .read_buffer_size(READ_BUFFER)
+        .on_upgrade(move |socket| serve(socket, executor, verifier))
+}
+
 /// Serves `socket` until the client goes or the connection is closed.
-pub async fn serve<E: Executor>(socket: WebSocket, executor: E, verifier: TokenVerifier) {
+async fn serve<E: Executor>(socket: WebSocket, executor: E, verifier: TokenVerifier) {
     let (mut sink, mut incoming) = socket.split();
     let mut connection = Connection {
         executor,
@@ -358,11 +377,7 @@ mod tests {
             "/ws",
             axum::routing::get(move |upgrade: axum::extract::WebSocketUpgrade| {
                 let (schema, verifier) = (schema.clone(), verifier.clone());
-                async move {
-                    upgrade
-                        .protocols([PROTOCOL])
-                        .on_upgrade(move |socket| serve(socket, schema, verifier))
-                }
+                async move { accept(upgrade, schema, verifier) }
             }),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -464,6 +479,29 @@ mod tests {
             );
         }
         assert_eq!(heard.len(), 1000);
+    }
+
+    #[tokio::test]
+    async fn a_message_longer_than_one_read_arrives_whole() {
+        let (url, _) = server().await;
+        let mut socket = initialised(&url, json!({})).await;
+        // A document three reads long: the socket reads 4 KiB at a time.
+        let padding = " ".repeat(3 * READ_BUFFER);
+        send(
+            &mut socket,
+            subscribe("long", &format!("subscription {{{padding}count(to: 2) }}")),
+        )
+        .await;
+        for n in 0..2 {
+            assert_eq!(
+                next(&mut socket).await,
+                Ok(json!({"type": "next", "id": "long", "payload": {"data": {"count": n}}}))
+            );
+        }
+        assert_eq!(
+            next(&mut socket).await,
+            Ok(json!({"type": "complete", "id": "long"}))
+        );
     }
 
     #[tokio::test]
