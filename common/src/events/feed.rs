@@ -11,6 +11,7 @@
 //! state has missed nothing.
 
 use std::{
+    borrow::Cow,
     collections::HashMap,
     sync::{
         Arc, Mutex, MutexGuard,
@@ -19,15 +20,62 @@ use std::{
     time::{Duration, Instant},
 };
 
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, de::DeserializeOwned};
+use serde_json::value::RawValue;
 use tokio::sync::broadcast::{self, error::RecvError};
 use uuid::Uuid;
 
-use super::{Delivery, Event, EventBus, Latency, bus};
+use super::{Delivery, EventBus, Happened, Latency, bus};
 use crate::{Error, shutdown::Stop};
 
 /// How an event becomes what subscribers get; none for events they do not
 /// care about.
-pub type Read<T> = fn(&Event) -> anyhow::Result<Option<T>>;
+pub type Read<T> = fn(&Envelope<'_>) -> anyhow::Result<Option<T>>;
+
+/// An event as a feed hears it: the envelope (the fields of
+/// [`Event`](super::Event) a feed needs), the payload kept as the bytes it
+/// came in. Only an event this replica's subscribers follow is read
+/// further, and its payload straight into its type, without a JSON tree
+/// between.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope<'a> {
+    /// What happened, e.g. `OrderPaid`.
+    #[serde(rename = "type", borrow)]
+    pub event_type: Cow<'a, str>,
+    /// The store it happened to.
+    pub store_id: Uuid,
+    /// When it happened (UTC).
+    pub occurred_at: DateTime<Utc>,
+    #[serde(borrow)]
+    payload: &'a RawValue,
+}
+
+impl Envelope<'_> {
+    /// The payload as its type.
+    pub fn payload_as<P: DeserializeOwned>(&self) -> serde_json::Result<P> {
+        serde_json::from_str(self.payload.get())
+    }
+}
+
+impl Happened for Envelope<'_> {
+    fn event_type(&self) -> &str {
+        &self.event_type
+    }
+
+    fn store_id(&self) -> Uuid {
+        self.store_id
+    }
+
+    fn occurred_at(&self) -> DateTime<Utc> {
+        self.occurred_at
+    }
+
+    fn payload_as<P: DeserializeOwned>(&self) -> serde_json::Result<P> {
+        Envelope::payload_as(self)
+    }
+}
 
 /// What a feed's subscriber receives.
 #[derive(Debug)]
@@ -252,19 +300,32 @@ impl<T: Send + Sync + 'static> Feed<T> {
     }
 
     fn forward(&self, topic: &str, read: Read<T>, payload: &[u8]) {
-        let read = serde_json::from_slice::<Event>(payload)
-            .map_err(anyhow::Error::from)
-            .and_then(|event| Ok((event.store_id, read(&event)?)));
-        match read {
-            Ok((store_id, Some(item))) => {
+        let heard = match serde_json::from_slice::<Envelope>(payload) {
+            Ok(heard) => heard,
+            Err(error) => {
+                tracing::warn!(topic, error = ?error, "skipping an event");
+                return;
+            }
+        };
+        // Every replica hears every store's events; most have nobody here
+        // to tell, and are not read further.
+        let store = lock(&self.stores)
+            .get(&heard.store_id)
+            .filter(|store| store.receiver_count() > 0)
+            .cloned();
+        if store.is_none() && self.every_store.receiver_count() == 0 {
+            return;
+        }
+        match read(&heard) {
+            Ok(Some(item)) => {
                 let notice = Notice::Event(Arc::new(item));
-                // No subscriber right now is fine.
+                // A subscriber gone since is fine.
                 let _ = self.every_store.send(notice.clone());
-                if let Some(store) = lock(&self.stores).get(&store_id) {
+                if let Some(store) = store {
                     let _ = store.send(notice);
                 }
             }
-            Ok((_, None)) => {}
+            Ok(None) => {}
             Err(error) => tracing::warn!(topic, error = ?error, "skipping an event"),
         }
     }
@@ -286,20 +347,34 @@ impl<T: Send + Sync + 'static> Feed<T> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicUsize;
+
     use super::*;
     use crate::{
-        events::{Outgoing, memory::MemoryBus, topics},
+        events::{Event, Outgoing, memory::MemoryBus, topics},
         shutdown,
     };
 
-    fn read(event: &Event) -> anyhow::Result<Option<String>> {
-        Ok(Some(event.event_type.clone()))
+    fn read(event: &Envelope<'_>) -> anyhow::Result<Option<String>> {
+        Ok(Some(event.event_type.to_string()))
     }
 
     /// A feed of a fresh in-process bus, run until the trigger; returns
     /// once the feed reads the bus.
     async fn run_on_a_bus(
         feed: &Feed<String>,
+    ) -> (
+        Arc<dyn EventBus>,
+        shutdown::Trigger,
+        tokio::task::JoinHandle<()>,
+    ) {
+        run_reading(feed, read).await
+    }
+
+    /// The same, reading each event with `read`.
+    async fn run_reading(
+        feed: &Feed<String>,
+        read: Read<String>,
     ) -> (
         Arc<dyn EventBus>,
         shutdown::Trigger,
@@ -350,6 +425,42 @@ mod tests {
         trigger.stop();
         running.await.expect("the feed ends");
         assert!(!feed.is_live());
+    }
+
+    #[tokio::test]
+    async fn only_events_of_a_store_someone_here_follows_are_read_and_straight_into_their_type() {
+        static READS: AtomicUsize = AtomicUsize::new(0);
+        #[derive(Deserialize)]
+        struct Dish {
+            name: String,
+        }
+        fn dish(event: &Envelope<'_>) -> anyhow::Result<Option<String>> {
+            READS.fetch_add(1, Ordering::SeqCst);
+            Ok(Some(event.payload_as::<Dish>()?.name))
+        }
+        let feed = Feed::<String>::default();
+        let (bus, trigger, running) = run_reading(&feed, dish).await;
+        let (followed, elsewhere) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut follower = feed.follow(followed).expect("live");
+        let event = |store, name| {
+            let event = Event::new("Served", store, serde_json::json!({ "name": name }));
+            serde_json::to_vec(&event).expect("json")
+        };
+        let (unheard, heard) = (event(elsewhere, "soup"), event(followed, "stew"));
+        bus.publish_all(&[outgoing(&unheard, false), outgoing(&heard, false)])
+            .await
+            .expect("publish");
+        match follower.recv().await.expect("a notice") {
+            Notice::Event(item) => assert_eq!(item.as_str(), "stew"),
+            Notice::Interrupted => panic!("not interrupted"),
+        }
+        assert_eq!(
+            READS.load(Ordering::SeqCst),
+            1,
+            "the event of a store nobody here follows was not read"
+        );
+        trigger.stop();
+        running.await.expect("the feed ends");
     }
 
     #[tokio::test]

@@ -101,6 +101,34 @@ impl Event {
     }
 }
 
+/// What a reader needs of an event, whether it has it whole ([`Event`]) or
+/// as a feed hears it ([`feed::Envelope`]).
+pub trait Happened {
+    fn event_type(&self) -> &str;
+    fn store_id(&self) -> Uuid;
+    fn occurred_at(&self) -> DateTime<Utc>;
+    /// The payload as its type.
+    fn payload_as<P: DeserializeOwned>(&self) -> serde_json::Result<P>;
+}
+
+impl Happened for Event {
+    fn event_type(&self) -> &str {
+        &self.event_type
+    }
+
+    fn store_id(&self) -> Uuid {
+        self.store_id
+    }
+
+    fn occurred_at(&self) -> DateTime<Utc> {
+        self.occurred_at
+    }
+
+    fn payload_as<P: DeserializeOwned>(&self) -> serde_json::Result<P> {
+        Event::payload_as(self)
+    }
+}
+
 /// Where events travel.
 #[derive(Clone, Debug)]
 pub enum BusTarget {

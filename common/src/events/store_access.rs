@@ -33,9 +33,9 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::{
-    Event, EventBus, Latency,
+    Event, EventBus, Happened, Latency,
     consumer::Handler,
-    feed::{Confirmed, Feed, Notice},
+    feed::{Confirmed, Envelope, Feed, Notice},
     topics, types,
 };
 use crate::{db::excluded, shutdown::Stop};
@@ -311,24 +311,24 @@ pub enum StoreNews {
 
 /// The feed's reading of an event; none for the events that change neither
 /// access nor a profile.
-fn news(event: &Event) -> anyhow::Result<Option<StoreNews>> {
-    let change = match event.event_type.as_str() {
+fn news(event: &impl Happened) -> anyhow::Result<Option<StoreNews>> {
+    let change = match event.event_type() {
         types::STORE_DELETED => Change::Deleted,
         types::TOKENS_REVOKED => {
-            let revoked: TokensRevoked = serde_json::from_value(event.payload.clone())?;
+            let revoked: TokensRevoked = event.payload_as()?;
             Change::Revoked(revoked.generation)
         }
         types::STORE_OPENED | types::STORE_UPDATED => {
             return Ok(Some(StoreNews::Profile(Profile {
-                store_id: event.store_id,
-                at: event.occurred_at,
-                payload: event.payload.clone(),
+                store_id: event.store_id(),
+                at: event.occurred_at(),
+                payload: event.payload_as()?,
             })));
         }
         _ => return Ok(None),
     };
     Ok(Some(StoreNews::Access(Heard {
-        store_id: event.store_id,
+        store_id: event.store_id(),
         change,
     })))
 }
@@ -377,7 +377,7 @@ impl StoreAccess {
             bus,
             topics::STORES,
             Latency::Relaxed,
-            news,
+            |event: &Envelope<'_>| news(event),
             stop.clone(),
         ));
         let mut stop = stop;

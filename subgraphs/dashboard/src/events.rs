@@ -13,7 +13,7 @@ use salesync_common::{
         ConsultingCompleted, ConsultingFailed, ConsultingProgress, ConsultingRequested,
         ConsultingStatus,
     },
-    events::{Event, consumer::Handler, feed::Feed},
+    events::{Event, Happened, consumer::Handler, feed::Feed},
 };
 use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
@@ -123,8 +123,8 @@ impl Handler for SalesFeed {
 }
 
 /// The result a `consulting` event tells of; none for other event types.
-pub fn consulting_update(event: &Event) -> anyhow::Result<Option<ConsultingUpdate>> {
-    let (request_id, status, content, error, completed_at) = match event.event_type.as_str() {
+pub fn consulting_update(event: &impl Happened) -> anyhow::Result<Option<ConsultingUpdate>> {
+    let (request_id, status, content, error, completed_at) = match event.event_type() {
         CONSULTING_REQUESTED => {
             let e: ConsultingRequested = event.payload_as()?;
             (e.request_id, ConsultingStatus::Pending, None, None, None)
@@ -164,13 +164,13 @@ pub fn consulting_update(event: &Event) -> anyhow::Result<Option<ConsultingUpdat
         _ => return Ok(None),
     };
     Ok(Some(ConsultingUpdate {
-        store_id: event.store_id,
+        store_id: event.store_id(),
         request_id,
         status,
         content,
         error,
         completed_at,
-        at: event.occurred_at,
+        at: event.occurred_at(),
     }))
 }
 

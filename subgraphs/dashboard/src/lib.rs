@@ -26,7 +26,7 @@ pub mod upstream;
 use anyhow::Context;
 use salesync_common::{
     app::{Application, Builder, Subgraph},
-    events::{Latency, topics},
+    events::{Latency, feed::Envelope, topics},
 };
 use uuid::Uuid;
 
@@ -81,7 +81,7 @@ impl Subgraph for Dashboard {
                     bus,
                     topics::CONSULTING,
                     Latency::Live,
-                    events::consulting_update,
+                    |event: &Envelope<'_>| events::consulting_update(event),
                     stop,
                 )
             })

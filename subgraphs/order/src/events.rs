@@ -4,7 +4,12 @@
 //! orders need of a store.
 
 use async_trait::async_trait;
-use salesync_common::events::{Event, consumer::Handler, feed::Feed, types};
+use salesync_common::events::{
+    Event,
+    consumer::Handler,
+    feed::{Envelope, Feed},
+    types,
+};
 use sea_orm::DatabaseTransaction;
 
 use crate::{db::store_facts, snapshot::OrderSnapshot, upstream::StoreFacts};
@@ -13,7 +18,7 @@ use crate::{db::store_facts, snapshot::OrderSnapshot, upstream::StoreFacts};
 pub type OrderFeed = Feed<OrderSnapshot>;
 
 /// Every event on `salesync.orders` is the order as it now is.
-pub fn order_of(event: &Event) -> anyhow::Result<Option<OrderSnapshot>> {
+pub fn order_of(event: &Envelope<'_>) -> anyhow::Result<Option<OrderSnapshot>> {
     Ok(Some(event.payload_as()?))
 }
 
