@@ -52,13 +52,6 @@ pub struct Envelope<'a> {
     payload: &'a RawValue,
 }
 
-impl Envelope<'_> {
-    /// The payload as its type.
-    pub fn payload_as<P: DeserializeOwned>(&self) -> serde_json::Result<P> {
-        serde_json::from_str(self.payload.get())
-    }
-}
-
 impl Happened for Envelope<'_> {
     fn event_type(&self) -> &str {
         &self.event_type
@@ -73,7 +66,7 @@ impl Happened for Envelope<'_> {
     }
 
     fn payload_as<P: DeserializeOwned>(&self) -> serde_json::Result<P> {
-        Envelope::payload_as(self)
+        serde_json::from_str(self.payload.get())
     }
 }
 

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use salesync_common::events::{
-    Event,
+    Event, Happened,
     consumer::Handler,
     feed::{Envelope, Feed},
     types,
