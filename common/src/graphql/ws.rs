@@ -29,7 +29,7 @@ use serde_json::Value;
 use crate::auth::TokenVerifier;
 
 /// The subprotocol spoken.
-pub const PROTOCOL: &str = "graphql-transport-ws";
+const PROTOCOL: &str = "graphql-transport-ws";
 
 /// How long a new connection may take to send `connection_init`.
 const INIT_WITHIN: Duration = Duration::from_secs(10);
