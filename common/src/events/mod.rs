@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 pub use bus::{Delivery, EventBus, Latency, Message, Outgoing, Subscription};
@@ -57,7 +58,7 @@ pub mod types {
 }
 
 /// The envelope of every event: JSON, keyed by store id on the bus.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     /// Unique per event: consumers apply an id once.
@@ -69,8 +70,10 @@ pub struct Event {
     pub store_id: Uuid,
     /// When it happened (UTC).
     pub occurred_at: DateTime<Utc>,
-    /// Type-specific details.
-    pub payload: serde_json::Value,
+    /// Type-specific details, as the JSON text they were written as: an
+    /// event is written once and read once into its payload's type, so
+    /// neither side builds a JSON tree in between.
+    pub payload: Box<RawValue>,
     /// The trace of the request that wrote it (W3C `traceparent`): its
     /// consumers continue that trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,20 +87,27 @@ impl Event {
             event_type: event_type.to_string(),
             store_id,
             occurred_at: Utc::now(),
-            payload: serde_json::to_value(payload)
+            payload: serde_json::value::to_raw_value(&payload)
                 .expect("BUG: event payloads are plain data and always serialize"),
             traceparent: crate::telemetry::traceparent(),
         }
     }
 
-    /// The payload as its type.
-    pub fn payload_as<T: DeserializeOwned>(&self) -> serde_json::Result<T> {
-        serde_json::from_value(self.payload.clone())
-    }
-
     /// The bus key: the store id.
     pub fn key(&self) -> String {
         self.store_id.to_string()
+    }
+}
+
+/// Two events are equal when every field is, the payload as written.
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.event_type == other.event_type
+            && self.store_id == other.store_id
+            && self.occurred_at == other.occurred_at
+            && self.payload.get() == other.payload.get()
+            && self.traceparent == other.traceparent
     }
 }
 
@@ -125,7 +135,7 @@ impl Happened for Event {
     }
 
     fn payload_as<P: DeserializeOwned>(&self) -> serde_json::Result<P> {
-        Event::payload_as(self)
+        serde_json::from_str(self.payload.get())
     }
 }
 
@@ -200,8 +210,36 @@ mod tests {
         assert_eq!(json["type"], "StoreDeleted");
         assert_eq!(json["storeId"], store.to_string());
         assert!(json["occurredAt"].is_string());
-        let back: Event = serde_json::from_value(json).expect("parses");
-        assert_eq!(back, event);
+        assert_eq!(json["payload"], serde_json::json!({}));
         assert_eq!(event.key(), store.to_string());
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Revoked {
+        generation: i64,
+        note: Option<String>,
+    }
+
+    #[test]
+    fn an_event_reads_back_as_written_and_its_payload_into_its_type() {
+        let revoked = Revoked {
+            generation: 7,
+            note: Some("a \"quoted\" note".into()),
+        };
+        let event = Event::new(types::TOKENS_REVOKED, Uuid::new_v4(), &revoked);
+        assert_eq!(
+            event.payload.get(),
+            r#"{"generation":7,"note":"a \"quoted\" note"}"#
+        );
+
+        let text = serde_json::to_vec(&event).expect("serializes");
+        let back: Event = serde_json::from_slice(&text).expect("parses");
+        assert_eq!(back, event);
+        assert_eq!(back.payload_as::<Revoked>().expect("its type"), revoked);
+        assert!(
+            back.payload_as::<Uuid>().is_err(),
+            "not every type reads it"
+        );
     }
 }

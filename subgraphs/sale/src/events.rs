@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use salesync_common::events::{Event, consumer::Handler, types};
+use salesync_common::events::{Event, Happened, consumer::Handler, types};
 use sea_orm::DatabaseTransaction;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
