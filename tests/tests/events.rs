@@ -102,6 +102,23 @@ impl Handler for RecordEffect {
     }
 }
 
+/// Applies as [`RecordEffect`] (the same consumer), then holds its
+/// transaction open a while.
+struct SlowEffect;
+
+#[async_trait]
+impl Handler for SlowEffect {
+    fn name(&self) -> &str {
+        RecordEffect.name()
+    }
+
+    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
+        RecordEffect.handle(txn, event).await?;
+        txn.execute_unprepared("SELECT pg_sleep(0.5)").await?;
+        Ok(())
+    }
+}
+
 /// How often each event id was applied.
 async fn effects(db: &DatabaseConnection) -> HashMap<Uuid, i64> {
     let rows = db
@@ -498,6 +515,22 @@ async fn a_consumer_killed_before_committing_its_offset_does_not_apply_twice() {
             .expect("apply"),
         Applied::Before
     );
+    assert_eq!(effects(&db).await.get(&event.id), Some(&1));
+}
+
+#[tokio::test]
+async fn two_members_applying_one_event_at_once_apply_it_once_and_neither_fails() {
+    let db = database().await;
+    let event = Event::new("Tested", Uuid::new_v4(), json!({}));
+
+    // The second starts while the first is inside its transaction.
+    let (first, second) = tokio::join!(consumer::apply(&db, &SlowEffect, &event), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        consumer::apply(&db, &SlowEffect, &event).await
+    });
+    let first = first.expect("the first applies it");
+    let second = second.expect("the duplicate is not an error");
+    assert_eq!((first, second), (Applied::Now, Applied::Before));
     assert_eq!(effects(&db).await.get(&event.id), Some(&1));
 }
 

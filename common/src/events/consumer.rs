@@ -20,8 +20,8 @@ use async_trait::async_trait;
 use chrono::Utc;
 use futures::FutureExt;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    TransactionTrait, sea_query::OnConflict,
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
+    sea_query::OnConflict,
 };
 use tracing::Instrument;
 
@@ -95,24 +95,27 @@ pub async fn apply(
     event: &Event,
 ) -> anyhow::Result<Applied> {
     let txn = db.begin().await.context("failed to begin")?;
-    let seen = entity::Entity::find_by_id((handler.name().to_string(), event.id))
-        .one(&txn)
-        .await
-        .context("failed to look up processed events")?;
-    if seen.is_some() {
-        return Ok(Applied::Before);
-    }
-    handler.handle(&txn, event).await?;
-    // A concurrent duplicate (two members during a rebalance) loses here on
-    // the primary key, and its transaction, effect included, rolls back.
-    entity::ActiveModel {
+    // The record comes first: one statement says whether the event was
+    // applied before. A concurrent duplicate (two members during a
+    // rebalance) waits here on the primary key until the first commits,
+    // then finds it applied; had the first rolled back, it applies it.
+    let recorded = entity::Entity::insert(entity::ActiveModel {
         consumer: Set(handler.name().to_string()),
         event_id: Set(event.id),
         processed_at: Set(Utc::now()),
-    }
-    .insert(&txn)
+    })
+    .on_conflict(
+        OnConflict::columns([entity::Column::Consumer, entity::Column::EventId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
     .await
     .context("failed to record the processed event")?;
+    if recorded == 0 {
+        return Ok(Applied::Before);
+    }
+    handler.handle(&txn, event).await?;
     txn.commit().await.context("failed to commit")?;
     Ok(Applied::Now)
 }
