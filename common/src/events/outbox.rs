@@ -5,7 +5,6 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use anyhow::Context;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
@@ -43,7 +42,8 @@ pub mod entity {
 /// Writes `event` for `topic` with `db`, which should be the transaction of
 /// the change that caused it: if that rolls back, the event never existed.
 pub async fn enqueue<C: ConnectionTrait>(db: &C, topic: &str, event: &Event) -> Result<(), DbErr> {
-    entity::ActiveModel {
+    // Written without reading the row back: the event is what it wrote.
+    entity::Entity::insert(entity::ActiveModel {
         event_id: Set(event.id),
         topic: Set(topic.to_string()),
         key: Set(event.key()),
@@ -51,8 +51,8 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, topic: &str, event: &Event) -> 
         created_at: Set(Utc::now()),
         published_at: Set(None),
         ..Default::default()
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await?;
     Ok(())
 }

@@ -179,7 +179,9 @@ pub async fn paid_by<C: ConnectionTrait>(
 /// Inserts a new open order. Its table's turn is held, so the table has no
 /// other open order; the unique index on open tables makes sure.
 pub async fn insert<C: ConnectionTrait>(db: &C, order: &Model) -> Result<()> {
-    ActiveModel::from(order.clone()).insert(db).await?;
+    Entity::insert(ActiveModel::from(order.clone()))
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 

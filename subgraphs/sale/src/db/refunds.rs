@@ -45,7 +45,10 @@ pub async fn by_key<C: ConnectionTrait>(
 
 /// Inserts a refund; false when another request took its key first.
 pub async fn insert<C: ConnectionTrait>(db: &C, refund: &Model) -> Result<bool> {
-    match ActiveModel::from(refund.clone()).insert(db).await {
+    match Entity::insert(ActiveModel::from(refund.clone()))
+        .exec_without_returning(db)
+        .await
+    {
         Ok(_) => Ok(true),
         Err(e) if UQ_REFUNDS_STORE_KEY.is_violated_by(&e) => Ok(false),
         Err(e) => Err(e.into()),

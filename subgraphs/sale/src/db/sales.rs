@@ -50,7 +50,10 @@ pub enum Inserted {
 }
 
 pub async fn insert_pending<C: ConnectionTrait>(db: &C, sale: &Model) -> Result<Inserted> {
-    match ActiveModel::from(sale.clone()).insert(db).await {
+    match Entity::insert(ActiveModel::from(sale.clone()))
+        .exec_without_returning(db)
+        .await
+    {
         Ok(_) => Ok(Inserted::Yes),
         Err(e)
             if UQ_SALES_STORE_KEY.is_violated_by(&e) || UQ_SALES_ORDER_LIVE.is_violated_by(&e) =>
