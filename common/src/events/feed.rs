@@ -21,7 +21,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::sync::broadcast::{self, error::RecvError};
 use uuid::Uuid;
@@ -65,8 +65,8 @@ impl Happened for Envelope<'_> {
         self.occurred_at
     }
 
-    fn payload_as<P: DeserializeOwned>(&self) -> serde_json::Result<P> {
-        serde_json::from_str(self.payload.get())
+    fn payload(&self) -> &RawValue {
+        self.payload
     }
 }
 

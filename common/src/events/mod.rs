@@ -117,8 +117,13 @@ pub trait Happened {
     fn event_type(&self) -> &str;
     fn store_id(&self) -> Uuid;
     fn occurred_at(&self) -> DateTime<Utc>;
+    /// The payload as the JSON text it was written as.
+    fn payload(&self) -> &RawValue;
+
     /// The payload as its type.
-    fn payload_as<P: DeserializeOwned>(&self) -> serde_json::Result<P>;
+    fn payload_as<P: DeserializeOwned>(&self) -> serde_json::Result<P> {
+        serde_json::from_str(self.payload().get())
+    }
 }
 
 impl Happened for Event {
@@ -134,8 +139,8 @@ impl Happened for Event {
         self.occurred_at
     }
 
-    fn payload_as<P: DeserializeOwned>(&self) -> serde_json::Result<P> {
-        serde_json::from_str(self.payload.get())
+    fn payload(&self) -> &RawValue {
+        &self.payload
     }
 }
 

@@ -450,6 +450,20 @@ mod tests {
         json!({"type": "subscribe", "id": id, "payload": {"query": query}})
     }
 
+    /// Subscription `id`, a `count(to: to)`, sends 0 up to `to` and completes.
+    async fn counts_then_completes(socket: &mut Socket, id: &str, to: i32) {
+        for n in 0..to {
+            assert_eq!(
+                next(socket).await,
+                Ok(json!({"type": "next", "id": id, "payload": {"data": {"count": n}}}))
+            );
+        }
+        assert_eq!(
+            next(socket).await,
+            Ok(json!({"type": "complete", "id": id}))
+        );
+    }
+
     #[tokio::test]
     async fn a_thousand_subscriptions_on_one_connection_each_hear_a_change_once() {
         let (url, news) = server().await;
@@ -492,16 +506,7 @@ mod tests {
             subscribe("long", &format!("subscription {{{padding}count(to: 2) }}")),
         )
         .await;
-        for n in 0..2 {
-            assert_eq!(
-                next(&mut socket).await,
-                Ok(json!({"type": "next", "id": "long", "payload": {"data": {"count": n}}}))
-            );
-        }
-        assert_eq!(
-            next(&mut socket).await,
-            Ok(json!({"type": "complete", "id": "long"}))
-        );
+        counts_then_completes(&mut socket, "long", 2).await;
     }
 
     #[tokio::test]
@@ -513,16 +518,7 @@ mod tests {
             subscribe("count", "subscription { count(to: 2) }"),
         )
         .await;
-        for n in 0..2 {
-            assert_eq!(
-                next(&mut socket).await,
-                Ok(json!({"type": "next", "id": "count", "payload": {"data": {"count": n}}}))
-            );
-        }
-        assert_eq!(
-            next(&mut socket).await,
-            Ok(json!({"type": "complete", "id": "count"}))
-        );
+        counts_then_completes(&mut socket, "count", 2).await;
 
         send(&mut socket, subscribe("a", "subscription { news }")).await;
         send(&mut socket, subscribe("b", "subscription { news }")).await;
