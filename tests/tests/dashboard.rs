@@ -1,13 +1,28 @@
 //! The dashboard subgraph through the real router, on PostgreSQL, fed by
 //! the sale subgraph's events through the real broker: item costs, the
 //! sales report and the daily volumes against totals computed here, refunds
-//! on their own day, redelivery, isolation, ranges, and the rebuild command.
+//! on their own day, redelivery, isolation, ranges, and the rebuild command;
+//! and, on the dashboard's database alone, a store deleted while its sales
+//! are being counted.
 
 use std::{collections::BTreeMap, time::Duration};
 
-use salesync_common::{clock::Clock, events::topics};
+use chrono::NaiveDate;
+use salesync_common::{
+    app::Subgraph,
+    clock::Clock,
+    db::connect_and_migrate,
+    events::{Event, consumer::Handler, store_access::OnStoreAccess, topics, types},
+    testing::fresh_server_database,
+};
+use salesync_dashboard::{
+    config::UpstreamSettings, domain::SoldFact, service::Dashboard, upstream::Upstream,
+};
 use salesync_tests::{Client, Options, TestBus, TestSystem};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use secrecy::SecretString;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 const PLACE: &str =
     "mutation($t: Int!, $l: [OrderLineInput!]!) { placeOrder(tableNo: $t, lines: $l) { total } }";
@@ -628,4 +643,142 @@ async fn outbox_events(db: &sea_orm::DatabaseConnection) -> Vec<salesync_common:
         .into_iter()
         .map(|row| serde_json::from_str(&row.payload).expect("an event"))
         .collect()
+}
+
+/// The dashboard's use cases on a database of their own, without the rest
+/// of the system: counting and a store's deletion ask no other subgraph.
+async fn dashboard_alone() -> (DatabaseConnection, Dashboard) {
+    salesync_tests::init_logs();
+    let url = fresh_server_database().url_for("dashboard").expect("url");
+    let db = connect_and_migrate::<<salesync_dashboard::Dashboard as Subgraph>::Migrator>(
+        &url,
+        &Default::default(),
+    )
+    .await
+    .expect("database")
+    .conn;
+    let upstream = Upstream::new(
+        UpstreamSettings::default(),
+        SecretString::from("not asked".to_string()),
+    );
+    (db.clone(), Dashboard::new(db, upstream, Clock::system()))
+}
+
+/// A sale of one tea on 2026-11-20.
+fn tea_sold() -> SoldFact {
+    let tea = Uuid::new_v4();
+    SoldFact {
+        sale_id: Uuid::new_v4(),
+        business_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("a date"),
+        amount: 3_000,
+        lines: vec![(tea, 1, 3_000)],
+        names: vec![(tea, "Tea".to_string())],
+    }
+}
+
+/// Counts `sale` as the consumer does, in a transaction of its own.
+async fn count(db: &DatabaseConnection, dashboard: &Dashboard, store_id: Uuid, sale: &SoldFact) {
+    let txn = db.begin().await.expect("begin");
+    dashboard
+        .count_sale(&txn, store_id, sale)
+        .await
+        .expect("counted");
+    txn.commit().await.expect("commit");
+}
+
+/// The store's rows in each table of figures, and whether its ledger is
+/// closed.
+async fn figures_left(db: &DatabaseConnection, store_id: Uuid) -> (Vec<(String, i64)>, bool) {
+    let mut left = Vec::new();
+    for table in [
+        "counted_sales",
+        "counted_refunds",
+        "daily_sales",
+        "daily_item_sales",
+    ] {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!("SELECT COUNT(*) AS n FROM {table} WHERE store_id = $1"),
+                [store_id.into()],
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        left.push((table.to_string(), row.try_get::<i64>("", "n").expect("n")));
+    }
+    let closed = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT deleted_at IS NOT NULL AS closed FROM store_ledgers WHERE store_id = $1",
+            [store_id.into()],
+        ))
+        .await
+        .expect("the ledger")
+        .is_some_and(|row| row.try_get::<bool>("", "closed").expect("closed"));
+    (left, closed)
+}
+
+/// A sale's event can be heard while the store's deletion is being applied
+/// (they come on different topics): whichever takes the store's ledger
+/// first, the other waits, and nothing of the store is left; a sale heard
+/// later counts nothing either.
+#[tokio::test]
+async fn a_sale_counted_while_its_store_is_deleted_leaves_no_figures_behind() {
+    for deletion_first in [true, false] {
+        let (db, dashboard) = dashboard_alone().await;
+        let store_id = Uuid::new_v4();
+        count(&db, &dashboard, store_id, &tea_sold()).await;
+        assert_eq!(
+            figures_left(&db, store_id).await.0[0],
+            ("counted_sales".to_string(), 1)
+        );
+        let deletion = OnStoreAccess::new("dashboard", dashboard.clone());
+        let deleted = Event::new(types::STORE_DELETED, store_id, json!({}));
+
+        if deletion_first {
+            let txn = db.begin().await.expect("begin");
+            deletion.handle(&txn, &deleted).await.expect("deleted");
+            let counting = tokio::spawn({
+                let (db, dashboard) = (db.clone(), dashboard.clone());
+                async move { count(&db, &dashboard, store_id, &tea_sold()).await }
+            });
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            txn.commit().await.expect("commit");
+            counting.await.expect("the count ends");
+        } else {
+            let txn = db.begin().await.expect("begin");
+            dashboard
+                .count_sale(&txn, store_id, &tea_sold())
+                .await
+                .expect("counted");
+            let deleting = tokio::spawn({
+                let db = db.clone();
+                async move {
+                    let txn = db.begin().await.expect("begin");
+                    deletion.handle(&txn, &deleted).await.expect("deleted");
+                    txn.commit().await.expect("commit");
+                }
+            });
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            txn.commit().await.expect("commit");
+            deleting.await.expect("the deletion ends");
+        }
+
+        let nothing: Vec<(String, i64)> = [
+            "counted_sales",
+            "counted_refunds",
+            "daily_sales",
+            "daily_item_sales",
+        ]
+        .map(|table| (table.to_string(), 0))
+        .into();
+        assert_eq!(
+            figures_left(&db, store_id).await,
+            (nothing.clone(), true),
+            "deletion first: {deletion_first}"
+        );
+        count(&db, &dashboard, store_id, &tea_sold()).await;
+        assert_eq!(figures_left(&db, store_id).await, (nothing, true));
+    }
 }

@@ -708,6 +708,11 @@ async fn deleting_a_store_removes_its_data_everywhere(bus: TestBus) {
             "{ salesSummary(from: \"2026-01-01\", to: \"2026-01-02\") { saleCount } }",
             vec!["sales", "refunds", "store_calendars"],
         ),
+        (
+            "dashboard",
+            "{ dailyVolumes(from: \"2026-01-01\", to: \"2026-01-02\") { date } }",
+            vec!["counted_sales", "daily_sales", "daily_item_sales"],
+        ),
     ] {
         let mut refused = false;
         for _ in 0..150 {

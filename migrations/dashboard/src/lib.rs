@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_read_model;
 mod m20261124_000002_create_consulting_results;
+mod m20261207_000003_close_deleted_stores_ledgers;
 
 pub struct Migrator;
 
@@ -22,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(salesync_common::events::migration::CreateTokenFloors),
             Box::new(salesync_common::events::migration::CreateOutboxPositions),
             Box::new(salesync_common::events::migration::CreateLogEpochs),
+            // After `deleted_stores`, which it reads.
+            Box::new(m20261207_000003_close_deleted_stores_ledgers::Migration),
         ]
     }
 }

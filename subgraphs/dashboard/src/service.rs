@@ -3,8 +3,9 @@
 //!
 //! The read model is changed in one place, [`Dashboard::count`], which
 //! first locks the store's ledger row and then records each sale and refund
-//! by its own id: the live consumer and a rebuild never interleave, and
-//! nothing is counted twice, however often an event arrives.
+//! by its own id: the live consumer, a rebuild and a store's deletion never
+//! interleave, and nothing is counted twice, however often an event
+//! arrives, or for a store that is gone.
 
 use std::collections::HashMap;
 
@@ -190,7 +191,8 @@ impl Dashboard {
 
     /// Adds what was not counted yet of `sales` and `refunds` to the
     /// store's figures, holding the store's ledger lock. A deleted store's
-    /// late events count nothing. Returns how many were new.
+    /// late events count nothing (its ledger is closed). Returns how many
+    /// were new.
     async fn count(
         &self,
         txn: &DatabaseTransaction,
@@ -199,10 +201,9 @@ impl Dashboard {
         refunds: &[RefundFact],
         rebuilding: bool,
     ) -> Result<(u64, u64)> {
-        if store_access::is_deleted(txn, store_id).await? {
+        if !store_ledgers::lock(txn, store_id, self.clock.now(), rebuilding).await? {
             return Ok((0, 0));
         }
-        store_ledgers::lock(txn, store_id, self.clock.now(), rebuilding).await?;
         let sold = |s: &SoldFact| (s.sale_id, s.business_date, s.amount);
         let refunded = |r: &RefundFact| (r.refund_id, r.business_date, r.amount);
         let (new_sales, new_refunds): (Vec<&SoldFact>, Vec<&RefundFact>) = if rebuilding {
@@ -270,7 +271,10 @@ impl Dashboard {
 
     async fn rebuild_store(&self, store_id: Uuid) -> Result<(u64, u64)> {
         let txn = self.db.begin().await?;
-        store_ledgers::lock(&txn, store_id, self.clock.now(), true).await?;
+        if !store_ledgers::lock(&txn, store_id, self.clock.now(), true).await? {
+            // Deleted: nothing to count.
+            return Ok((0, 0));
+        }
         self.forget(&txn, store_id).await?;
         let mut sales = Vec::new();
         let mut refunds = Vec::new();
@@ -302,13 +306,15 @@ impl Dashboard {
     }
 }
 
-/// A deleted store's costs, figures and consulting results go with it.
+/// A deleted store's costs, figures and consulting results go with it. Its
+/// ledger is closed first, taking the lock every count takes: a count under
+/// way commits before the figures are removed, and none comes after.
 #[async_trait]
 impl StoreRows for Dashboard {
     async fn remove(&self, txn: &DatabaseTransaction, store_id: Uuid) -> Result<u64> {
+        store_ledgers::close(txn, store_id, self.clock.now()).await?;
         Ok(self.forget(txn, store_id).await?
             + delete_of_store::<item_costs::Entity, _>(txn, store_id).await?
-            + delete_of_store::<store_ledgers::Entity, _>(txn, store_id).await?
             + delete_of_store::<consulting_results::Entity, _>(txn, store_id).await?)
     }
 }

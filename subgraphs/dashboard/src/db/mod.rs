@@ -5,7 +5,8 @@
 //! - `counted_sales`, `counted_refunds`: what the read model has counted,
 //!   once each
 //! - `daily_item_sales`, `daily_sales`: the read model
-//! - `store_ledgers`: one row per store, locked by every change to its figures
+//! - `store_ledgers`: one row per store, locked by every change to its
+//!   figures; closed when the store is deleted
 //! - `consulting_results`: the latest of each consulting request
 
 pub mod consulting_results;
