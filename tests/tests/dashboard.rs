@@ -11,15 +11,22 @@ use chrono::NaiveDate;
 use salesync_common::{
     app::Subgraph,
     clock::Clock,
+    consulting::ConsultingStatus,
     db::connect_and_migrate,
     events::{Event, consumer::Handler, store_access::OnStoreAccess, topics, types},
     testing::fresh_server_database,
 };
 use salesync_dashboard::{
-    config::UpstreamSettings, domain::SoldFact, service::Dashboard, upstream::Upstream,
+    config::UpstreamSettings,
+    domain::{ConsultingUpdate, SoldFact},
+    service::Dashboard,
+    upstream::Upstream,
 };
 use salesync_tests::{Client, Options, TestBus, TestSystem};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
+    TransactionTrait,
+};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -676,26 +683,70 @@ fn tea_sold() -> SoldFact {
     }
 }
 
-/// Counts `sale` as the consumer does, in a transaction of its own.
-async fn count(db: &DatabaseConnection, dashboard: &Dashboard, store_id: Uuid, sale: &SoldFact) {
+/// A consulting request of `store_id` that just ended.
+fn advice_written(store_id: Uuid) -> ConsultingUpdate {
+    ConsultingUpdate {
+        store_id,
+        request_id: Uuid::new_v4(),
+        status: ConsultingStatus::Completed,
+        content: Some("Offer tea with every cake.".to_string()),
+        error: None,
+        completed_at: Some(chrono::Utc::now()),
+        at: chrono::Utc::now(),
+    }
+}
+
+/// What the dashboard's consumers hear of a store.
+#[derive(Debug, Clone, Copy)]
+enum Heard {
+    Sale,
+    Advice,
+}
+
+/// Applies what was heard as its consumer does, within `txn`.
+async fn hear(txn: &DatabaseTransaction, dashboard: &Dashboard, store_id: Uuid, heard: Heard) {
+    match heard {
+        Heard::Sale => dashboard
+            .count_sale(txn, store_id, &tea_sold())
+            .await
+            .expect("counted"),
+        Heard::Advice => dashboard
+            .keep_consulting(txn, &advice_written(store_id))
+            .await
+            .expect("kept"),
+    }
+}
+
+/// [`hear`] in a transaction of its own.
+async fn hear_alone(db: &DatabaseConnection, dashboard: &Dashboard, store_id: Uuid, heard: Heard) {
     let txn = db.begin().await.expect("begin");
-    dashboard
-        .count_sale(&txn, store_id, sale)
-        .await
-        .expect("counted");
+    hear(&txn, dashboard, store_id, heard).await;
     txn.commit().await.expect("commit");
 }
 
-/// The store's rows in each table of figures, and whether its ledger is
+/// The dashboard's tables of a store's rows.
+const STORE_TABLES: [&str; 5] = [
+    "counted_sales",
+    "counted_refunds",
+    "daily_sales",
+    "daily_item_sales",
+    "consulting_results",
+];
+
+/// `counts` of rows, by table, in the order of [`STORE_TABLES`].
+fn rows(counts: [i64; 5]) -> Vec<(String, i64)> {
+    STORE_TABLES
+        .iter()
+        .zip(counts)
+        .map(|(table, n)| (table.to_string(), n))
+        .collect()
+}
+
+/// The store's rows in each of [`STORE_TABLES`], and whether its ledger is
 /// closed.
 async fn figures_left(db: &DatabaseConnection, store_id: Uuid) -> (Vec<(String, i64)>, bool) {
     let mut left = Vec::new();
-    for table in [
-        "counted_sales",
-        "counted_refunds",
-        "daily_sales",
-        "daily_item_sales",
-    ] {
+    for table in STORE_TABLES {
         let row = db
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -719,66 +770,60 @@ async fn figures_left(db: &DatabaseConnection, store_id: Uuid) -> (Vec<(String, 
     (left, closed)
 }
 
-/// A sale's event can be heard while the store's deletion is being applied
-/// (they come on different topics): whichever takes the store's ledger
-/// first, the other waits, and nothing of the store is left; a sale heard
-/// later counts nothing either.
+/// A sale's or a consulting result's event can be heard while the store's
+/// deletion is being applied (they come on different topics): whichever
+/// takes the store's ledger first, the other waits, and nothing of the
+/// store is left; one heard later keeps nothing either.
 #[tokio::test]
-async fn a_sale_counted_while_its_store_is_deleted_leaves_no_figures_behind() {
-    for deletion_first in [true, false] {
-        let (db, dashboard) = dashboard_alone().await;
-        let store_id = Uuid::new_v4();
-        count(&db, &dashboard, store_id, &tea_sold()).await;
-        assert_eq!(
-            figures_left(&db, store_id).await.0[0],
-            ("counted_sales".to_string(), 1)
-        );
-        let deletion = OnStoreAccess::new("dashboard", dashboard.clone());
-        let deleted = Event::new(types::STORE_DELETED, store_id, json!({}));
+async fn sales_and_advice_heard_while_a_store_is_deleted_leave_nothing_behind() {
+    for heard in [Heard::Sale, Heard::Advice] {
+        for deletion_first in [true, false] {
+            let case = format!("{heard:?}, deletion first: {deletion_first}");
+            let (db, dashboard) = dashboard_alone().await;
+            let store_id = Uuid::new_v4();
+            hear_alone(&db, &dashboard, store_id, Heard::Sale).await;
+            hear_alone(&db, &dashboard, store_id, Heard::Advice).await;
+            assert_eq!(
+                figures_left(&db, store_id).await,
+                (rows([1, 0, 1, 1, 1]), false)
+            );
+            let deletion = OnStoreAccess::new("dashboard", dashboard.clone());
+            let deleted = Event::new(types::STORE_DELETED, store_id, json!({}));
 
-        if deletion_first {
-            let txn = db.begin().await.expect("begin");
-            deletion.handle(&txn, &deleted).await.expect("deleted");
-            let counting = tokio::spawn({
-                let (db, dashboard) = (db.clone(), dashboard.clone());
-                async move { count(&db, &dashboard, store_id, &tea_sold()).await }
-            });
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            txn.commit().await.expect("commit");
-            counting.await.expect("the count ends");
-        } else {
-            let txn = db.begin().await.expect("begin");
-            dashboard
-                .count_sale(&txn, store_id, &tea_sold())
-                .await
-                .expect("counted");
-            let deleting = tokio::spawn({
-                let db = db.clone();
-                async move {
-                    let txn = db.begin().await.expect("begin");
-                    deletion.handle(&txn, &deleted).await.expect("deleted");
-                    txn.commit().await.expect("commit");
-                }
-            });
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            txn.commit().await.expect("commit");
-            deleting.await.expect("the deletion ends");
+            if deletion_first {
+                let txn = db.begin().await.expect("begin");
+                deletion.handle(&txn, &deleted).await.expect("deleted");
+                let hearing = tokio::spawn({
+                    let (db, dashboard) = (db.clone(), dashboard.clone());
+                    async move { hear_alone(&db, &dashboard, store_id, heard).await }
+                });
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                txn.commit().await.expect("commit");
+                hearing.await.expect("heard");
+            } else {
+                let txn = db.begin().await.expect("begin");
+                hear(&txn, &dashboard, store_id, heard).await;
+                let deleting = tokio::spawn({
+                    let db = db.clone();
+                    async move {
+                        let txn = db.begin().await.expect("begin");
+                        deletion.handle(&txn, &deleted).await.expect("deleted");
+                        txn.commit().await.expect("commit");
+                    }
+                });
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                txn.commit().await.expect("commit");
+                deleting.await.expect("the deletion ends");
+            }
+
+            let nothing = rows([0; 5]);
+            assert_eq!(
+                figures_left(&db, store_id).await,
+                (nothing.clone(), true),
+                "{case}"
+            );
+            hear_alone(&db, &dashboard, store_id, heard).await;
+            assert_eq!(figures_left(&db, store_id).await, (nothing, true), "{case}");
         }
-
-        let nothing: Vec<(String, i64)> = [
-            "counted_sales",
-            "counted_refunds",
-            "daily_sales",
-            "daily_item_sales",
-        ]
-        .map(|table| (table.to_string(), 0))
-        .into();
-        assert_eq!(
-            figures_left(&db, store_id).await,
-            (nothing.clone(), true),
-            "deletion first: {deletion_first}"
-        );
-        count(&db, &dashboard, store_id, &tea_sold()).await;
-        assert_eq!(figures_left(&db, store_id).await, (nothing, true));
     }
 }

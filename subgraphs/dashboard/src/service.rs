@@ -5,19 +5,16 @@
 //! first locks the store's ledger row and then records each sale and refund
 //! by its own id: the live consumer, a rebuild and a store's deletion never
 //! interleave, and nothing is counted twice, however often an event
-//! arrives, or for a store that is gone.
+//! arrives, or for a store that is gone. Consulting results take the same
+//! lock, so none outlives its store either.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use salesync_common::{
-    Error, Result,
-    auth::Acting,
-    clock::Clock,
-    db::delete_of_store,
-    events::store_access::{self, StoreRows},
-    time::check_range,
+    Error, Result, auth::Acting, clock::Clock, db::delete_of_store,
+    events::store_access::StoreRows, time::check_range,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
@@ -138,13 +135,15 @@ impl Dashboard {
             }))
     }
 
-    /// Keeps a consulting result unless a later one is kept already.
+    /// Keeps a consulting result unless a later one is kept already, under
+    /// the store's ledger lock like its figures: none is kept for a deleted
+    /// store.
     pub async fn keep_consulting(
         &self,
         txn: &DatabaseTransaction,
         update: &ConsultingUpdate,
     ) -> Result<()> {
-        if store_access::is_deleted(txn, update.store_id).await? {
+        if !store_ledgers::lock(txn, update.store_id, self.clock.now(), false).await? {
             return Ok(());
         }
         consulting_results::keep(

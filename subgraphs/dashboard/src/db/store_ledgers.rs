@@ -1,7 +1,8 @@
 //! The `store_ledgers` table: one row per store that every change to the
-//! store's figures locks first (the live consumer and a rebuild alike), so
-//! the two never interleave. A deleted store's row stays, closed, so that
-//! nothing is counted for it again.
+//! store's figures and consulting results locks first (the live consumers
+//! and a rebuild alike), so they never interleave with each other or with
+//! the store's deletion. A deleted store's row stays, closed, so that
+//! nothing is kept for it again.
 
 use chrono::{DateTime, Utc};
 use salesync_common::Result;
@@ -25,8 +26,8 @@ impl ActiveModelBehavior for ActiveModel {}
 
 salesync_common::store_scoped!(StoreId, StoreId);
 
-/// Locks the store's figures until the transaction ends (an upsert holds
-/// the row's lock), noting when they changed and, for a rebuild, that too.
+/// Locks the store's rows until the transaction ends (an upsert holds the
+/// row's lock), noting when they changed and, for a rebuild, that too.
 /// False, and nothing written, when the store was deleted: the closed row
 /// is read as it stands once its lock is ours, so a deletion that held it
 /// meanwhile is seen, in this one statement.
