@@ -654,6 +654,21 @@ pub fn today() -> chrono::NaiveDate {
         .date_naive()
 }
 
+/// Rows of `table` in `db` that belong to `store_id`.
+pub async fn rows_of_store(db: &sea_orm::DatabaseConnection, table: &str, store_id: Uuid) -> i64 {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("SELECT COUNT(*) AS n FROM {table} WHERE store_id = $1"),
+            [store_id.into()],
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    row.try_get::<i64>("", "n").expect("n")
+}
+
 /// A username no other test uses.
 pub fn unique_username(prefix: &str) -> String {
     format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..10])

@@ -22,7 +22,7 @@ use salesync_dashboard::{
     service::Dashboard,
     upstream::Upstream,
 };
-use salesync_tests::{Client, Options, TestBus, TestSystem};
+use salesync_tests::{Client, Options, TestBus, TestSystem, rows_of_store};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
     TransactionTrait,
@@ -747,16 +747,7 @@ fn rows(counts: [i64; 5]) -> Vec<(String, i64)> {
 async fn figures_left(db: &DatabaseConnection, store_id: Uuid) -> (Vec<(String, i64)>, bool) {
     let mut left = Vec::new();
     for table in STORE_TABLES {
-        let row = db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                format!("SELECT COUNT(*) AS n FROM {table} WHERE store_id = $1"),
-                [store_id.into()],
-            ))
-            .await
-            .expect("count")
-            .expect("a row");
-        left.push((table.to_string(), row.try_get::<i64>("", "n").expect("n")));
+        left.push((table.to_string(), rows_of_store(db, table, store_id).await));
     }
     let closed = db
         .query_one_raw(Statement::from_sql_and_values(

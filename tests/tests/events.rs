@@ -24,7 +24,8 @@ use salesync_common::{
     testing::fresh_server_database,
 };
 use salesync_tests::{
-    Options, OwnBroker, TestBus, TestSystem, kafka_brokers, kafka_settings, unique_username,
+    Options, OwnBroker, TestBus, TestSystem, kafka_brokers, kafka_settings, rows_of_store,
+    unique_username,
 };
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, Statement,
@@ -619,17 +620,8 @@ async fn broadcast_replicas_each_see_every_event_and_a_group_shares_them() {
 
 /// Rows of `table` in `service`'s database that belong to `store_id`.
 async fn rows_of(system: &TestSystem, service: &str, table: &str, store_id: &str) -> i64 {
-    let db = system.database(service).await;
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT COUNT(*) AS n FROM {table} WHERE store_id = $1"),
-            [Uuid::parse_str(store_id).expect("uuid").into()],
-        ))
-        .await
-        .expect("count")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("n")
+    let store_id = Uuid::parse_str(store_id).expect("uuid");
+    rows_of_store(&system.database(service).await, table, store_id).await
 }
 
 async fn deleting_a_store_removes_its_data_everywhere(bus: TestBus) {

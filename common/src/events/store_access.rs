@@ -148,14 +148,6 @@ pub async fn record_deleted<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Resul
     Ok(())
 }
 
-/// Whether `store_id` was deleted.
-pub async fn is_deleted<C: ConnectionTrait>(db: &C, store_id: Uuid) -> Result<bool, DbErr> {
-    Ok(deleted::Entity::find_by_id(store_id)
-        .one(db)
-        .await?
-        .is_some())
-}
-
 /// Refuses `store_id`'s tokens older than `generation`. The floor only
 /// rises: a late or repeated event never lowers it.
 pub async fn raise_floor<C: ConnectionTrait>(
