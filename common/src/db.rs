@@ -386,6 +386,128 @@ pub async fn by_ids<E: StoreScoped, C: ConnectionTrait>(
     Ok(with_ids::<E>(store_id, ids).all(db).await?)
 }
 
+/// Writes of one transaction sent together: on PostgreSQL as one statement
+/// (each write a data-modifying `WITH` query), on SQLite one after another.
+/// A change that writes its row, its lines and its outbox event so pays
+/// one round trip for them instead of three; every statement costs the
+/// subgraph and the database more than the rows it writes.
+///
+/// The writes must not depend on each other: on PostgreSQL they all see the
+/// database as it was before the statement, so none may touch a row another
+/// writes or read what another writes. Their order is kept on SQLite only.
+#[derive(Default)]
+pub struct Writes(Vec<Write>);
+
+/// One of [`Writes`].
+pub enum Write {
+    Insert(sea_orm::sea_query::InsertStatement),
+    Update(sea_orm::sea_query::UpdateStatement),
+    Delete(sea_orm::sea_query::DeleteStatement),
+}
+
+impl From<sea_orm::sea_query::InsertStatement> for Write {
+    fn from(statement: sea_orm::sea_query::InsertStatement) -> Self {
+        Write::Insert(statement)
+    }
+}
+
+impl From<sea_orm::sea_query::UpdateStatement> for Write {
+    fn from(statement: sea_orm::sea_query::UpdateStatement) -> Self {
+        Write::Update(statement)
+    }
+}
+
+impl From<sea_orm::sea_query::DeleteStatement> for Write {
+    fn from(statement: sea_orm::sea_query::DeleteStatement) -> Self {
+        Write::Delete(statement)
+    }
+}
+
+/// What [`Writes::exec`] wrote: the rows of each write, by the number
+/// [`Writes::push`] gave it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Written(Vec<u64>);
+
+impl Written {
+    pub fn rows(&self, write: usize) -> u64 {
+        self.0[write]
+    }
+}
+
+impl Writes {
+    /// Adds a write; returns its number in [`Written`].
+    pub fn push(&mut self, write: impl Into<Write>) -> usize {
+        self.0.push(write.into());
+        self.0.len() - 1
+    }
+
+    /// Runs the writes with `db` (the transaction they belong to).
+    pub async fn exec<C: ConnectionTrait>(self, db: &C) -> Result<Written, DbErr> {
+        match db.get_database_backend() {
+            DbBackend::Postgres => self.exec_as_one(db).await,
+            _ => self.exec_in_turn(db).await,
+        }
+    }
+
+    async fn exec_in_turn<C: ConnectionTrait>(self, db: &C) -> Result<Written, DbErr> {
+        let mut rows = Vec::with_capacity(self.0.len());
+        for write in &self.0 {
+            let done = match write {
+                Write::Insert(statement) => db.execute(statement).await?,
+                Write::Update(statement) => db.execute(statement).await?,
+                Write::Delete(statement) => db.execute(statement).await?,
+            };
+            rows.push(done.rows_affected());
+        }
+        Ok(Written(rows))
+    }
+
+    /// `WITH w0 AS (… RETURNING 1), w1 AS (…) SELECT (SELECT count(*) FROM
+    /// w0), (SELECT count(*) FROM w1), …`: PostgreSQL runs every
+    /// data-modifying `WITH` query to completion, and the counts are the
+    /// rows each wrote.
+    async fn exec_as_one<C: ConnectionTrait>(self, db: &C) -> Result<Written, DbErr> {
+        use sea_orm::sea_query::{Alias, CommonTableExpression, Expr, Query, WithClause};
+
+        let count = self.0.len();
+        if count == 0 {
+            return Ok(Written(Vec::new()));
+        }
+        let one = || Query::returning().expr(Expr::cust("1"));
+        let mut with = WithClause::new();
+        let mut counts = Query::select();
+        for (at, write) in self.0.into_iter().enumerate() {
+            let name = format!("w{at}");
+            let mut cte = CommonTableExpression::new();
+            cte.table_name(Alias::new(&name));
+            match write {
+                Write::Insert(mut statement) => {
+                    statement.returning(one());
+                    cte.query(statement)
+                }
+                Write::Update(mut statement) => {
+                    statement.returning(one());
+                    cte.query(statement)
+                }
+                Write::Delete(mut statement) => {
+                    statement.returning(one());
+                    cte.query(statement)
+                }
+            };
+            with.cte(cte);
+            counts.expr(Expr::cust(format!("(SELECT count(*) FROM {name})")));
+        }
+        let row = db
+            .query_one(&with.query(counts))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("the counts of the writes".into()))?;
+        let rows = (0..count)
+            .map(|at| row.try_get_by_index::<i64>(at).map(|n| n as u64))
+            .collect::<Result<_, _>>()?;
+        Ok(Written(rows))
+    }
+}
+
 /// Removes every row of a deleted store; returns how many.
 pub async fn delete_of_store<E: StoreScoped, C: ConnectionTrait>(
     db: &C,
@@ -470,6 +592,59 @@ mod tests {
         assert_eq!(by_position, by_name);
         assert_eq!(by_position.len(), 3);
         assert_eq!(by_position[1].pinned, None, "a null stays a null");
+    }
+
+    #[tokio::test]
+    async fn writes_sent_together_report_the_rows_each_wrote() {
+        use sea_orm::sea_query::{Expr, Query};
+
+        let db = notes().await;
+        let mut writes = Writes::default();
+        let added = writes.push(
+            Query::insert()
+                .into_table(notes::Entity)
+                .columns([notes::Column::Id, notes::Column::Title, notes::Column::Body])
+                .values_panic([4.into(), "bread".into(), "warm".into()])
+                .to_owned(),
+        );
+        let changed = writes.push(
+            notes::Entity::update_many()
+                .col_expr(notes::Column::Body, Expr::value("cold"))
+                .filter(notes::Column::Id.is_in([1, 3]))
+                .into_query(),
+        );
+        let none = writes.push(
+            notes::Entity::update_many()
+                .col_expr(notes::Column::Body, Expr::value("lost"))
+                .filter(notes::Column::Id.eq(99))
+                .into_query(),
+        );
+        let removed = writes.push(
+            notes::Entity::delete_many()
+                .filter(notes::Column::Id.eq(2))
+                .into_query(),
+        );
+        let written = writes.exec(&db).await.expect("the writes");
+        assert_eq!(
+            [added, changed, none, removed].map(|write| written.rows(write)),
+            [1, 2, 0, 1]
+        );
+        let left: Vec<(i32, String)> = notes::Entity::find()
+            .order_by_asc(notes::Column::Id)
+            .all(&db)
+            .await
+            .expect("the notes")
+            .into_iter()
+            .map(|note| (note.id, note.body))
+            .collect();
+        assert_eq!(
+            left,
+            [(1, "cold".into()), (3, "cold".into()), (4, "warm".into())]
+        );
+        assert_eq!(
+            Writes::default().exec(&db).await.expect("nothing"),
+            Written(Vec::new())
+        );
     }
 
     /// Release builds trust the pairing; debug builds, which run the

@@ -277,3 +277,105 @@ async fn a_pooled_connection_is_tested_only_after_sitting_idle() {
         .expect("the closed connection is replaced");
     assert_ne!(second, third);
 }
+
+/// A change's writes go to PostgreSQL as one statement
+/// ([`salesync_common::db::Writes`]): each write's rows are counted as if
+/// it ran alone, and one that fails takes the others with it, inside a
+/// transaction or not.
+#[tokio::test]
+async fn writes_sent_together_count_each_writes_rows_and_fail_together() {
+    use salesync_common::db::Writes;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+
+    let url = fresh_server_database().url_for("writes").expect("url");
+    let db = connect(&url, &PoolSettings::default())
+        .await
+        .expect("the pool");
+    db.execute_unprepared(
+        "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);
+         CREATE TABLE tags (note_id int NOT NULL REFERENCES notes (id), tag text NOT NULL);
+         INSERT INTO notes VALUES (1, 'soup'), (2, 'tea'), (3, 'cake');",
+    )
+    .await
+    .expect("the tables");
+    let (notes, tags) = (Alias::new("notes"), Alias::new("tags"));
+    let (id, body, note_id, tag) = (
+        Alias::new("id"),
+        Alias::new("body"),
+        Alias::new("note_id"),
+        Alias::new("tag"),
+    );
+    let add_note = |at: i32| {
+        Query::insert()
+            .into_table(notes.clone())
+            .columns([id.clone(), body.clone()])
+            .values_panic([at.into(), "bread".into()])
+            .to_owned()
+    };
+    let tag_note = |at: i32| {
+        Query::insert()
+            .into_table(tags.clone())
+            .columns([note_id.clone(), tag.clone()])
+            .values_panic([at.into(), "warm".into()])
+            .values_panic([at.into(), "new".into()])
+            .to_owned()
+    };
+    let rows = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .expect("the rows")
+                .iter()
+                .map(|row| row.try_get_by_index::<String>(0).expect("a value"))
+                .collect::<Vec<_>>()
+        }
+    };
+
+    // A new note and its tags (which refer to it) in one statement, beside
+    // an update of two rows, one of none and a delete.
+    let mut writes = Writes::default();
+    let added = writes.push(add_note(4));
+    let tagged = writes.push(tag_note(4));
+    let changed = writes.push(
+        Query::update()
+            .table(notes.clone())
+            .value(body.clone(), "cold")
+            .and_where(Expr::col(id.clone()).is_in([1, 3]))
+            .to_owned(),
+    );
+    let none = writes.push(
+        Query::update()
+            .table(notes.clone())
+            .value(body.clone(), "lost")
+            .and_where(Expr::col(id.clone()).eq(99))
+            .to_owned(),
+    );
+    let removed = writes.push(
+        Query::delete()
+            .from_table(notes.clone())
+            .and_where(Expr::col(id.clone()).eq(2))
+            .to_owned(),
+    );
+    let written = writes.exec(&db).await.expect("the writes");
+    assert_eq!(
+        [added, tagged, changed, none, removed].map(|write| written.rows(write)),
+        [1, 2, 2, 0, 1]
+    );
+    let expected = ["1 cold", "3 cold", "4 bread"];
+    let notes_now = "SELECT id || ' ' || body FROM notes ORDER BY id";
+    assert_eq!(rows(notes_now).await, expected);
+
+    // A note that exists already: its tags are not written either.
+    let mut writes = Writes::default();
+    writes.push(tag_note(3));
+    writes.push(add_note(1));
+    let refused = writes.exec(&db).await.expect_err("note 1 exists");
+    assert!(
+        refused.to_string().contains("notes_pkey"),
+        "the key's violation: {refused}"
+    );
+    assert_eq!(rows(notes_now).await, expected);
+    let tags_now = "SELECT note_id || ' ' || tag FROM tags ORDER BY tag";
+    assert_eq!(rows(tags_now).await, ["4 new", "4 warm"]);
+}

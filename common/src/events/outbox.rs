@@ -7,8 +7,9 @@ use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
-    sea_query::{Expr, OnConflict},
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    TransactionTrait,
+    sea_query::{Expr, InsertStatement, OnConflict},
 };
 use tokio::{sync::Mutex, sync::Notify, time::Instant};
 
@@ -42,7 +43,14 @@ pub mod entity {
 /// Writes `event` for `topic` with `db`, which should be the transaction of
 /// the change that caused it: if that rolls back, the event never existed.
 pub async fn enqueue<C: ConnectionTrait>(db: &C, topic: &str, event: &Event) -> Result<(), DbErr> {
-    // Written without reading the row back: the event is what it wrote.
+    db.execute(&insertion(topic, event)).await?;
+    Ok(())
+}
+
+/// The statement [`enqueue`] runs, for a change that sends it together
+/// with its own writes ([`crate::db::Writes`]). It reads nothing back: the
+/// event is what it wrote.
+pub fn insertion(topic: &str, event: &Event) -> InsertStatement {
     entity::Entity::insert(entity::ActiveModel {
         event_id: Set(event.id),
         topic: Set(topic.to_string()),
@@ -52,9 +60,7 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, topic: &str, event: &Event) -> 
         published_at: Set(None),
         ..Default::default()
     })
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    .into_query()
 }
 
 /// Events waiting to be published.

@@ -13,7 +13,7 @@ use salesync_common::{
     Error, Result,
     auth::Acting,
     clock::Clock,
-    db::{by_ids, delete_of_store},
+    db::{Write, Writes, by_ids, delete_of_store},
     events::{
         Event, outbox, outbox::OutboxSignal, store_access::StoreRows, store_copy::StoreCopy, topics,
     },
@@ -246,8 +246,8 @@ impl Orders {
             closed_at: None,
             sale_id: None,
         };
-        orders::insert(&txn, &order).await?;
-        self.finish(txn, order, Vec::new(), lines, Change::Opened)
+        let write = orders::insertion(&order).into();
+        self.finish(txn, write, order, Vec::new(), lines, Change::Opened)
             .await
     }
 
@@ -272,23 +272,35 @@ impl Orders {
             sale_id: change.sale_id(),
             ..order
         };
-        orders::update(&txn, &next).await?;
-        self.finish(txn, next, stored, lines, change).await
+        let write = orders::update(&next).into();
+        self.finish(txn, write, next, stored, lines, change).await
     }
 
-    /// Writes the lines that changed, the event, commits, wakes the relay.
+    /// Writes the order (`write`), the lines that changed and the event,
+    /// in one statement; commits; wakes the relay.
     async fn finish(
         &self,
         txn: DatabaseTransaction,
+        write: Write,
         order: orders::Model,
         stored: Vec<order_lines::Model>,
         lines: &[Line],
         change: Change,
     ) -> Result<OrderSnapshot> {
-        let rows = order_lines::rewrite(&txn, order.id, stored, lines).await?;
+        let mut writes = Writes::default();
+        let order_row = writes.push(write);
+        let rows = order_lines::rewrite(&mut writes, order.id, stored, lines)?;
         let snapshot = OrderSnapshot::from_rows(order, rows);
         let event = Event::new(change.event_type(), snapshot.store_id, &snapshot);
-        outbox::enqueue(&txn, topics::ORDERS, &event).await?;
+        writes.push(outbox::insertion(topics::ORDERS, &event));
+        // The order's row, written at the version read under the table's
+        // turn: nobody can have changed it since, and its filter makes sure.
+        if writes.exec(&txn).await?.rows(order_row) != 1 {
+            return Err(Error::internal(anyhow::anyhow!(
+                "order {} changed while its table's turn was held",
+                snapshot.id
+            )));
+        }
         txn.commit().await?;
         self.outbox.notify();
         Ok(snapshot)

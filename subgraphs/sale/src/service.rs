@@ -29,7 +29,7 @@ use salesync_common::{
     Error, Result,
     auth::Acting,
     clock::Clock,
-    db::{by_ids, delete_of_store},
+    db::{Writes, by_ids, delete_of_store},
     events::{
         Event, outbox, outbox::OutboxSignal, store_access::StoreRows, store_copy::StoreCopy, topics,
     },
@@ -161,16 +161,6 @@ impl Sales {
             created_at: now,
             updated_at: now,
         };
-        let txn = self.db.begin().await?;
-        if let sales::Inserted::Taken = sales::insert_pending(&txn, &sale).await? {
-            txn.rollback().await?;
-            // The same key came in at once (resume it), or another
-            // checkout is paying this order.
-            let paying = Error::conflict("another checkout is paying this table's order");
-            return self
-                .seen_before(caller, &checkout.key, &digest, paying)
-                .await;
-        }
         let rows: Vec<payments::Model> = checkout
             .payments
             .iter()
@@ -185,7 +175,22 @@ impl Sales {
                 change: p.change(),
             })
             .collect();
-        payments::insert(&txn, &rows).await?;
+        let txn = self.db.begin().await?;
+        let mut writes = Writes::default();
+        writes.push(sales::pending(&sale));
+        payments::insert(&mut writes, &rows);
+        match writes.exec(&txn).await {
+            Err(e) if sales::taken(&e) => {
+                txn.rollback().await?;
+                // The same key came in at once (resume it), or another
+                // checkout is paying this order.
+                let paying = Error::conflict("another checkout is paying this table's order");
+                return self
+                    .seen_before(caller, &checkout.key, &digest, paying)
+                    .await;
+            }
+            written => written?,
+        };
         txn.commit().await?;
         self.fault(CheckoutStep::Pending)?;
         self.pay_and_complete(Payer::Client(caller), Some(caller), sale, rows)
@@ -313,27 +318,27 @@ impl Sales {
             })
             .collect();
 
-        let txn = self.db.begin().await?;
-        let settled = sales::settle(
-            &txn,
-            sale.id,
-            SaleState::Completed,
-            Some((business_date, paid_at)),
-            now,
-        )
-        .await?;
-        if !settled {
-            // A retry or recovery completed it a moment ago.
-            txn.rollback().await?;
-            return self.reload(sale.id).await;
-        }
-        sale_lines::insert(&txn, &lines).await?;
         let event = Event::new(
             SALE_COMPLETED,
             sale.store_id,
             SaleCompleted::of(&sale, (business_date, paid_at), &lines, &payments),
         );
-        outbox::enqueue(&txn, topics::SALES, &event).await?;
+        let txn = self.db.begin().await?;
+        let mut writes = Writes::default();
+        let sale_row = writes.push(sales::settling(
+            sale.id,
+            SaleState::Completed,
+            Some((business_date, paid_at)),
+            now,
+        ));
+        sale_lines::insert(&mut writes, &lines);
+        writes.push(outbox::insertion(topics::SALES, &event));
+        if writes.exec(&txn).await?.rows(sale_row) == 0 {
+            // A retry or recovery completed it a moment ago: what was
+            // written with it goes too.
+            txn.rollback().await?;
+            return self.reload(sale.id).await;
+        }
         txn.commit().await?;
         self.outbox.notify();
         tracing::info!(sale_id = %sale.id, amount = sale.amount, "sale completed");
@@ -488,21 +493,26 @@ impl Sales {
                 created_at: now,
             };
 
-            let txn = self.db.begin().await?;
             let state = domain::state_after_refund(&sold);
             let total = view.sale.refunded_amount + amount;
-            if !sales::refunded(&txn, &view.sale, total, state, now).await?
-                || !refunds::insert(&txn, &refund).await?
-            {
+            let back: Vec<(Uuid, i32)> = given.iter().map(|l| (l.line_id, l.quantity)).collect();
+            let event = Event::new(REFUND_MADE, caller.store_id, RefundMade::of(&refund, given));
+            let txn = self.db.begin().await?;
+            let mut writes = Writes::default();
+            let sale_row = writes.push(sales::refunding(&view.sale, total, state, now));
+            writes.push(refunds::insertion(&refund));
+            sale_lines::add_refunded(&mut writes, &back);
+            writes.push(outbox::insertion(topics::SALES, &event));
+            let first = match writes.exec(&txn).await {
+                Ok(written) => written.rows(sale_row) == 1,
+                Err(e) if refunds::taken(&e) => false,
+                Err(e) => return Err(e.into()),
+            };
+            if !first {
                 // Another refund of this sale, or with this key, came first.
                 txn.rollback().await?;
                 continue;
             }
-            for back in &given {
-                sale_lines::add_refunded(&txn, back.line_id, back.quantity).await?;
-            }
-            let event = Event::new(REFUND_MADE, caller.store_id, RefundMade::of(&refund, given));
-            outbox::enqueue(&txn, topics::SALES, &event).await?;
             txn.commit().await?;
             self.outbox.notify();
             return self.reload(view.sale.id).await;

@@ -2,8 +2,11 @@
 
 use std::collections::HashMap;
 
-use salesync_common::{Result, db::ReadByPosition};
-use sea_orm::{QueryOrder, entity::prelude::*, sea_query::Expr};
+use salesync_common::{
+    Result,
+    db::{ReadByPosition, Writes},
+};
+use sea_orm::{QueryOrder, QueryTrait, entity::prelude::*, sea_query::Expr};
 
 use crate::domain::Line;
 
@@ -80,38 +83,41 @@ pub async fn of_orders<C: ConnectionTrait>(
 }
 
 /// Makes the order's stored lines (`stored`, in position order) into
-/// `lines` and returns the rows as they now are. Only what differs is
-/// written: a terminal adding a dish or paying the order leaves the other
-/// lines' rows alone, rather than leaving dead copies of all of them for
-/// the vacuum and the index.
-pub async fn rewrite<C: ConnectionTrait>(
-    db: &C,
+/// `lines`, with writes added to the change's `writes`, and returns the
+/// rows as they will be. Only what differs is written: a terminal adding a
+/// dish or paying the order leaves the other lines' rows alone, rather than
+/// leaving dead copies of all of them for the vacuum and the index. The
+/// writes touch different rows (removed, changed in place, new), so they
+/// can go out in one statement.
+pub fn rewrite(
+    writes: &mut Writes,
     order_id: Uuid,
     stored: Vec<Model>,
     lines: &[Line],
 ) -> Result<Vec<Model>> {
     let plan = plan(order_id, stored, lines, Uuid::now_v7)?;
     if !plan.delete.is_empty() {
-        Entity::delete_many()
-            .filter(Column::Id.is_in(plan.delete))
-            .exec(db)
-            .await?;
+        writes.push(
+            Entity::delete_many()
+                .filter(Column::Id.is_in(plan.delete))
+                .into_query(),
+        );
     }
     if let Some(row) = plan.update {
-        Entity::update_many()
-            .col_expr(Column::ItemId, Expr::value(row.item_id))
-            .col_expr(Column::Name, Expr::value(row.name))
-            .col_expr(Column::UnitPrice, Expr::value(row.unit_price))
-            .col_expr(Column::Quantity, Expr::value(row.quantity))
-            .col_expr(Column::Amount, Expr::value(row.amount))
-            .filter(Column::Id.eq(row.id))
-            .exec(db)
-            .await?;
+        writes.push(
+            Entity::update_many()
+                .col_expr(Column::ItemId, Expr::value(row.item_id))
+                .col_expr(Column::Name, Expr::value(row.name))
+                .col_expr(Column::UnitPrice, Expr::value(row.unit_price))
+                .col_expr(Column::Quantity, Expr::value(row.quantity))
+                .col_expr(Column::Amount, Expr::value(row.amount))
+                .filter(Column::Id.eq(row.id))
+                .into_query(),
+        );
     }
     if !plan.insert.is_empty() {
-        Entity::insert_many(plan.insert.into_iter().map(ActiveModel::from))
-            .exec_without_returning(db)
-            .await?;
+        writes
+            .push(Entity::insert_many(plan.insert.into_iter().map(ActiveModel::from)).into_query());
     }
     Ok(plan.rows)
 }

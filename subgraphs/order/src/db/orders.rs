@@ -2,10 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use salesync_common::{
-    Error, Result,
+    Result,
     db::{ReadByPosition, is_fixed, of_store},
 };
-use sea_orm::{Iterable, QueryOrder, QueryTrait, SelectTwo, entity::prelude::*, sea_query::Expr};
+use sea_orm::{
+    Iterable, QueryOrder, QueryTrait, SelectTwo,
+    entity::prelude::*,
+    sea_query::{Expr, InsertStatement, UpdateStatement},
+};
 
 use super::order_lines;
 use crate::domain::OrderStatus;
@@ -178,18 +182,15 @@ pub async fn paid_by<C: ConnectionTrait>(
 
 /// Inserts a new open order. Its table's turn is held, so the table has no
 /// other open order; the unique index on open tables makes sure.
-pub async fn insert<C: ConnectionTrait>(db: &C, order: &Model) -> Result<()> {
-    Entity::insert(ActiveModel::from(order.clone()))
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+pub fn insertion(order: &Model) -> InsertStatement {
+    Entity::insert(ActiveModel::from(order.clone())).into_query()
 }
 
 /// Writes `next` over the order, read at the version before while the
 /// table's turn was held: nobody can have changed it since, and the
-/// version in the filter makes sure.
-pub async fn update<C: ConnectionTrait>(db: &C, next: &Model) -> Result<()> {
-    let updated = Entity::update_many()
+/// version in the filter makes sure (the statement then writes no row).
+pub fn update(next: &Model) -> UpdateStatement {
+    Entity::update_many()
         .col_expr(Column::Total, Expr::value(next.total))
         .col_expr(Column::Status, Expr::value(next.status))
         .col_expr(Column::Version, Expr::value(next.version))
@@ -198,13 +199,5 @@ pub async fn update<C: ConnectionTrait>(db: &C, next: &Model) -> Result<()> {
         .col_expr(Column::SaleId, Expr::value(next.sale_id))
         .filter(Column::Id.eq(next.id))
         .filter(Column::Version.eq(next.version - 1))
-        .exec(db)
-        .await?;
-    if updated.rows_affected != 1 {
-        return Err(Error::internal(anyhow::anyhow!(
-            "order {} changed while its table's turn was held",
-            next.id
-        )));
-    }
-    Ok(())
+        .into_query()
 }

@@ -1,7 +1,7 @@
 //! The `sale_payments` table: how each sale was paid.
 
-use salesync_common::Result;
-use sea_orm::{QueryOrder, entity::prelude::*};
+use salesync_common::{Result, db::Writes};
+use sea_orm::{QueryOrder, QueryTrait, entity::prelude::*};
 
 use crate::domain::PaymentMethod;
 
@@ -23,13 +23,13 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-pub async fn insert<C: ConnectionTrait>(db: &C, payments: &[Model]) -> Result<()> {
+/// Inserts a sale's payments, with the rest of the change's `writes`.
+pub fn insert(writes: &mut Writes, payments: &[Model]) {
     if !payments.is_empty() {
-        Entity::insert_many(payments.iter().cloned().map(ActiveModel::from))
-            .exec(db)
-            .await?;
+        writes.push(
+            Entity::insert_many(payments.iter().cloned().map(ActiveModel::from)).into_query(),
+        );
     }
-    Ok(())
 }
 
 pub async fn of_sales<C: ConnectionTrait>(db: &C, sale_ids: Vec<Uuid>) -> Result<Vec<Model>> {

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use salesync_common::{Result, db::of_store};
-use sea_orm::{QueryOrder, entity::prelude::*};
+use sea_orm::{QueryOrder, QueryTrait, entity::prelude::*, sea_query::InsertStatement};
 
 use super::UQ_REFUNDS_STORE_KEY;
 use crate::domain::PaymentMethod;
@@ -43,16 +43,16 @@ pub async fn by_key<C: ConnectionTrait>(
         .await?)
 }
 
-/// Inserts a refund; false when another request took its key first.
-pub async fn insert<C: ConnectionTrait>(db: &C, refund: &Model) -> Result<bool> {
-    match Entity::insert(ActiveModel::from(refund.clone()))
-        .exec_without_returning(db)
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(e) if UQ_REFUNDS_STORE_KEY.is_violated_by(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+/// Inserts a refund. It fails, as [`taken`] tells, where another request
+/// took its key first.
+pub fn insertion(refund: &Model) -> InsertStatement {
+    Entity::insert(ActiveModel::from(refund.clone())).into_query()
+}
+
+/// Whether the writes of a refund failed because another refund holds its
+/// key.
+pub fn taken(e: &DbErr) -> bool {
+    UQ_REFUNDS_STORE_KEY.is_violated_by(e)
 }
 
 pub async fn of_sales<C: ConnectionTrait>(db: &C, sale_ids: Vec<Uuid>) -> Result<Vec<Model>> {

@@ -1,10 +1,10 @@
 //! The `sale_lines` table: what each sale sold, and how much of it came back.
 
-use salesync_common::Result;
+use salesync_common::{Result, db::Writes};
 use sea_orm::{
-    QueryOrder,
+    QueryOrder, QueryTrait,
     entity::prelude::*,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{CaseStatement, Expr, ExprTrait},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -27,13 +27,11 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-pub async fn insert<C: ConnectionTrait>(db: &C, lines: &[Model]) -> Result<()> {
+/// Inserts a sale's lines, with the rest of the change's `writes`.
+pub fn insert(writes: &mut Writes, lines: &[Model]) {
     if !lines.is_empty() {
-        Entity::insert_many(lines.iter().cloned().map(ActiveModel::from))
-            .exec(db)
-            .await?;
+        writes.push(Entity::insert_many(lines.iter().cloned().map(ActiveModel::from)).into_query());
     }
-    Ok(())
 }
 
 pub async fn of_sales<C: ConnectionTrait>(db: &C, sale_ids: Vec<Uuid>) -> Result<Vec<Model>> {
@@ -44,15 +42,25 @@ pub async fn of_sales<C: ConnectionTrait>(db: &C, sale_ids: Vec<Uuid>) -> Result
         .await?)
 }
 
-/// Adds `quantity` to a line's refunded quantity.
-pub async fn add_refunded<C: ConnectionTrait>(db: &C, line_id: Uuid, quantity: i32) -> Result<()> {
-    Entity::update_many()
-        .col_expr(
-            Column::RefundedQuantity,
-            Expr::col(Column::RefundedQuantity).add(quantity),
-        )
-        .filter(Column::Id.eq(line_id))
-        .exec(db)
-        .await?;
-    Ok(())
+/// Adds to lines' refunded quantities, `(line, quantity)` each line once,
+/// with the rest of the change's `writes`: one statement for them all.
+pub fn add_refunded(writes: &mut Writes, given: &[(Uuid, i32)]) {
+    if given.is_empty() {
+        return;
+    }
+    let added = given
+        .iter()
+        .fold(CaseStatement::new(), |added, (line_id, quantity)| {
+            added.case(Column::Id.eq(*line_id), *quantity)
+        })
+        .finally(0);
+    writes.push(
+        Entity::update_many()
+            .col_expr(
+                Column::RefundedQuantity,
+                Expr::col(Column::RefundedQuantity).add(added),
+            )
+            .filter(Column::Id.is_in(given.iter().map(|(line_id, _)| *line_id)))
+            .into_query(),
+    );
 }

@@ -6,9 +6,9 @@ use salesync_common::{
     db::{is_fixed, of_store},
 };
 use sea_orm::{
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, QueryTrait,
     entity::prelude::*,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, InsertStatement, UpdateStatement},
 };
 
 use super::{UQ_SALES_ORDER_LIVE, UQ_SALES_STORE_KEY};
@@ -42,26 +42,16 @@ impl ActiveModelBehavior for ActiveModel {}
 
 salesync_common::store_scoped!(StoreId, Id);
 
-/// What inserting a pending sale found.
-pub enum Inserted {
-    Yes,
-    /// Another checkout holds this key or this order (the unique indexes decide).
-    Taken,
+/// Inserts a pending sale. It fails, as [`taken`] tells, where another
+/// checkout holds this key or this order (the unique indexes decide).
+pub fn pending(sale: &Model) -> InsertStatement {
+    Entity::insert(ActiveModel::from(sale.clone())).into_query()
 }
 
-pub async fn insert_pending<C: ConnectionTrait>(db: &C, sale: &Model) -> Result<Inserted> {
-    match Entity::insert(ActiveModel::from(sale.clone()))
-        .exec_without_returning(db)
-        .await
-    {
-        Ok(_) => Ok(Inserted::Yes),
-        Err(e)
-            if UQ_SALES_STORE_KEY.is_violated_by(&e) || UQ_SALES_ORDER_LIVE.is_violated_by(&e) =>
-        {
-            Ok(Inserted::Taken)
-        }
-        Err(e) => Err(e.into()),
-    }
+/// Whether the writes of a checkout failed because another checkout holds
+/// its key or its order.
+pub fn taken(e: &DbErr) -> bool {
+    UQ_SALES_STORE_KEY.is_violated_by(e) || UQ_SALES_ORDER_LIVE.is_violated_by(e)
 }
 
 pub async fn by_key<C: ConnectionTrait>(
@@ -88,7 +78,19 @@ pub async fn settle<C: ConnectionTrait>(
     paid: Option<(NaiveDate, DateTime<Utc>)>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let updated = Entity::update_many()
+    let updated = db.execute(&settling(id, state, paid, now)).await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// The statement of [`settle`]: it writes no row when the sale was no
+/// longer pending.
+pub fn settling(
+    id: Uuid,
+    state: SaleState,
+    paid: Option<(NaiveDate, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> UpdateStatement {
+    Entity::update_many()
         .col_expr(Column::Status, Expr::value(state))
         .col_expr(Column::BusinessDate, Expr::value(paid.map(|p| p.0)))
         .col_expr(Column::PaidAt, Expr::value(paid.map(|p| p.1)))
@@ -96,29 +98,25 @@ pub async fn settle<C: ConnectionTrait>(
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
         .filter(Column::Status.eq(SaleState::Pending))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
+        .into_query()
 }
 
-/// Records a refund on the sale if it is still at `version`.
-pub async fn refunded<C: ConnectionTrait>(
-    db: &C,
+/// Records a refund on the sale if it is still at `version`: the statement
+/// writes no row when another refund came first.
+pub fn refunding(
     sale: &Model,
     refunded_amount: i64,
     state: SaleState,
     now: DateTime<Utc>,
-) -> Result<bool> {
-    let updated = Entity::update_many()
+) -> UpdateStatement {
+    Entity::update_many()
         .col_expr(Column::RefundedAmount, Expr::value(refunded_amount))
         .col_expr(Column::Status, Expr::value(state))
         .col_expr(Column::Version, Expr::value(sale.version + 1))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(sale.id))
         .filter(Column::Version.eq(sale.version))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
+        .into_query()
 }
 
 /// Every store's sales still pending since before `cutoff`: recovery's work.
