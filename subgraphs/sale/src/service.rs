@@ -180,6 +180,7 @@ impl Sales {
         writes.push(sales::pending(&sale));
         payments::insert(&mut writes, &rows);
         match writes.exec(&txn).await {
+            Ok(_) => {}
             Err(e) if sales::taken(&e) => {
                 txn.rollback().await?;
                 // The same key came in at once (resume it), or another
@@ -189,8 +190,8 @@ impl Sales {
                     .seen_before(caller, &checkout.key, &digest, paying)
                     .await;
             }
-            written => written?,
-        };
+            Err(e) => return Err(e.into()),
+        }
         txn.commit().await?;
         self.fault(CheckoutStep::Pending)?;
         self.pay_and_complete(Payer::Client(caller), Some(caller), sale, rows)
