@@ -10,7 +10,7 @@ use std::{
 
 use async_trait::async_trait;
 use salesync_common::{
-    db::connect_and_migrate,
+    db::{Database, connect_and_migrate},
     events::{
         BusTarget, Delivery, Event, EventBus, Latency, Message, Outgoing, Subscription,
         consumer::{self, Applied, Handler},
@@ -76,12 +76,16 @@ impl MigratorTrait for TestMigrator {
 }
 
 async fn database() -> DatabaseConnection {
+    counted_database().await.conn
+}
+
+/// A fresh database, with the count of the statements run through `conn`.
+async fn counted_database() -> Database {
     salesync_tests::init_logs();
     let url = fresh_server_database().url_for("events").expect("url");
     connect_and_migrate::<TestMigrator>(&url, &Default::default())
         .await
         .expect("database")
-        .conn
 }
 
 struct RecordEffect;
@@ -289,6 +293,28 @@ async fn a_batch_relayed_at_once_keeps_each_stores_events_in_commit_order() {
         0,
         "nothing pending and nothing lost"
     );
+}
+
+#[tokio::test]
+async fn a_batch_costs_the_same_statements_whatever_its_size() {
+    let db = counted_database().await;
+    let bus = kafka_bus(&kafka_brokers()).await;
+    let relay = Relay::new(db.conn.clone(), bus, OutboxSignal::default());
+    // The first batch also compares the logs with the saved positions.
+    enqueue(&db.conn, 1).await;
+    assert_eq!(relay.relay_once().await.expect("relay"), 1);
+
+    let mut costs = Vec::new();
+    for size in [1, 2, 40] {
+        enqueue(&db.conn, size).await;
+        let before = db.statements.get();
+        assert_eq!(relay.relay_once().await.expect("relay"), size);
+        costs.push(db.statements.get() - before);
+    }
+    // The relay's lock, the batch taken and marked published at once, and
+    // where it landed.
+    assert_eq!(costs, [3, 3, 3], "statements per batch of 1, 2 and 40");
+    assert_eq!(outbox::backlog(&db.conn).await.expect("backlog"), 0);
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
     TransactionTrait,
-    sea_query::{Expr, InsertStatement, OnConflict},
+    sea_query::{Expr, InsertStatement, OnConflict, Order, Query},
 };
 use tokio::{sync::Mutex, sync::Notify, time::Instant};
 
@@ -121,13 +121,15 @@ pub mod epochs {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Publishes pending outbox rows in order and marks them published. A
-/// batch goes to the bus at once, so events that piled up under load go
-/// out together instead of each waiting for the one before.
+/// Publishes pending outbox rows in order and marks them published, in one
+/// transaction per batch: the rows are marked as they are taken, and the
+/// mark stands only if the batch reached the bus. A batch goes to the bus
+/// at once, so events that piled up under load go out together instead of
+/// each waiting for the one before.
 ///
 /// With several replicas, one relays at a time (a PostgreSQL advisory lock
 /// held for the batch's transaction): order is kept and no event is sent
-/// twice in the normal case. A crash between publishing and marking sends
+/// twice in the normal case. A crash between publishing and committing sends
 /// a batch again; consumers skip event ids they have applied.
 ///
 /// A broker can lose what it acknowledged: restarted without its storage,
@@ -292,13 +294,28 @@ impl Relay {
         if watch.checked.is_none_or(|at| at.elapsed() >= CHECK_EVERY) {
             sent += self.check(txn, watch).await?;
         }
-        let pending = entity::Entity::find()
-            .filter(entity::Column::PublishedAt.is_null())
-            .order_by_asc(entity::Column::Seq)
-            .limit(self.batch)
-            .all(txn)
+        // The batch is taken and marked published in one statement, before
+        // it goes out: the rows marked are the rows returned, whatever
+        // commits meanwhile, and a failure to publish rolls the mark back
+        // with the transaction. Its shape is the same whatever the batch's
+        // size, so it is prepared once.
+        let mut pending = entity::Entity::update_many()
+            .col_expr(entity::Column::PublishedAt, Expr::value(Utc::now()))
+            .filter(
+                entity::Column::Seq.in_subquery(
+                    Query::select()
+                        .column(entity::Column::Seq)
+                        .from(entity::Entity)
+                        .and_where(entity::Column::PublishedAt.is_null())
+                        .order_by(entity::Column::Seq, Order::Asc)
+                        .limit(self.batch)
+                        .to_owned(),
+                ),
+            )
+            .exec_with_returning(txn)
             .await
-            .context("failed to read the outbox")?;
+            .context("failed to take the pending events")?;
+        pending.sort_unstable_by_key(|row| row.seq);
         let positions = self
             .bus
             .publish_all(&outgoing(&pending, false, |topic| {
@@ -322,18 +339,8 @@ impl Relay {
             watch.next.insert(place, at.offset + 1);
         }
         let landed = reached(&pending, &positions);
-        if !pending.is_empty() {
-            let published: Vec<i64> = pending.iter().map(|row| row.seq).collect();
-            entity::Entity::update_many()
-                .col_expr(entity::Column::PublishedAt, Expr::value(Utc::now()))
-                .filter(entity::Column::Seq.is_in(published))
-                .exec(txn)
-                .await
-                .context("failed to mark events published")?;
-            save_positions(txn, landed).await?;
-            sent += pending.len();
-        }
-        Ok(sent)
+        save_positions(txn, landed).await?;
+        Ok(sent + pending.len())
     }
 
     /// Records that `topic`'s log was lost, for whichever replica relays
