@@ -23,6 +23,7 @@ use salesync_common::{
     shutdown::{self, Stop, Trigger},
     testing::fresh_server_database,
 };
+use salesync_order::db::table_turns;
 use salesync_tests::{
     Options, OwnBroker, TestBus, TestSystem, kafka_brokers, kafka_settings, rows_of_store,
     unique_username,
@@ -1231,13 +1232,10 @@ async fn events_flow_while_requests_hold_every_connection() {
     // subgraph's one request connection and waits for the turn with it.
     let order_db = system.database("order").await;
     let held = order_db.begin().await.expect("a transaction");
-    held.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT 1 FROM table_turns WHERE store_id = $1::uuid AND table_no = 1 FOR UPDATE",
-        [shop.store_id.clone().into()],
-    ))
-    .await
-    .expect("the turn");
+    let store_id = Uuid::parse_str(&shop.store_id).expect("a store id");
+    table_turns::take(&held, store_id, 1)
+        .await
+        .expect("the turn");
     let waiting = tokio::spawn({
         let client = shop.client.clone();
         let tea = tea.clone();

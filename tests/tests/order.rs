@@ -4,12 +4,15 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use salesync_order::db::orders;
+use salesync_order::db::{orders, table_turns};
 use salesync_tests::{
     Client, INTERNAL_KEY, TestSystem, WsSubscription, plans::generic_plan, unique_username,
 };
-use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, QueryTrait, Statement, TransactionTrait,
+};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 const PLACE: &str = "mutation($t: Int!, $l: [OrderLineInput!]!) { placeOrder(tableNo: $t, lines: $l) { id tableNo status total version lines { name unitPrice quantity amount item { id } } } }";
 const SET: &str = "mutation($t: Int!, $l: [OrderLineInput!]!, $v: Int) { setOrderLines(tableNo: $t, lines: $l, expectedVersion: $v) { id status total version closedAt lines { name unitPrice quantity } } }";
@@ -239,6 +242,84 @@ async fn additions_are_never_refused_while_the_table_keeps_closing_under_them() 
         closed > 5,
         "the table was closed under the terminals ({closed} times)"
     );
+}
+
+/// How many connections to `db`'s database wait for a lock.
+async fn lock_waits(db: &DatabaseConnection) -> i64 {
+    db.query_one_raw(Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT count(*) AS n FROM pg_stat_activity \
+          WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    ))
+    .await
+    .expect("pg_stat_activity")
+    .expect("a row")
+    .try_get::<i64>("", "n")
+    .expect("a count")
+}
+
+/// Polls until `want` connections wait for a lock.
+async fn until_waiting(db: &DatabaseConnection, want: i64, what: &str) {
+    let mut polls = 0;
+    while lock_waits(db).await != want {
+        polls += 1;
+        assert!(polls < 1000, "{what}: {} waiting", lock_waits(db).await);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_goes_between_changes_to_its_tables_and_other_tables_never_wait() {
+    let system = TestSystem::start().await;
+    let db = system.database("order").await;
+    let (store, other) = (Uuid::now_v7(), Uuid::now_v7());
+    let turn = |store: Uuid, table: i32| {
+        let db = db.clone();
+        async move {
+            let txn = db.begin().await.expect("a transaction");
+            table_turns::take(&txn, store, table)
+                .await
+                .expect("the turn");
+            txn
+        }
+    };
+    // A change at the store's table 1 holds its turn. Its table 2, and
+    // table 1 of another store, are free meanwhile.
+    let change = turn(store, 1).await;
+    for (store, table) in [(store, 2), (other, 1)] {
+        tokio::time::timeout(Duration::from_secs(10), turn(store, table))
+            .await
+            .expect("another table does not wait")
+            .commit()
+            .await
+            .expect("commit");
+    }
+
+    // The store's removal waits for the change, and the next change waits
+    // for the removal.
+    let closing = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let txn = db.begin().await.expect("a transaction");
+            table_turns::close_store(&txn, store).await.expect("closed");
+            txn
+        }
+    });
+    until_waiting(&db, 1, "the removal waits for the change").await;
+    let next = tokio::spawn(turn(store, 3));
+    until_waiting(&db, 2, "the next change waits for the removal").await;
+    assert!(!closing.is_finished() && !next.is_finished());
+
+    change.commit().await.expect("the change ends");
+    let closing = closing.await.expect("the removal goes ahead");
+    until_waiting(&db, 1, "the next change still waits").await;
+    assert!(!next.is_finished());
+    closing.commit().await.expect("the store is gone");
+    next.await
+        .expect("the next change goes ahead")
+        .commit()
+        .await
+        .expect("commit");
 }
 
 #[tokio::test]

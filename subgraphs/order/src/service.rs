@@ -1,6 +1,6 @@
 //! What happens to a table's order. Every change is one transaction that
 //! also writes its event to the outbox. Terminals at one table take turns:
-//! each change first takes the table's turn (a row lock, [`table_turns`]),
+//! each change first takes the table's turn (a lock, [`table_turns`]),
 //! so an addition always succeeds however many terminals touch the table,
 //! and only a caller that sent an `expectedVersion` can be told its view is
 //! stale.
@@ -343,8 +343,8 @@ impl Orders {
 #[async_trait]
 impl StoreRows for Orders {
     async fn remove(&self, txn: &DatabaseTransaction, store_id: Uuid) -> Result<u64> {
-        // The tables first, as every change takes them first.
-        table_turns::delete_of_store(txn, store_id).await?;
+        // The tables' turns first, as every change takes its table's first.
+        table_turns::close_store(txn, store_id).await?;
         delete_of_store::<store_facts::Entity, _>(txn, store_id).await?;
         delete_of_store::<orders::Entity, _>(txn, store_id).await
     }
