@@ -51,6 +51,9 @@ pub(crate) fn listen(
     listeners.spawn(async move {
         while let Some(message) = subscription.next_message(Duration::from_secs(30)).await {
             if message["type"] != "next" || !message["payload"]["errors"].is_null() {
+                // Whoever counts what was heard reports the changes missed;
+                // this says why.
+                eprintln!("  a subscription ended: {message}");
                 return;
             }
             let change = &message["payload"]["data"]["tableChanged"];
