@@ -669,6 +669,22 @@ pub async fn rows_of_store(db: &sea_orm::DatabaseConnection, table: &str, store_
     row.try_get::<i64>("", "n").expect("n")
 }
 
+/// How many connections to `db`'s database wait for a lock (a row's, a
+/// table's or an advisory one).
+pub async fn lock_waits(db: &sea_orm::DatabaseConnection) -> i64 {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    db.query_one_raw(Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT count(*) AS n FROM pg_stat_activity \
+          WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    ))
+    .await
+    .expect("pg_stat_activity")
+    .expect("a row")
+    .try_get::<i64>("", "n")
+    .expect("a count")
+}
+
 /// A username no other test uses.
 pub fn unique_username(prefix: &str) -> String {
     format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..10])

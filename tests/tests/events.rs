@@ -25,8 +25,8 @@ use salesync_common::{
 };
 use salesync_order::db::table_turns;
 use salesync_tests::{
-    Options, OwnBroker, TestBus, TestSystem, kafka_brokers, kafka_settings, rows_of_store,
-    unique_username,
+    Options, OwnBroker, TestBus, TestSystem, kafka_brokers, kafka_settings, lock_waits,
+    rows_of_store, unique_username,
 };
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, Statement,
@@ -1241,21 +1241,8 @@ async fn events_flow_while_requests_hold_every_connection() {
         let tea = tea.clone();
         async move { client.query(place, tea).await.data_or_panic().clone() }
     });
-    let waits = || async {
-        order_db
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT count(*) AS n FROM pg_stat_activity
-                  WHERE datname = current_database() AND wait_event_type = 'Lock'",
-            ))
-            .await
-            .expect("pg_stat_activity")
-            .expect("a row")
-            .try_get::<i64>("", "n")
-            .expect("a count")
-    };
     let mut polls = 0;
-    while waits().await == 0 {
+    while lock_waits(&order_db).await == 0 {
         polls += 1;
         assert!(polls < 500, "the placeOrder never waited for the turn");
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -6,7 +6,8 @@ use std::time::Duration;
 use futures::future::join_all;
 use salesync_order::db::{orders, table_turns};
 use salesync_tests::{
-    Client, INTERNAL_KEY, TestSystem, WsSubscription, plans::generic_plan, unique_username,
+    Client, INTERNAL_KEY, TestSystem, WsSubscription, lock_waits, plans::generic_plan,
+    unique_username,
 };
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, QueryTrait, Statement, TransactionTrait,
@@ -242,20 +243,6 @@ async fn additions_are_never_refused_while_the_table_keeps_closing_under_them() 
         closed > 5,
         "the table was closed under the terminals ({closed} times)"
     );
-}
-
-/// How many connections to `db`'s database wait for a lock.
-async fn lock_waits(db: &DatabaseConnection) -> i64 {
-    db.query_one_raw(Statement::from_string(
-        DbBackend::Postgres,
-        "SELECT count(*) AS n FROM pg_stat_activity \
-          WHERE datname = current_database() AND wait_event_type = 'Lock'",
-    ))
-    .await
-    .expect("pg_stat_activity")
-    .expect("a row")
-    .try_get::<i64>("", "n")
-    .expect("a count")
 }
 
 /// Polls until `want` connections wait for a lock.
