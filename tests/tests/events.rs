@@ -12,8 +12,9 @@ use async_trait::async_trait;
 use salesync_common::{
     db::{Database, connect_and_migrate},
     events::{
-        BusTarget, Delivery, Event, EventBus, Latency, Message, Outgoing, Subscription,
+        BusTarget, Delivery, Event, EventBus, Happened, Latency, Message, Outgoing, Subscription,
         consumer::{self, Applied, Handler},
+        feed::{Envelope, Feed, Notice, ONE_STORE_BACKLOG},
         kafka::KafkaBus,
         memory::MemoryBus,
         migration::{CreateLogEpochs, CreateOutbox, CreateOutboxPositions, CreateProcessedEvents},
@@ -643,6 +644,67 @@ async fn broadcast_replicas_each_see_every_event_and_a_group_shares_them() {
         a.len(),
         b.len()
     );
+}
+
+/// A feed's reading of the test events: their number.
+fn numbered(event: &Envelope<'_>) -> anyhow::Result<Option<u64>> {
+    let payload = event.payload_as::<serde_json::Value>()?;
+    let n = payload["n"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("a numbered event"))?;
+    Ok(Some(n))
+}
+
+// One thread, as a feed and its subscribers share a worker in a service.
+#[tokio::test(flavor = "current_thread")]
+async fn a_follower_that_keeps_up_hears_a_burst_of_its_stores_events_whole() {
+    let bus = kafka_bus(&kafka_brokers()).await;
+    let feed = Feed::<u64>::default();
+    let (trigger, stop) = stopper();
+    let running = tokio::spawn(
+        feed.clone()
+            .run(bus.clone(), TOPIC, Latency::Live, numbered, stop),
+    );
+    while !feed.is_live() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let store = Uuid::new_v4();
+    let mut follower = feed.follow(store).expect("live");
+
+    // Published at once, so the broker hands them over in one fetch: many
+    // times what a store's backlog holds.
+    let burst = 8 * ONE_STORE_BACKLOG as u64;
+    let key = store.to_string();
+    let payloads: Vec<Vec<u8>> = (0..burst)
+        .map(|n| {
+            let event = Event::new("TestHappened", store, json!({ "n": n }));
+            serde_json::to_vec(&event).expect("json")
+        })
+        .collect();
+    let batch: Vec<Outgoing> = payloads
+        .iter()
+        .map(|payload| Outgoing {
+            topic: TOPIC,
+            key: &key,
+            payload,
+            replayed: false,
+            epoch: 0,
+        })
+        .collect();
+    bus.publish_all(&batch).await.expect("publish");
+
+    let heard = tokio::time::timeout(Duration::from_secs(30), async {
+        for expected in 0..burst {
+            match follower.recv().await {
+                Ok(Notice::Event(n)) => assert_eq!(*n, expected, "in order, none skipped"),
+                other => panic!("cut off after {expected} of {burst} events: {other:?}"),
+            }
+        }
+    })
+    .await;
+    assert!(heard.is_ok(), "the burst arrived within 30 s");
+    trigger.stop();
+    running.await.expect("the feed ends");
 }
 
 /// Rows of `table` in `service`'s database that belong to `store_id`.

@@ -119,8 +119,10 @@ impl Confirmed {
 const EVERY_STORE_BACKLOG: usize = 1024;
 
 /// How many notices a subscriber of one store may fall behind before it
-/// lags: one store's own changes, which come a few at a time.
-const ONE_STORE_BACKLOG: usize = 128;
+/// lags. The feed lets a subscriber half this far behind run before it
+/// goes on, so only one that cannot keep up (its connection stalled) gets
+/// this far.
+pub const ONE_STORE_BACKLOG: usize = 128;
 
 /// Each followed store's channel, while it has subscribers.
 type Stores<T> = Arc<Mutex<HashMap<Uuid, broadcast::Sender<Notice<T>>>>>;
@@ -185,6 +187,14 @@ impl<T> Drop for Follower<T> {
             stores.remove(&self.store_id);
         }
     }
+}
+
+/// Whether a channel's slowest subscriber is more than half its backlog
+/// behind and not yet past it: worth letting run. One past it has stalled
+/// (its connection does not take what it is sent), and is not waited for.
+fn falling_behind<T>(channel: &broadcast::Sender<T>, backlog: usize) -> bool {
+    let queued = channel.len();
+    queued > backlog / 2 && queued < backlog
 }
 
 fn lock<T>(stores: &Stores<T>) -> MutexGuard<'_, HashMap<Uuid, broadcast::Sender<Notice<T>>>> {
@@ -277,7 +287,17 @@ impl<T: Send + Sync + 'static> Feed<T> {
                     // Published again after the broker lost its log: its
                     // subscribers heard of it already, or re-read since.
                     Ok(message) if message.replayed => {}
-                    Ok(message) => self.forward(topic, read, &message.payload),
+                    Ok(message) => {
+                        if self.forward(topic, read, &message.payload) {
+                            // The bus hands over a whole fetch without
+                            // waiting (hundreds of one store's events after
+                            // a busy moment), and a subscriber woken on this
+                            // thread runs only once the feed waits: a burst
+                            // longer than a backlog would cut off
+                            // subscribers that were keeping up.
+                            tokio::task::yield_now().await;
+                        }
+                    }
                     Err(error) => break error,
                 }
             };
@@ -292,12 +312,14 @@ impl<T: Send + Sync + 'static> Feed<T> {
         }
     }
 
-    fn forward(&self, topic: &str, read: Read<T>, payload: &[u8]) {
+    /// Tells the event's subscribers here, if it has any; whether one of
+    /// them is [`falling_behind`], and should be let run.
+    fn forward(&self, topic: &str, read: Read<T>, payload: &[u8]) -> bool {
         let heard = match serde_json::from_slice::<Envelope>(payload) {
             Ok(heard) => heard,
             Err(error) => {
                 tracing::warn!(topic, error = ?error, "skipping an event");
-                return;
+                return false;
             }
         };
         // Every replica hears every store's events; most have nobody here
@@ -307,19 +329,25 @@ impl<T: Send + Sync + 'static> Feed<T> {
             .filter(|store| store.receiver_count() > 0)
             .cloned();
         if store.is_none() && self.every_store.receiver_count() == 0 {
-            return;
+            return false;
         }
         match read(&heard) {
             Ok(Some(item)) => {
                 let notice = Notice::Event(Arc::new(item));
                 // A subscriber gone since is fine.
                 let _ = self.every_store.send(notice.clone());
+                let mut behind = falling_behind(&self.every_store, EVERY_STORE_BACKLOG);
                 if let Some(store) = store {
                     let _ = store.send(notice);
+                    behind |= falling_behind(&store, ONE_STORE_BACKLOG);
                 }
+                behind
             }
-            Ok(None) => {}
-            Err(error) => tracing::warn!(topic, error = ?error, "skipping an event"),
+            Ok(None) => false,
+            Err(error) => {
+                tracing::warn!(topic, error = ?error, "skipping an event");
+                false
+            }
         }
     }
 
@@ -523,6 +551,23 @@ mod tests {
         );
         drop(other);
         assert_eq!(feed.followed_stores(), 0);
+    }
+
+    #[test]
+    fn a_subscriber_is_let_run_from_half_its_backlog_behind_until_it_stalls_past_it() {
+        let (channel, _stalled) = broadcast::channel(8);
+        let let_run: Vec<bool> = (0..12)
+            .map(|n| {
+                channel.send(n).expect("a subscriber");
+                falling_behind(&channel, 8)
+            })
+            .collect();
+        let expected = [false, false, false, false, true, true, true];
+        assert_eq!(let_run[..7], expected, "let run past half its backlog");
+        assert!(
+            let_run[7..].iter().all(|run| !run),
+            "not waited for once its backlog is full"
+        );
     }
 
     #[tokio::test]
