@@ -74,6 +74,9 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
     // Each row, and for `placeOrder` how soon the watching terminal heard
     // each change; the CPU every process used during row `i` is span `i`.
     let mut rows: Vec<(Row, Option<Deliveries>)> = Vec::new();
+    // The row during which the terminal's subscription ended, if it did: it
+    // hears `checkout`'s changes too, untimed, and must not lose them either.
+    let mut cut_off = None;
     for clients in LEVELS {
         clear_tables(&shop.client).await;
         let _ = heard_within(&mut heard_rx, Duration::ZERO).await;
@@ -81,6 +84,9 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         let (row, sent) = busy_floor(shop, clients, seconds).await?;
         cpu.add_to(rows.len())?;
         let heard = heard_within(&mut heard_rx, Duration::from_secs(3)).await;
+        if cut_off.is_none() && listeners.try_join_next().is_some() {
+            cut_off = Some(format!("placeOrder at {clients} clients"));
+        }
         rows.push((row, Some(delays(&sent, &heard, 1))));
         clear_tables(&shop.client).await;
         let (client, items) = (shop.client.clone(), shop.items.clone());
@@ -91,10 +97,18 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         })
         .await?;
         cpu.add_to(rows.len())?;
+        if cut_off.is_none() && listeners.try_join_next().is_some() {
+            cut_off = Some(format!("checkout at {clients} clients"));
+        }
         rows.push((row, None));
     }
 
     let mut problems = Vec::new();
+    if let Some(row) = cut_off {
+        problems.push(format!(
+            "the terminal following tableChanged was cut off during {row}"
+        ));
+    }
     let mut table = String::from(
         "| operation | clients | calls | per second | failed | p50 ms | p99 ms | CPU ms per call | heard: p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
@@ -157,7 +171,8 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
            over its successful calls: it moves less than the rate with what else the machine \
            is doing. Heard: one more terminal follows `tableChanged` through the router while \
            the `placeOrder` clients write; the time from each call's reply to that terminal \
-           receiving the change.\n\
+           receiving the change. It listens through the `checkout` rows too, untimed; its \
+           subscription ending in any row is a failure.\n\
          - Result: {verdict}\n\n\
          {table}\n\
          Goals: `placeOrder` at 50 clients ≥ 1,500 per second with p99 under 50 ms, and no \
