@@ -304,7 +304,13 @@ test("the dashboard shows the day, and consulting advice arrives over the subscr
   const { salesSummary, salesReport, dailyVolumes } = await eventually(
     async () =>
       (await counter.client.query({ query: DASHBOARD, variables: day, fetchPolicy: "network-only" })).data,
-    (d) => d.salesReport.salesVolume === 18000 && d.salesSummary.refundCount === 1,
+    // Each field reads the figures as they are when it runs, so wait until
+    // every one of them has counted the refund.
+    (d) =>
+      d.salesReport.salesVolume === 18000 &&
+      d.salesSummary.refundCount === 1 &&
+      d.dailyVolumes.length === 1 &&
+      d.dailyVolumes[0].salesVolume === 18000,
   );
   assert.equal(salesSummary.grossSales, 22500);
   assert.equal(salesSummary.refunds, 4500);
