@@ -334,12 +334,13 @@ impl<T: Send + Sync + 'static> Feed<T> {
         match read(&heard) {
             Ok(Some(item)) => {
                 let notice = Notice::Event(Arc::new(item));
-                // A subscriber gone since is fine.
-                let _ = self.every_store.send(notice.clone());
-                let mut behind = falling_behind(&self.every_store, EVERY_STORE_BACKLOG);
+                // A channel whose subscribers are gone since takes nothing,
+                // and has nobody to wait for.
+                let mut behind = self.every_store.send(notice.clone()).is_ok()
+                    && falling_behind(&self.every_store, EVERY_STORE_BACKLOG);
                 if let Some(store) = store {
-                    let _ = store.send(notice);
-                    behind |= falling_behind(&store, ONE_STORE_BACKLOG);
+                    behind |=
+                        store.send(notice).is_ok() && falling_behind(&store, ONE_STORE_BACKLOG);
                 }
                 behind
             }
