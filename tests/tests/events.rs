@@ -646,6 +646,21 @@ async fn broadcast_replicas_each_see_every_event_and_a_group_shares_them() {
     );
 }
 
+/// Publishes `payloads` under one key in one batch, as the relay does.
+async fn publish_together(bus: &dyn EventBus, topic: &str, key: &str, payloads: &[Vec<u8>]) {
+    let batch: Vec<Outgoing> = payloads
+        .iter()
+        .map(|payload| Outgoing {
+            topic,
+            key,
+            payload,
+            replayed: false,
+            epoch: 0,
+        })
+        .collect();
+    bus.publish_all(&batch).await.expect("publish");
+}
+
 /// A feed's reading of the test events: their number.
 fn numbered(event: &Envelope<'_>) -> anyhow::Result<Option<u64>> {
     let payload = event.payload_as::<serde_json::Value>()?;
@@ -674,24 +689,13 @@ async fn a_follower_that_keeps_up_hears_a_burst_of_its_stores_events_whole() {
     // Published at once, so the broker hands them over in one fetch: many
     // times what a store's backlog holds.
     let burst = 8 * ONE_STORE_BACKLOG as u64;
-    let key = store.to_string();
     let payloads: Vec<Vec<u8>> = (0..burst)
         .map(|n| {
             let event = Event::new("TestHappened", store, json!({ "n": n }));
             serde_json::to_vec(&event).expect("json")
         })
         .collect();
-    let batch: Vec<Outgoing> = payloads
-        .iter()
-        .map(|payload| Outgoing {
-            topic: TOPIC,
-            key: &key,
-            payload,
-            replayed: false,
-            epoch: 0,
-        })
-        .collect();
-    bus.publish_all(&batch).await.expect("publish");
+    publish_together(bus.as_ref(), TOPIC, &store.to_string(), &payloads).await;
 
     let heard = tokio::time::timeout(Duration::from_secs(30), async {
         for expected in 0..burst {
@@ -969,17 +973,7 @@ async fn a_group_member_resuming_inside_a_batch_gets_the_rest_of_it() {
 
     // Five events of one store published together, as the relay does.
     let payloads: Vec<Vec<u8>> = (0..5).map(|n| format!("event {n}").into_bytes()).collect();
-    let batch: Vec<Outgoing> = payloads
-        .iter()
-        .map(|payload| Outgoing {
-            topic,
-            key: "one store",
-            payload,
-            replayed: false,
-            epoch: 0,
-        })
-        .collect();
-    bus.publish_all(&batch).await.expect("publish");
+    publish_together(bus.as_ref(), topic, "one store", &payloads).await;
 
     // A member applies two and stops; the next member of the group goes on
     // from there.
