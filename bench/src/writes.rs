@@ -84,9 +84,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         let (row, sent) = busy_floor(shop, clients, seconds).await?;
         cpu.add_to(rows.len())?;
         let heard = heard_within(&mut heard_rx, Duration::from_secs(3)).await;
-        if cut_off.is_none() && listeners.try_join_next().is_some() {
-            cut_off = Some(format!("placeOrder at {clients} clients"));
-        }
+        note_cut_off(&mut cut_off, &mut listeners, &row);
         rows.push((row, Some(delays(&sent, &heard, 1))));
         clear_tables(&shop.client).await;
         let (client, items) = (shop.client.clone(), shop.items.clone());
@@ -97,9 +95,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         })
         .await?;
         cpu.add_to(rows.len())?;
-        if cut_off.is_none() && listeners.try_join_next().is_some() {
-            cut_off = Some(format!("checkout at {clients} clients"));
-        }
+        note_cut_off(&mut cut_off, &mut listeners, &row);
         rows.push((row, None));
     }
 
@@ -192,6 +188,14 @@ pub async fn run(options: &Options) -> anyhow::Result<Section> {
         markdown,
         problems,
     })
+}
+
+/// Names `row` in `cut_off` when the terminal's subscription is found ended
+/// after it, and no earlier row was named.
+fn note_cut_off(cut_off: &mut Option<String>, listeners: &mut JoinSet<()>, row: &Row) {
+    if cut_off.is_none() && listeners.try_join_next().is_some() {
+        *cut_off = Some(format!("{} at {} clients", row.operation, row.clients));
+    }
 }
 
 /// `clients` terminals adding to the store's 12 tables for `seconds`, one
