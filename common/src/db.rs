@@ -16,8 +16,9 @@ use std::{
 
 use anyhow::Context;
 use sea_orm::{
-    ColumnTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QueryResult, QueryTrait, Select, Statement,
+    AccessMode, ColumnTrait, ConnectOptions, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IsolationLevel, QueryFilter, QueryResult,
+    QueryTrait, Select, Statement, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretString};
@@ -258,6 +259,54 @@ async fn create_postgres_database_if_missing(raw: &str) -> anyhow::Result<()> {
 /// Whether the database answers: the readiness probe.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
     db.ping().await.map_err(|e| format!("database: {e}"))
+}
+
+/// One moment of the database for several reads: what one request shows
+/// (a dashboard query's reports, a report's statements) agrees with itself
+/// even while writes commit between its reads. A read-only transaction,
+/// repeatable-read on PostgreSQL (SQLite's deferred transaction reads one
+/// snapshot from its first read on), begun at the first read, so a request
+/// that reads nothing through it costs nothing; rolled back when the last
+/// handle goes (the connection's pool sends the rollback before it hands
+/// the connection out again). Its reads take turns on one connection.
+#[derive(Clone)]
+pub struct Snapshot(Arc<SnapshotInner>);
+
+struct SnapshotInner {
+    db: DatabaseConnection,
+    txn: tokio::sync::OnceCell<DatabaseTransaction>,
+}
+
+impl Snapshot {
+    /// A snapshot of `db`, taken at its first read.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Snapshot(Arc::new(SnapshotInner {
+            db,
+            txn: tokio::sync::OnceCell::new(),
+        }))
+    }
+
+    /// The connection to read the snapshot through.
+    pub async fn reader(&self) -> crate::Result<&DatabaseTransaction> {
+        let db = &self.0.db;
+        Ok(self
+            .0
+            .txn
+            .get_or_try_init(|| async {
+                match db.get_database_backend() {
+                    // SQLite has neither setting, and warns of each.
+                    DbBackend::Sqlite => db.begin().await,
+                    _ => {
+                        db.begin_with_config(
+                            Some(IsolationLevel::RepeatableRead),
+                            Some(AccessMode::ReadOnly),
+                        )
+                        .await
+                    }
+                }
+            })
+            .await?)
+    }
 }
 
 /// A table whose rows each belong to one store. Every query on it starts

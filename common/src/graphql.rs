@@ -4,9 +4,11 @@
 //! before execution and placed in the context as [`Caller`](crate::auth::Caller).
 
 mod documents;
+mod snapshot;
 mod ws;
 
 use documents::Documents;
+pub use snapshot::{SnapshotExt, SnapshotPerRequest};
 
 use crate::{
     auth::TokenVerifier,
