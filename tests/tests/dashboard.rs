@@ -724,6 +724,46 @@ async fn hear_alone(db: &DatabaseConnection, dashboard: &Dashboard, store_id: Uu
     txn.commit().await.expect("commit");
 }
 
+/// The reports of one dashboard query read one snapshot: a sale counted
+/// after the first report was read shows in neither that query's later
+/// report nor its first, and a fresh snapshot has it in all.
+#[tokio::test]
+async fn reports_read_through_one_snapshot_agree_while_a_sale_is_counted_between_them() {
+    let (db, dashboard) = dashboard_alone().await;
+    let store_id = Uuid::new_v4();
+    let day = tea_sold().business_date;
+    hear_alone(&db, &dashboard, store_id, Heard::Sale).await;
+
+    let at = dashboard.snapshot();
+    let report = dashboard
+        .sales_report(&at, store_id, day, day)
+        .await
+        .expect("report");
+    hear_alone(&db, &dashboard, store_id, Heard::Sale).await;
+    let days = dashboard
+        .daily_volumes(&at, store_id, day, day)
+        .await
+        .expect("days");
+    assert_eq!(report.sales_volume, 3_000);
+    assert_eq!(
+        (days[0].sales_volume, days[0].order_count),
+        (3_000, 1),
+        "the second report reads the first one's moment"
+    );
+
+    let now = dashboard.snapshot();
+    let report = dashboard
+        .sales_report(&now, store_id, day, day)
+        .await
+        .expect("report");
+    let days = dashboard
+        .daily_volumes(&now, store_id, day, day)
+        .await
+        .expect("days");
+    assert_eq!(report.sales_volume, 6_000);
+    assert_eq!((days[0].sales_volume, days[0].order_count), (6_000, 2));
+}
+
 /// The dashboard's tables of a store's rows.
 const STORE_TABLES: [&str; 5] = [
     "counted_sales",

@@ -304,13 +304,10 @@ test("the dashboard shows the day, and consulting advice arrives over the subscr
   const { salesSummary, salesReport, dailyVolumes } = await eventually(
     async () =>
       (await counter.client.query({ query: DASHBOARD, variables: day, fetchPolicy: "network-only" })).data,
-    // Each field reads the figures as they are when it runs, so wait until
-    // every one of them has counted the refund.
-    (d) =>
-      d.salesReport.salesVolume === 18000 &&
-      d.salesSummary.refundCount === 1 &&
-      d.dailyVolumes.length === 1 &&
-      d.dailyVolumes[0].salesVolume === 18000,
+    // The sale subgraph's summary counts the refund at once; the
+    // dashboard's reports once its event arrives. They read one moment of
+    // the dashboard's figures, so once one has it, all of them do.
+    (d) => d.salesReport.salesVolume === 18000 && d.salesSummary.refundCount === 1,
   );
   assert.equal(salesSummary.grossSales, 22500);
   assert.equal(salesSummary.refunds, 4500);

@@ -60,13 +60,15 @@ async fn report(
     Json(request): Json<ReportRequest>,
 ) -> Result<Json<ReportAnswer>> {
     let store_id = store_of(&headers, &state.verifier, request.store_id).await?;
-    let (report, days) = tokio::try_join!(
-        state
-            .dashboard
-            .sales_report(store_id, request.from, request.to),
-        state
-            .dashboard
-            .daily_volumes(store_id, request.from, request.to),
-    )?;
+    // One snapshot: the advice is written from figures that agree.
+    let at = state.dashboard.snapshot();
+    let report = state
+        .dashboard
+        .sales_report(&at, store_id, request.from, request.to)
+        .await?;
+    let days = state
+        .dashboard
+        .daily_volumes(&at, store_id, request.from, request.to)
+        .await?;
     Ok(Json(ReportAnswer { report, days }))
 }

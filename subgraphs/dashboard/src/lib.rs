@@ -64,7 +64,10 @@ impl Subgraph for Dashboard {
     async fn build(parts: Builder, sections: DashboardSections) -> anyhow::Result<Application> {
         let dashboard = Self::service(&parts, sections);
         let feed = events::ConsultingFeed::default();
-        let schema = schema::build(DashboardState::new(dashboard.clone(), feed.clone()));
+        let schema = schema::build(
+            DashboardState::new(dashboard.clone(), feed.clone()),
+            parts.db(),
+        );
         let verifier = parts.token_verifier();
         let internal_key = parts.settings().internal_key.clone();
         let routes = salesync_common::graphql::routes(schema, verifier.clone(), parts.metrics())

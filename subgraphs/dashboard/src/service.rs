@@ -13,8 +13,12 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use salesync_common::{
-    Error, Result, auth::Acting, clock::Clock, db::delete_of_store,
-    events::store_access::StoreRows, time::check_range,
+    Error, Result,
+    auth::Acting,
+    clock::Clock,
+    db::{Snapshot, delete_of_store},
+    events::store_access::StoreRows,
+    time::check_range,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
@@ -78,28 +82,37 @@ impl Dashboard {
 
     // ---- reports: the read model only, never another subgraph ----
 
+    /// A snapshot of the read model, for reports that must agree: read
+    /// through one, a sale is counted in all of them or in none.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::new(self.db.clone())
+    }
+
     pub async fn sales_report(
         &self,
+        at: &Snapshot,
         store_id: Uuid,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<SalesReport> {
         check_range(from, to)?;
-        let totals = daily_item_sales::totals(&self.db, store_id, from, to).await?;
+        let totals = daily_item_sales::totals(at.reader().await?, store_id, from, to).await?;
         Ok(domain::sales_report(from, to, totals))
     }
 
+    /// Each day's sales and their cost: two statements, which agree only
+    /// as they read one snapshot.
     pub async fn daily_volumes(
         &self,
+        at: &Snapshot,
         store_id: Uuid,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<DailyVolume>> {
         check_range(from, to)?;
-        let (days, costs) = tokio::try_join!(
-            daily_sales::in_range(&self.db, store_id, from, to),
-            daily_item_sales::cost_per_day(&self.db, store_id, from, to),
-        )?;
+        let db = at.reader().await?;
+        let days = daily_sales::in_range(db, store_id, from, to).await?;
+        let costs = daily_item_sales::cost_per_day(db, store_id, from, to).await?;
         let days: HashMap<NaiveDate, DayDelta> = days
             .into_iter()
             .map(|d| {

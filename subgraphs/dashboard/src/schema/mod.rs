@@ -7,7 +7,11 @@ mod subscription;
 mod types;
 
 use async_graphql::{Schema, SchemaBuilder, dataloader::DataLoader};
-use salesync_common::loader::{ByIds, by_ids};
+use salesync_common::{
+    graphql::SnapshotPerRequest,
+    loader::{ByIds, by_ids},
+};
+use sea_orm::DatabaseConnection;
 
 use crate::{events::ConsultingFeed, service::Dashboard};
 pub use mutation::Mutation;
@@ -42,9 +46,13 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
         .limit_complexity(5_000)
 }
 
-/// The schema, ready to serve.
-pub fn build(state: DashboardState) -> DashboardSchema {
-    builder().data(state).finish()
+/// The schema, ready to serve: the reports of one request read one
+/// snapshot of `db`, the read model's database.
+pub fn build(state: DashboardState, db: DatabaseConnection) -> DashboardSchema {
+    builder()
+        .extension(SnapshotPerRequest::new(db))
+        .data(state)
+        .finish()
 }
 
 /// The federation SDL that `schema/dashboard.graphql` holds.

@@ -1,5 +1,7 @@
 use async_graphql::{Context, ID, Object};
-use salesync_common::{Result, auth::CallerExt, input, loader::Scoped, scalars::Date};
+use salesync_common::{
+    Result, auth::CallerExt, graphql::SnapshotExt, input, loader::Scoped, scalars::Date,
+};
 
 use super::{
     DashboardState,
@@ -12,7 +14,8 @@ pub struct Query;
 impl Query {
     /// Sales, cost and profit per item over business days `from` to `to`
     /// (inclusive, at most 366 days), highest sales volume first. Refunds
-    /// count on the day they were made.
+    /// count on the day they were made. The reports of one query read one
+    /// moment of the figures, so they agree.
     async fn sales_report(
         &self,
         ctx: &Context<'_>,
@@ -21,7 +24,10 @@ impl Query {
     ) -> Result<SalesReport> {
         let store_id = ctx.store_id()?;
         let state = ctx.data_unchecked::<DashboardState>();
-        let report = state.dashboard.sales_report(store_id, from.0, to.0).await?;
+        let report = state
+            .dashboard
+            .sales_report(ctx.snapshot()?, store_id, from.0, to.0)
+            .await?;
         SalesReport::of(store_id, report)
     }
 
@@ -36,7 +42,7 @@ impl Query {
         let state = ctx.data_unchecked::<DashboardState>();
         let days = state
             .dashboard
-            .daily_volumes(ctx.store_id()?, from.0, to.0)
+            .daily_volumes(ctx.snapshot()?, ctx.store_id()?, from.0, to.0)
             .await?;
         Ok(days.into_iter().map(DailyVolume::from).collect())
     }
