@@ -100,8 +100,6 @@ impl Dashboard {
         Ok(domain::sales_report(from, to, totals))
     }
 
-    /// Each day's sales and their cost: two statements, which agree only
-    /// as they read one snapshot.
     pub async fn daily_volumes(
         &self,
         at: &Snapshot,
@@ -110,9 +108,9 @@ impl Dashboard {
         to: NaiveDate,
     ) -> Result<Vec<DailyVolume>> {
         check_range(from, to)?;
-        let db = at.reader().await?;
-        let days = daily_sales::in_range(db, store_id, from, to).await?;
-        let costs = daily_item_sales::cost_per_day(db, store_id, from, to).await?;
+        let days = daily_sales::costed_in_range(at.reader().await?, store_id, from, to).await?;
+        let costs: HashMap<NaiveDate, i64> =
+            days.iter().map(|d| (d.business_date, d.cost)).collect();
         let days: HashMap<NaiveDate, DayDelta> = days
             .into_iter()
             .map(|d| {
@@ -123,7 +121,6 @@ impl Dashboard {
                 (d.business_date, delta)
             })
             .collect();
-        let costs: HashMap<NaiveDate, i64> = costs.into_iter().collect();
         Ok(domain::daily_volumes(from, to, &days, &costs))
     }
 

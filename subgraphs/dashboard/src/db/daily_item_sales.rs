@@ -143,25 +143,12 @@ pub async fn totals<C: ConnectionTrait>(
         .collect())
 }
 
-/// Each business day's quantity times current unit cost, over `from..=to`:
-/// one statement.
-pub async fn cost_per_day<C: ConnectionTrait>(
-    db: &C,
-    store_id: Uuid,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Vec<(NaiveDate, i64)>> {
-    Ok(of_store::<Entity>(store_id)
-        .select_only()
-        .column(Column::BusinessDate)
-        .column_as(
-            sum_bigint(Expr::col((Entity, Column::Quantity)).mul(unit_cost())),
-            "cost",
-        )
-        .join(JoinType::LeftJoin, Relation::Cost.def())
-        .filter(Column::BusinessDate.between(from, to))
-        .group_by(Column::BusinessDate)
-        .into_tuple()
-        .all(db)
-        .await?)
+/// Quantity times current unit cost, summed over the rows a query groups
+/// (zero for none): for joining `daily_item_sales` and its `Cost` relation.
+pub(super) fn cost() -> Expr {
+    Func::coalesce([
+        sum_bigint(Expr::col((Entity, Column::Quantity)).mul(unit_cost())),
+        Expr::val(0i64),
+    ])
+    .into()
 }
