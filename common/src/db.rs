@@ -262,8 +262,8 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
 }
 
 /// One moment of the database for several reads: what one request shows
-/// (a dashboard query's reports, a report's statements) agrees with itself
-/// even while writes commit between its reads. A read-only transaction,
+/// (the reports of a dashboard query) agrees with itself even while writes
+/// commit between its reads. A read-only transaction,
 /// repeatable-read on PostgreSQL (SQLite's deferred transaction reads one
 /// snapshot from its first read on), begun at the first read, so a request
 /// that reads nothing through it costs nothing; rolled back when the last
