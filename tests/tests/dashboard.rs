@@ -764,6 +764,51 @@ async fn reports_read_through_one_snapshot_agree_while_a_sale_is_counted_between
     assert_eq!((days[0].sales_volume, days[0].order_count), (6_000, 2));
 }
 
+/// A sale whose lines fill more than one statement's worth of rows (1,000
+/// per upsert) is counted whole: its items' figures go in two statements,
+/// the first with the day's.
+#[tokio::test]
+async fn a_sale_of_more_items_than_one_statement_holds_is_counted_whole() {
+    let (db, dashboard) = dashboard_alone().await;
+    let store_id = Uuid::new_v4();
+    let items: Vec<Uuid> = (0..1_500).map(|_| Uuid::new_v4()).collect();
+    let sale = SoldFact {
+        lines: items.iter().map(|item| (*item, 2, 1_000)).collect(),
+        names: items
+            .iter()
+            .map(|item| (*item, "Dish".to_string()))
+            .collect(),
+        amount: 1_500 * 1_000,
+        ..tea_sold()
+    };
+    let txn = db.begin().await.expect("begin");
+    dashboard
+        .count_sale(&txn, store_id, &sale)
+        .await
+        .expect("counted");
+    txn.commit().await.expect("commit");
+
+    let day = sale.business_date;
+    let at = dashboard.snapshot();
+    let report = dashboard
+        .sales_report(&at, store_id, day, day)
+        .await
+        .expect("report");
+    let days = dashboard
+        .daily_volumes(&at, store_id, day, day)
+        .await
+        .expect("days");
+    assert_eq!(report.items.len(), 1_500);
+    assert!(
+        report
+            .items
+            .iter()
+            .all(|i| i.quantity == 2 && i.sales_volume == 1_000)
+    );
+    assert_eq!(report.sales_volume, 1_500_000);
+    assert_eq!((days[0].sales_volume, days[0].order_count), (1_500_000, 1));
+}
+
 /// The dashboard's tables of a store's rows.
 const STORE_TABLES: [&str; 5] = [
     "counted_sales",
