@@ -765,8 +765,7 @@ async fn reports_read_through_one_snapshot_agree_while_a_sale_is_counted_between
 }
 
 /// A sale whose lines fill more than one statement's worth of rows (1,000
-/// per upsert) is counted whole: its items' figures go in two statements,
-/// the first with the day's.
+/// per upsert) is counted whole: its items' figures go in two statements.
 #[tokio::test]
 async fn a_sale_of_more_items_than_one_statement_holds_is_counted_whole() {
     let (db, dashboard) = dashboard_alone().await;

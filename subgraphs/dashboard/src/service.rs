@@ -16,7 +16,7 @@ use salesync_common::{
     Error, Result,
     auth::Acting,
     clock::Clock,
-    db::{Snapshot, Writes, delete_of_store},
+    db::{Snapshot, delete_of_store},
     events::store_access::StoreRows,
     time::check_range,
 };
@@ -245,21 +245,8 @@ impl Dashboard {
         for refund in &new_refunds {
             tally.add_refund(refund);
         }
-        // The items' figures and the days' go together, a chunk of each
-        // per statement: a live event's in one round trip.
-        let mut items = daily_item_sales::additions(store_id, &tally.items).into_iter();
-        let mut days = daily_sales::additions(store_id, &tally.days).into_iter();
-        loop {
-            let (item_rows, day_rows) = (items.next(), days.next());
-            if item_rows.is_none() && day_rows.is_none() {
-                break;
-            }
-            let mut writes = Writes::default();
-            for rows in [item_rows, day_rows].into_iter().flatten() {
-                writes.push(rows);
-            }
-            writes.exec(txn).await?;
-        }
+        daily_item_sales::add(txn, store_id, &tally.items).await?;
+        daily_sales::add(txn, store_id, &tally.days).await?;
         Ok((new_sales.len() as u64, new_refunds.len() as u64))
     }
 

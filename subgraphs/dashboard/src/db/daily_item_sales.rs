@@ -10,9 +10,9 @@ use salesync_common::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    JoinType, QuerySelect, QueryTrait,
+    JoinType, QuerySelect,
     entity::prelude::*,
-    sea_query::{Expr, ExprTrait, Func, InsertStatement, OnConflict},
+    sea_query::{Expr, ExprTrait, Func, OnConflict},
 };
 
 use super::{item_costs, plus_excluded, sum_bigint};
@@ -53,40 +53,40 @@ impl ActiveModelBehavior for ActiveModel {}
 
 salesync_common::store_scoped!(StoreId, ItemId);
 
-/// The upserts that add `rows` to the store's figures, one per
-/// [`CHUNK`](super::CHUNK) rows, to run in the caller's transaction.
-pub fn additions(
+/// Adds `rows` to the store's figures.
+pub async fn add<C: ConnectionTrait>(
+    db: &C,
     store_id: Uuid,
     rows: &BTreeMap<(NaiveDate, Uuid), ItemDelta>,
-) -> Vec<InsertStatement> {
+) -> Result<()> {
     let rows: Vec<_> = rows.iter().collect();
-    rows.chunks(super::CHUNK)
-        .map(|chunk| {
-            Entity::insert_many(chunk.iter().map(|&(&(day, item_id), delta)| ActiveModel {
-                store_id: Set(store_id),
-                business_date: Set(day),
-                item_id: Set(item_id),
-                quantity: Set(delta.quantity),
-                sales_volume: Set(delta.sales_volume),
-                name: Set(delta.name.clone()),
-            }))
-            .on_conflict(
-                OnConflict::columns([Column::StoreId, Column::BusinessDate, Column::ItemId])
-                    .value(Column::Quantity, plus_excluded(Entity, Column::Quantity))
-                    .value(
-                        Column::SalesVolume,
-                        plus_excluded(Entity, Column::SalesVolume),
-                    )
-                    // A refund (no name) keeps the name the item sold under.
-                    .value(
-                        Column::Name,
-                        Func::coalesce([excluded(Column::Name), Expr::col((Entity, Column::Name))]),
-                    )
-                    .to_owned(),
-            )
-            .into_query()
-        })
-        .collect()
+    for chunk in rows.chunks(super::CHUNK) {
+        Entity::insert_many(chunk.iter().map(|&(&(day, item_id), delta)| ActiveModel {
+            store_id: Set(store_id),
+            business_date: Set(day),
+            item_id: Set(item_id),
+            quantity: Set(delta.quantity),
+            sales_volume: Set(delta.sales_volume),
+            name: Set(delta.name.clone()),
+        }))
+        .on_conflict(
+            OnConflict::columns([Column::StoreId, Column::BusinessDate, Column::ItemId])
+                .value(Column::Quantity, plus_excluded(Entity, Column::Quantity))
+                .value(
+                    Column::SalesVolume,
+                    plus_excluded(Entity, Column::SalesVolume),
+                )
+                // A refund (no name) keeps the name the item sold under.
+                .value(
+                    Column::Name,
+                    Func::coalesce([excluded(Column::Name), Expr::col((Entity, Column::Name))]),
+                )
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
 }
 
 /// `COALESCE(item_costs.cost, 0)`: an unset cost counts as 0.

@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use salesync_common::{Result, db::of_store};
 use sea_orm::{
-    ActiveValue::Set,
-    FromQueryResult, JoinType, QuerySelect, QueryTrait,
-    entity::prelude::*,
-    sea_query::{InsertStatement, OnConflict},
+    ActiveValue::Set, FromQueryResult, JoinType, QuerySelect, entity::prelude::*,
+    sea_query::OnConflict,
 };
 
 use super::{daily_item_sales, plus_excluded};
@@ -51,33 +49,36 @@ impl ActiveModelBehavior for ActiveModel {}
 
 salesync_common::store_scoped!(StoreId, StoreId);
 
-/// The upserts that add `days` to the store's figures, one per
-/// [`CHUNK`](super::CHUNK) days, to run in the caller's transaction.
-pub fn additions(store_id: Uuid, days: &BTreeMap<NaiveDate, DayDelta>) -> Vec<InsertStatement> {
+/// Adds `days` to the store's figures.
+pub async fn add<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    days: &BTreeMap<NaiveDate, DayDelta>,
+) -> Result<()> {
     let days: Vec<_> = days.iter().collect();
-    days.chunks(super::CHUNK)
-        .map(|chunk| {
-            Entity::insert_many(chunk.iter().map(|&(&day, delta)| ActiveModel {
-                store_id: Set(store_id),
-                business_date: Set(day),
-                sales_volume: Set(delta.sales_volume),
-                order_count: Set(delta.order_count),
-            }))
-            .on_conflict(
-                OnConflict::columns([Column::StoreId, Column::BusinessDate])
-                    .value(
-                        Column::SalesVolume,
-                        plus_excluded(Entity, Column::SalesVolume),
-                    )
-                    .value(
-                        Column::OrderCount,
-                        plus_excluded(Entity, Column::OrderCount),
-                    )
-                    .to_owned(),
-            )
-            .into_query()
-        })
-        .collect()
+    for chunk in days.chunks(super::CHUNK) {
+        Entity::insert_many(chunk.iter().map(|&(&day, delta)| ActiveModel {
+            store_id: Set(store_id),
+            business_date: Set(day),
+            sales_volume: Set(delta.sales_volume),
+            order_count: Set(delta.order_count),
+        }))
+        .on_conflict(
+            OnConflict::columns([Column::StoreId, Column::BusinessDate])
+                .value(
+                    Column::SalesVolume,
+                    plus_excluded(Entity, Column::SalesVolume),
+                )
+                .value(
+                    Column::OrderCount,
+                    plus_excluded(Entity, Column::OrderCount),
+                )
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
 }
 
 /// One business day's figures with their cost.
@@ -119,7 +120,7 @@ pub async fn costed_in_range<C: ConnectionTrait>(
 mod tests {
     use chrono::Utc;
     use dashboard_migration::MigratorTrait;
-    use salesync_common::db::{PoolSettings, Writes, connect};
+    use salesync_common::db::{PoolSettings, connect};
     use secrecy::SecretString;
 
     use super::*;
@@ -164,19 +165,17 @@ mod tests {
                 .collect::<BTreeMap<_, _>>()
         };
         for (store, tea_cost) in [(store, 1_000), (other, 2_000)] {
+            add(&db, store, &days(&[(20, 14_000, 2), (21, 3_000, 1)]))
+                .await
+                .expect("days");
             let items = BTreeMap::from([
                 ((day(20), tea), sold(3, 9_000)),
                 ((day(20), cake), sold(1, 5_000)),
                 ((day(21), soup), sold(1, 3_000)),
             ]);
-            let mut writes = Writes::default();
-            for addition in additions(store, &days(&[(20, 14_000, 2), (21, 3_000, 1)]))
-                .into_iter()
-                .chain(daily_item_sales::additions(store, &items))
-            {
-                writes.push(addition);
-            }
-            writes.exec(&db).await.expect("added");
+            daily_item_sales::add(&db, store, &items)
+                .await
+                .expect("items");
             item_costs::set(&db, store, &[(tea, tea_cost), (cake, 2_500)], Utc::now())
                 .await
                 .expect("costs");
