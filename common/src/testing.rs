@@ -1,4 +1,5 @@
-//! Test support for every subgraph: a fresh PostgreSQL database per test.
+//! Test support for every subgraph: a fresh PostgreSQL database per test,
+//! or a SQLite file of its own for what the local run must do.
 //!
 //! `SALESYNC_TEST_DATABASE_URL` names the server (default: the local one with
 //! trust auth). Each test database is named `salesync_test_<uuid>`, so the
@@ -27,6 +28,17 @@ fn fresh_database_on(server: &str) -> DatabaseTarget {
     let mut url = url::Url::parse(server).expect("SALESYNC_TEST_DATABASE_URL is a postgres:// URL");
     url.set_path(&format!("salesync_test_{}", Uuid::new_v4().simple()));
     DatabaseTarget::PerService(SecretString::from(url.to_string()))
+}
+
+/// A SQLite database of the test's own, in a file under the temp folder,
+/// opened as a service opens one (WAL, busy timeout): for what the local
+/// run's database must do. `name` shows in the file's name.
+pub async fn scratch_sqlite(name: &str) -> sea_orm::DatabaseConnection {
+    let path = std::env::temp_dir().join(format!("salesync-{name}-{}.db", Uuid::new_v4()));
+    let url = SecretString::from(format!("sqlite://{}?mode=rwc", path.display()));
+    crate::db::connect(&url, &crate::db::PoolSettings::default())
+        .await
+        .expect("a SQLite database")
 }
 
 /// What a parser of client input may answer, for property tests: the value,

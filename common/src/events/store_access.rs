@@ -445,13 +445,12 @@ impl StoreAccess {
 #[cfg(test)]
 mod tests {
     use sea_orm_migration::{MigrationTrait, MigratorTrait};
-    use secrecy::SecretString;
 
     use super::*;
     use crate::{
-        db::{PoolSettings, connect},
         events::{memory::MemoryBus, migration},
         shutdown,
+        testing::scratch_sqlite,
     };
 
     struct Tables;
@@ -466,11 +465,7 @@ mod tests {
     }
 
     async fn tables() -> DatabaseConnection {
-        let path = std::env::temp_dir().join(format!("salesync-access-{}.db", Uuid::new_v4()));
-        let url = SecretString::from(format!("sqlite://{}?mode=rwc", path.display()));
-        let db = connect(&url, &PoolSettings::default())
-            .await
-            .expect("a database");
+        let db = scratch_sqlite("access").await;
         Tables::up(&db, None).await.expect("the tables");
         db
     }

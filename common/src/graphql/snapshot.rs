@@ -61,11 +61,10 @@ impl SnapshotExt for Context<'_> {
 mod tests {
     use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
     use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-    use secrecy::SecretString;
     use tokio::sync::Notify;
 
     use super::*;
-    use crate::db::{PoolSettings, connect};
+    use crate::testing::scratch_sqlite;
 
     async fn sales(db: &impl ConnectionTrait) -> Result<i64> {
         let row = db
@@ -101,15 +100,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_requests_fields_read_one_moment_and_the_next_request_a_later_one() {
-        let folder =
-            std::env::temp_dir().join(format!("salesync-snapshot-{}", uuid::Uuid::new_v4()));
-        let url = SecretString::from(format!(
-            "sqlite://{}?mode=rwc",
-            folder.join("sales.db").display()
-        ));
-        let db = connect(&url, &PoolSettings::default())
-            .await
-            .expect("sqlite");
+        let db = scratch_sqlite("snapshot").await;
         db.execute_unprepared("CREATE TABLE sales (amount INTEGER NOT NULL)")
             .await
             .expect("table");
@@ -133,7 +124,5 @@ mod tests {
             ],
             "the sale committed between a request's fields shows in the next request only"
         );
-        db.close().await.ok();
-        let _ = std::fs::remove_dir_all(&folder);
     }
 }

@@ -120,8 +120,7 @@ pub async fn costed_in_range<C: ConnectionTrait>(
 mod tests {
     use chrono::Utc;
     use dashboard_migration::MigratorTrait;
-    use salesync_common::db::{PoolSettings, connect};
-    use secrecy::SecretString;
+    use salesync_common::testing::scratch_sqlite;
 
     use super::*;
     use crate::{
@@ -133,14 +132,7 @@ mod tests {
     /// costs (none set: zero), on SQLite, the local run's database.
     #[tokio::test]
     async fn a_day_is_read_with_the_cost_of_its_items() {
-        let folder = std::env::temp_dir().join(format!("salesync-days-{}", Uuid::new_v4()));
-        let url = SecretString::from(format!(
-            "sqlite://{}?mode=rwc",
-            folder.join("dashboard.db").display()
-        ));
-        let db = connect(&url, &PoolSettings::default())
-            .await
-            .expect("a database");
+        let db = scratch_sqlite("days").await;
         dashboard_migration::Migrator::up(&db, None)
             .await
             .expect("the schema");
@@ -196,6 +188,5 @@ mod tests {
                 (day(21), 3_000, 1, 0)
             ]
         );
-        let _ = std::fs::remove_dir_all(&folder);
     }
 }

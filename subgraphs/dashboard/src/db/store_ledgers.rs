@@ -93,23 +93,15 @@ pub async fn stores<C: ConnectionTrait>(db: &C) -> Result<Vec<Uuid>> {
 #[cfg(test)]
 mod tests {
     use dashboard_migration::MigratorTrait;
-    use salesync_common::{
-        db::{PoolSettings, connect},
-        events::store_access,
-    };
+    use salesync_common::{events::store_access, testing::scratch_sqlite};
     use sea_orm::DatabaseConnection;
-    use secrecy::SecretString;
 
     use super::*;
 
     /// The dashboard's schema on SQLite (the local run's database), with
     /// `deleted` recorded as deleted before the ledgers' last migration.
     async fn database(deleted: Uuid) -> DatabaseConnection {
-        let path = std::env::temp_dir().join(format!("salesync-ledgers-{}.db", Uuid::new_v4()));
-        let url = SecretString::from(format!("sqlite://{}?mode=rwc", path.display()));
-        let db = connect(&url, &PoolSettings::default())
-            .await
-            .expect("a database");
+        let db = scratch_sqlite("ledgers").await;
         let all = dashboard_migration::Migrator::migrations().len() as u32;
         dashboard_migration::Migrator::up(&db, Some(all - 1))
             .await
