@@ -12,13 +12,13 @@ use salesync_common::{
     app::Subgraph,
     clock::Clock,
     consulting::ConsultingStatus,
-    db::connect_and_migrate,
+    db::{Snapshot, connect_and_migrate},
     events::{Event, consumer::Handler, store_access::OnStoreAccess, topics, types},
     testing::fresh_server_database,
 };
 use salesync_dashboard::{
     config::UpstreamSettings,
-    domain::{ConsultingUpdate, SoldFact},
+    domain::{ConsultingUpdate, DailyVolume, SalesReport, SoldFact},
     service::Dashboard,
     upstream::Upstream,
 };
@@ -724,6 +724,24 @@ async fn hear_alone(db: &DatabaseConnection, dashboard: &Dashboard, store_id: Uu
     txn.commit().await.expect("commit");
 }
 
+/// `store_id`'s sales report and volumes of `day`, read through `at`.
+async fn reports_of(
+    dashboard: &Dashboard,
+    at: &Snapshot,
+    store_id: Uuid,
+    day: NaiveDate,
+) -> (SalesReport, Vec<DailyVolume>) {
+    let report = dashboard
+        .sales_report(at, store_id, day, day)
+        .await
+        .expect("report");
+    let days = dashboard
+        .daily_volumes(at, store_id, day, day)
+        .await
+        .expect("days");
+    (report, days)
+}
+
 /// The reports of one dashboard query read one snapshot: a sale counted
 /// after the first report was read shows in neither that query's later
 /// report nor its first, and a fresh snapshot has it in all.
@@ -751,15 +769,7 @@ async fn reports_read_through_one_snapshot_agree_while_a_sale_is_counted_between
         "the second report reads the first one's moment"
     );
 
-    let now = dashboard.snapshot();
-    let report = dashboard
-        .sales_report(&now, store_id, day, day)
-        .await
-        .expect("report");
-    let days = dashboard
-        .daily_volumes(&now, store_id, day, day)
-        .await
-        .expect("days");
+    let (report, days) = reports_of(&dashboard, &dashboard.snapshot(), store_id, day).await;
     assert_eq!(report.sales_volume, 6_000);
     assert_eq!((days[0].sales_volume, days[0].order_count), (6_000, 2));
 }
@@ -787,16 +797,13 @@ async fn a_sale_of_more_items_than_one_statement_holds_is_counted_whole() {
         .expect("counted");
     txn.commit().await.expect("commit");
 
-    let day = sale.business_date;
-    let at = dashboard.snapshot();
-    let report = dashboard
-        .sales_report(&at, store_id, day, day)
-        .await
-        .expect("report");
-    let days = dashboard
-        .daily_volumes(&at, store_id, day, day)
-        .await
-        .expect("days");
+    let (report, days) = reports_of(
+        &dashboard,
+        &dashboard.snapshot(),
+        store_id,
+        sale.business_date,
+    )
+    .await;
     assert_eq!(report.items.len(), 1_500);
     assert!(
         report
