@@ -4,7 +4,10 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -40,7 +43,8 @@ use uuid::Uuid;
 const TOPIC: &str = "salesync.stores";
 
 /// The shared event tables plus `effects`, where the test handler leaves one
-/// row per application, so a double application shows.
+/// row per application (with the transaction it was applied in), so a
+/// double application shows.
 struct TestMigrator;
 
 struct CreateEffects;
@@ -57,7 +61,8 @@ impl MigrationTrait for CreateEffects {
         manager
             .get_connection()
             .execute_unprepared(
-                "CREATE TABLE IF NOT EXISTS effects (id BIGSERIAL PRIMARY KEY, event_id UUID NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS effects (id BIGSERIAL PRIMARY KEY, event_id UUID NOT NULL, \
+                 txid BIGINT NOT NULL DEFAULT txid_current())",
             )
             .await
             .map(|_| ())
@@ -126,6 +131,42 @@ impl Handler for SlowEffect {
     }
 }
 
+/// Applies as [`RecordEffect`], but fails the first time it meets the
+/// poisoned event.
+struct FailsOnceOn {
+    poisoned: Uuid,
+    failures: AtomicUsize,
+}
+
+impl FailsOnceOn {
+    fn new(poisoned: Uuid) -> Self {
+        FailsOnceOn {
+            poisoned,
+            failures: AtomicUsize::new(0),
+        }
+    }
+}
+
+#[async_trait]
+impl Handler for FailsOnceOn {
+    fn name(&self) -> &str {
+        RecordEffect.name()
+    }
+
+    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
+        RecordEffect.handle(txn, event).await?;
+        let first = || {
+            self.failures
+                .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        };
+        if event.id == self.poisoned && first() {
+            anyhow::bail!("the poisoned event fails the first time");
+        }
+        Ok(())
+    }
+}
+
 /// How often each event id was applied.
 async fn effects(db: &DatabaseConnection) -> HashMap<Uuid, i64> {
     let rows = db
@@ -145,6 +186,19 @@ async fn effects(db: &DatabaseConnection) -> HashMap<Uuid, i64> {
         .collect()
 }
 
+/// How many transactions the applied events were applied in.
+async fn transactions(db: &DatabaseConnection) -> i64 {
+    db.query_one_raw(Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT COUNT(DISTINCT txid) AS n FROM effects",
+    ))
+    .await
+    .expect("transactions")
+    .expect("a row")
+    .try_get::<i64>("", "n")
+    .expect("n")
+}
+
 /// Runs the test consumer in `group` on `bus` until `stop`.
 fn record_effects(
     bus: Arc<dyn EventBus>,
@@ -152,12 +206,23 @@ fn record_effects(
     group: &str,
     stop: Stop,
 ) -> tokio::task::JoinHandle<()> {
+    consume_with(bus, db, group, Arc::new(RecordEffect), stop)
+}
+
+/// Runs `handler` in `group` on `bus` until `stop`.
+fn consume_with(
+    bus: Arc<dyn EventBus>,
+    db: &DatabaseConnection,
+    group: &str,
+    handler: Arc<dyn Handler>,
+    stop: Stop,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(consumer::run(
         bus,
         db.clone(),
         TOPIC,
         group.to_string(),
-        Arc::new(RecordEffect),
+        handler,
         salesync_common::metrics::Metrics::new("test"),
         stop,
     ))
@@ -561,6 +626,82 @@ async fn two_members_applying_one_event_at_once_apply_it_once_and_neither_fails(
     let second = second.expect("the duplicate is not an error");
     assert_eq!((first, second), (Applied::Now, Applied::Before));
     assert_eq!(effects(&db).await.get(&event.id), Some(&1));
+}
+
+#[tokio::test]
+async fn a_batch_is_applied_whole_or_not_at_all_each_event_once() {
+    let db = database().await;
+    let events: Vec<Event> = (0..5)
+        .map(|n| Event::new("Tested", Uuid::new_v4(), json!({ "n": n })))
+        .collect();
+    assert_eq!(
+        consumer::apply(&db, &RecordEffect, &events[1])
+            .await
+            .expect("apply"),
+        Applied::Now
+    );
+
+    // The fourth fails: none of the batch is applied.
+    let handler = FailsOnceOn::new(events[3].id);
+    assert!(consumer::apply_all(&db, &handler, &events).await.is_err());
+    assert_eq!(effects(&db).await.len(), 1, "only the one applied before");
+
+    // Given again, with the first id twice: the new ones are applied, each
+    // once, together.
+    let mut again = events.clone();
+    again.push(events[0].clone());
+    let applied = consumer::apply_all(&db, &handler, &again)
+        .await
+        .expect("applied");
+    use Applied::{Before, Now};
+    assert_eq!(applied, [Now, Before, Now, Now, Now, Before]);
+    let applied = effects(&db).await;
+    for event in &events {
+        assert_eq!(applied.get(&event.id), Some(&1), "{applied:?}");
+    }
+    assert_eq!(transactions(&db).await, 2, "one before, one for the batch");
+}
+
+#[tokio::test]
+async fn a_consumer_that_is_behind_applies_what_waits_in_a_few_transactions() {
+    let broker = OwnBroker::start().await;
+    let bus = kafka_bus(&broker.address()).await;
+    let db = database().await;
+    let ids = enqueue_for(&db, Uuid::new_v4(), 300).await;
+    let relay = Relay::new(db.clone(), bus.clone(), OutboxSignal::default());
+    while relay.relay_once().await.expect("relay") > 0 {}
+
+    let applied = consume_until_applied(&db, &bus, "g", &ids).await;
+    for id in &ids {
+        assert_eq!(applied.get(id), Some(&1), "event {id}: {applied:?}");
+    }
+    // One per event, before: 300.
+    let transactions = transactions(&db).await;
+    assert!(
+        transactions <= 30,
+        "300 waiting events applied in {transactions} transactions"
+    );
+}
+
+#[tokio::test]
+async fn an_event_that_fails_in_a_batch_is_retried_alone_and_the_rest_applied_once() {
+    let broker = OwnBroker::start().await;
+    let bus = kafka_bus(&broker.address()).await;
+    let db = database().await;
+    let ids = enqueue_for(&db, Uuid::new_v4(), 20).await;
+    let relay = Relay::new(db.clone(), bus.clone(), OutboxSignal::default());
+    while relay.relay_once().await.expect("relay") > 0 {}
+
+    let handler = Arc::new(FailsOnceOn::new(ids[10]));
+    let (stop_tx, stop) = stopper();
+    let task = consume_with(bus, &db, "g", handler.clone(), stop);
+    let applied = applied_within(&db, &ids, Duration::from_secs(60)).await;
+    stop_tx.stop();
+    task.await.expect("the consumer stops");
+    for id in &ids {
+        assert_eq!(applied.get(id), Some(&1), "event {id}: {applied:?}");
+    }
+    assert_eq!(handler.failures.load(Ordering::SeqCst), 1, "it failed once");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
-//! Idempotent consumers: each event is applied once per consumer, in one
-//! database transaction with the record that it was applied, and the bus
-//! offset is committed only after that transaction committed.
+//! Idempotent consumers: each event is applied once per consumer, in the
+//! database transaction that records it as applied, and the bus offset is
+//! committed only after that transaction committed. A consumer that is
+//! behind applies the events already waiting in one transaction.
 //!
 //! A broker that lost its log gets it back from the relays in a new
 //! generation (see `outbox`). An offset from the lost log (the group's
@@ -10,6 +11,7 @@
 //! again from its start, skipping by id what it had applied.
 
 use std::{
+    borrow::Borrow,
     collections::{HashMap, hash_map::Entry},
     sync::Arc,
     time::Duration,
@@ -95,10 +97,52 @@ pub async fn apply(
     event: &Event,
 ) -> anyhow::Result<Applied> {
     let txn = db.begin().await.context("failed to begin")?;
+    let applied = apply_in(&txn, handler, event).await?;
+    if applied == Applied::Now {
+        txn.commit().await.context("failed to commit")?;
+    }
+    Ok(applied)
+}
+
+/// Applies each of `events` once, in order, all in one transaction: either
+/// every one that was not applied before is, or none is. What each was, in
+/// the order given (an id given twice is applied the first time).
+///
+/// A consumer that is behind applies what is waiting this way: the commit,
+/// which waits for the database's log to reach the disk, is what a small
+/// event costs most, and a batch pays it once.
+pub async fn apply_all(
+    db: &DatabaseConnection,
+    handler: &dyn Handler,
+    events: &[impl Borrow<Event> + Sync],
+) -> anyhow::Result<Vec<Applied>> {
+    let txn = db.begin().await.context("failed to begin")?;
+    let mut applied = Vec::with_capacity(events.len());
+    for event in events.iter().map(Borrow::borrow) {
+        applied.push(
+            apply_in(&txn, handler, event)
+                .instrument(span_of(handler.name(), event))
+                .await?,
+        );
+    }
+    txn.commit().await.context("failed to commit")?;
+    Ok(applied)
+}
+
+/// Records `event` as applied in `txn` and applies it, unless it was
+/// applied before.
+async fn apply_in(
+    txn: &DatabaseTransaction,
+    handler: &dyn Handler,
+    event: &Event,
+) -> anyhow::Result<Applied> {
     // The record comes first: one statement says whether the event was
     // applied before. A concurrent duplicate (two members during a
     // rebalance) waits here on the primary key until the first commits,
     // then finds it applied; had the first rolled back, it applies it.
+    // Two members' batches that meet the same events in different orders
+    // may deadlock: the database ends one of them, whose member applies
+    // its events again one by one.
     let recorded = entity::Entity::insert(entity::ActiveModel {
         consumer: Set(handler.name().to_string()),
         event_id: Set(event.id),
@@ -109,15 +153,22 @@ pub async fn apply(
             .do_nothing()
             .to_owned(),
     )
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await
     .context("failed to record the processed event")?;
     if recorded == 0 {
         return Ok(Applied::Before);
     }
-    handler.handle(&txn, event).await?;
-    txn.commit().await.context("failed to commit")?;
+    handler.handle(txn, event).await?;
     Ok(Applied::Now)
+}
+
+/// The span an event is applied in, a child of the trace that wrote it.
+fn span_of(consumer: &str, event: &Event) -> tracing::Span {
+    crate::telemetry::continue_trace(
+        tracing::info_span!("apply event", consumer, event_type = %event.event_type),
+        event.traceparent.as_deref(),
+    )
 }
 
 /// Consumes `topic` as a member of `group` until `stop`.
@@ -146,8 +197,15 @@ pub async fn run(
         else {
             return;
         };
-        let Err(error) = consume(subscription, &db, handler.as_ref(), &metrics, &mut stop).await
-        else {
+        let consumer = Consumer {
+            db: &db,
+            handler: handler.as_ref(),
+            metrics: &metrics,
+            generations: Generations::default(),
+            taken: Vec::new(),
+            done: Done::default(),
+        };
+        let Err(error) = consumer.consume(subscription, &mut stop).await else {
             return;
         };
         tracing::warn!(consumer = name, error = ?error, "lost the bus; subscribing again once it answers");
@@ -158,147 +216,191 @@ pub async fn run(
     }
 }
 
-/// At most this many messages are applied between two commits while more
-/// keep arriving; a consumer with nothing more waiting commits at once.
-const COMMIT_AFTER_AT_MOST: usize = 100;
+/// At most this many messages are taken before they are applied (in one
+/// transaction) and their offsets committed, while more keep arriving; a
+/// consumer with nothing more waiting applies and commits at once.
+const BATCH_AT_MOST: usize = 100;
 
-/// Applies what `subscription` delivers until `stop` (Ok) or the bus fails.
-///
-/// Offsets are committed synchronously, after the events they cover were
-/// applied, whenever no further message is waiting (so a consumer that
-/// keeps up commits after every event), before a partition is read again,
-/// and after [`COMMIT_AFTER_AT_MOST`] messages while it catches up. A
-/// commit is a round trip to the broker: one per event let a busy
-/// consumer fall behind the events it was sent, and its backlog sat in the
-/// client's fetch buffers, growing its memory for as long as the load
-/// lasted.
-async fn consume(
-    mut subscription: Box<dyn super::Subscription>,
-    db: &DatabaseConnection,
-    handler: &dyn Handler,
-    metrics: &Metrics,
-    stop: &mut Stop,
-) -> anyhow::Result<()> {
-    let name = handler.name();
-    let mut generations = Generations::default();
-    let mut done = Done::default();
-    loop {
-        // A message already waiting is taken at once; before waiting for
-        // one, what was applied is committed.
-        let waiting = if done.is_empty() {
-            None
+/// One subscription's consumer: what it took from the bus and has not
+/// applied yet, and what it applied and has not committed yet.
+struct Consumer<'a> {
+    db: &'a DatabaseConnection,
+    handler: &'a dyn Handler,
+    metrics: &'a Metrics,
+    generations: Generations,
+    /// In the order taken; `None` for a message that is not an event.
+    taken: Vec<(Message, Option<Event>)>,
+    done: Done,
+}
+
+/// Whether the consumer goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settled {
+    Going,
+    Stopped,
+}
+
+impl Consumer<'_> {
+    /// Applies what `subscription` delivers until `stop` (Ok) or the bus
+    /// fails.
+    ///
+    /// What is waiting is taken at once, up to [`BATCH_AT_MOST`] messages,
+    /// then applied in one transaction, and the offsets are committed
+    /// synchronously after it: so a consumer that keeps up applies and
+    /// commits after every event, and one that is behind pays a database
+    /// commit and a broker round trip per batch rather than per event. One
+    /// per event let a busy consumer fall behind the events it was sent;
+    /// its backlog sat in the client's fetch buffers, growing its memory
+    /// for as long as the load lasted.
+    async fn consume(
+        mut self,
+        mut subscription: Box<dyn super::Subscription>,
+        stop: &mut Stop,
+    ) -> anyhow::Result<()> {
+        let name = self.handler.name();
+        loop {
+            let waiting = if self.taken.is_empty() {
+                None
+            } else {
+                subscription.next().now_or_never()
+            };
+            let message = match waiting {
+                Some(message) => message?,
+                None => {
+                    if self.settle(subscription.as_mut(), stop).await == Settled::Stopped {
+                        return Ok(());
+                    }
+                    tokio::select! {
+                        _ = stop.wait() => return Ok(()),
+                        message = subscription.next() => message?,
+                    }
+                }
+            };
+            if self.generations.of(self.db, name, &message).await?.reading < message.epoch {
+                // What was taken is applied and committed in the generation
+                // it came from, before the member moves on to the newer one.
+                if self.settle(subscription.as_mut(), stop).await == Settled::Stopped {
+                    return Ok(());
+                }
+                let generation = self.generations.of(self.db, name, &message).await?;
+                generation.reading = message.epoch;
+                tracing::warn!(
+                    consumer = name,
+                    topic = message.topic,
+                    partition = message.partition,
+                    epoch = message.epoch,
+                    committed = generation.committed,
+                    "the broker lost the log this consumer's offset was in; reading the partition again from its start"
+                );
+                subscription.rewind(message.partition).await?;
+                continue;
+            }
+            if let Some(lag) = subscription.lag(&message) {
+                self.metrics
+                    .consumer_lag(name, &message.topic, message.partition, lag);
+            }
+            let event = match serde_json::from_slice::<Event>(&message.payload) {
+                Ok(event) => Some(event),
+                // A message that is not an event can never be applied: skip
+                // it rather than block the partition forever.
+                Err(error) => {
+                    tracing::error!(consumer = name, offset = message.offset, error = %error, "skipping a message that is not an event");
+                    None
+                }
+            };
+            self.taken.push((message, event));
+            if self.taken.len() >= BATCH_AT_MOST
+                && self.settle(subscription.as_mut(), stop).await == Settled::Stopped
+            {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Applies what was taken, then commits the offsets. The events are
+    /// applied together first; should that fail, one by one, each retried
+    /// until it applies or `stop` comes (then the offsets of those applied
+    /// are committed).
+    async fn settle(
+        &mut self,
+        subscription: &mut dyn super::Subscription,
+        stop: &mut Stop,
+    ) -> Settled {
+        let name = self.handler.name();
+        let taken = std::mem::take(&mut self.taken);
+        let events: Vec<&Event> = taken.iter().filter_map(|(_, e)| e.as_ref()).collect();
+        let together = if events.is_empty() {
+            Ok(Vec::new())
         } else {
-            subscription.next().now_or_never()
+            apply_all(self.db, self.handler, &events).await
         };
-        let message = match waiting {
-            Some(message) => message?,
-            None => {
-                done.commit(subscription.as_mut(), &mut generations, db, name)
-                    .await;
-                tokio::select! {
-                    _ = stop.wait() => return Ok(()),
-                    message = subscription.next() => message?,
+        match together {
+            Ok(applied) => {
+                for (event, applied) in events.into_iter().zip(applied) {
+                    self.applied(event, applied);
+                }
+                for (message, _) in taken {
+                    self.done.add(message);
                 }
             }
-        };
-        if generations.of(db, name, &message).await?.reading < message.epoch {
-            // What was applied is committed in the generation it came from,
-            // before the member moves on to the newer one.
-            done.commit(subscription.as_mut(), &mut generations, db, name)
-                .await;
-            let generation = generations.of(db, name, &message).await?;
-            generation.reading = message.epoch;
-            tracing::warn!(
-                consumer = name,
-                topic = message.topic,
-                partition = message.partition,
-                epoch = message.epoch,
-                committed = generation.committed,
-                "the broker lost the log this consumer's offset was in; reading the partition again from its start"
-            );
-            subscription.rewind(message.partition).await?;
-            continue;
+            Err(error) => {
+                tracing::warn!(consumer = name, events = events.len(), error = ?error, "failed to apply events together; applying them one by one");
+                for (message, event) in taken {
+                    if let Some(event) = event
+                        && self.apply_retrying(&event, stop).await == Settled::Stopped
+                    {
+                        self.commit(subscription).await;
+                        return Settled::Stopped;
+                    }
+                    self.done.add(message);
+                }
+            }
         }
-        match serde_json::from_slice::<Event>(&message.payload) {
-            Ok(event) => {
-                let span = crate::telemetry::continue_trace(
-                    tracing::info_span!("apply event", consumer = name, event_type = %event.event_type),
-                    event.traceparent.as_deref(),
-                );
-                let mut attempt = 0u32;
-                loop {
-                    match apply(db, handler, &event).instrument(span.clone()).await {
-                        Ok(applied) => {
-                            tracing::debug!(consumer = name, event_id = %event.id, ?applied, "event handled");
-                            if applied == Applied::Now {
-                                metrics.event_applied(name);
-                            }
-                            break;
-                        }
-                        Err(error) => {
-                            attempt += 1;
-                            tracing::error!(consumer = name, event_id = %event.id, attempt, error = ?error, "failed to apply an event; retrying");
-                            let pause = Duration::from_millis(200 * u64::from(attempt.min(25)));
-                            tokio::select! {
-                                _ = stop.wait() => {
-                                    done.commit(subscription.as_mut(), &mut generations, db, name).await;
-                                    return Ok(());
-                                }
-                                _ = tokio::time::sleep(pause) => {}
-                            }
-                        }
+        self.commit(subscription).await;
+        Settled::Going
+    }
+
+    /// Applies `event` alone, retried until it applies or `stop` comes.
+    async fn apply_retrying(&self, event: &Event, stop: &mut Stop) -> Settled {
+        let name = self.handler.name();
+        let mut attempt = 0u32;
+        loop {
+            match apply(self.db, self.handler, event)
+                .instrument(span_of(name, event))
+                .await
+            {
+                Ok(applied) => {
+                    self.applied(event, applied);
+                    return Settled::Going;
+                }
+                Err(error) => {
+                    attempt += 1;
+                    tracing::error!(consumer = name, event_id = %event.id, attempt, error = ?error, "failed to apply an event; retrying");
+                    let pause = Duration::from_millis(200 * u64::from(attempt.min(25)));
+                    tokio::select! {
+                        _ = stop.wait() => return Settled::Stopped,
+                        _ = tokio::time::sleep(pause) => {}
                     }
                 }
             }
-            // A message that is not an event can never be applied: skip it
-            // rather than block the partition forever.
-            Err(error) => {
-                tracing::error!(consumer = name, offset = message.offset, error = %error, "skipping a message that is not an event");
-            }
-        }
-        if let Some(lag) = subscription.lag(&message) {
-            metrics.consumer_lag(name, &message.topic, message.partition, lag);
-        }
-        if done.add(message) >= COMMIT_AFTER_AT_MOST {
-            done.commit(subscription.as_mut(), &mut generations, db, name)
-                .await;
         }
     }
-}
 
-/// By partition, the last message handled and not yet committed, and how
-/// many were handled since the last commit.
-#[derive(Default)]
-struct Done {
-    last: HashMap<i32, Message>,
-    count: usize,
-}
-
-impl Done {
-    fn is_empty(&self) -> bool {
-        self.last.is_empty()
+    fn applied(&self, event: &Event, applied: Applied) {
+        let name = self.handler.name();
+        tracing::debug!(consumer = name, event_id = %event.id, ?applied, "event handled");
+        if applied == Applied::Now {
+            self.metrics.event_applied(name);
+        }
     }
 
-    /// Adds `message`; returns how many are uncommitted now.
-    fn add(&mut self, message: Message) -> usize {
-        self.last.insert(message.partition, message);
-        self.count += 1;
-        self.count
-    }
-
-    /// Commits each partition's last handled message; then, as after every
+    /// Commits each partition's last applied message; then, as after every
     /// commit, records a newer log generation the member reads.
-    async fn commit(
-        &mut self,
-        subscription: &mut dyn super::Subscription,
-        generations: &mut Generations,
-        db: &DatabaseConnection,
-        name: &str,
-    ) {
-        self.count = 0;
-        for (_, message) in self.last.drain() {
+    async fn commit(&mut self, subscription: &mut dyn super::Subscription) {
+        let name = self.handler.name();
+        for message in self.done.drain() {
             match subscription.commit(&message).await {
-                Ok(()) => generations.record(db, name, &message).await,
+                Ok(()) => self.generations.record(self.db, name, &message).await,
                 // Not fatal: the events are recorded as applied, so a
                 // redelivery is skipped.
                 Err(error) => {
@@ -306,6 +408,20 @@ impl Done {
                 }
             }
         }
+    }
+}
+
+/// By partition, the last message applied and not yet committed.
+#[derive(Default)]
+struct Done(HashMap<i32, Message>);
+
+impl Done {
+    fn add(&mut self, message: Message) {
+        self.0.insert(message.partition, message);
+    }
+
+    fn drain(&mut self) -> impl Iterator<Item = Message> + '_ {
+        self.0.drain().map(|(_, message)| message)
     }
 }
 
