@@ -223,19 +223,17 @@ pub struct DailyVolume {
 }
 
 /// One row per business day of `from..=to`, zero where nothing was sold:
-/// `days` are each day's sales volume and sales made, `costs` each day's
-/// quantity times current unit cost.
+/// `days` are each day's sales volume and sales made, with its quantities
+/// times their current unit costs.
 pub fn daily_volumes(
     from: NaiveDate,
     to: NaiveDate,
-    days: &HashMap<NaiveDate, DayDelta>,
-    costs: &HashMap<NaiveDate, i64>,
+    days: &HashMap<NaiveDate, (DayDelta, i64)>,
 ) -> Vec<DailyVolume> {
     from.iter_days()
         .take_while(|day| *day <= to)
         .map(|date| {
-            let day = days.get(&date).copied().unwrap_or_default();
-            let cost = costs.get(&date).copied().unwrap_or(0);
+            let (day, cost) = days.get(&date).copied().unwrap_or_default();
             DailyVolume {
                 date,
                 sales_volume: day.sales_volume,
@@ -399,13 +397,15 @@ mod tests {
     fn daily_volumes_fill_every_day_of_the_range() {
         let days = HashMap::from([(
             day(2),
-            DayDelta {
-                sales_volume: 5_000,
-                order_count: 2,
-            },
+            (
+                DayDelta {
+                    sales_volume: 5_000,
+                    order_count: 2,
+                },
+                1_500,
+            ),
         )]);
-        let costs = HashMap::from([(day(2), 1_500)]);
-        let rows = daily_volumes(day(1), day(3), &days, &costs);
+        let rows = daily_volumes(day(1), day(3), &days);
         assert_eq!(rows.len(), 3);
         assert_eq!(
             rows[1],

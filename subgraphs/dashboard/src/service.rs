@@ -100,6 +100,8 @@ impl Dashboard {
         Ok(domain::sales_report(from, to, totals))
     }
 
+    /// Each business day of `from..=to` with its sales and profit, a day's
+    /// figures and its cost read in one statement.
     pub async fn daily_volumes(
         &self,
         at: &Snapshot,
@@ -109,19 +111,17 @@ impl Dashboard {
     ) -> Result<Vec<DailyVolume>> {
         check_range(from, to)?;
         let days = daily_sales::costed_in_range(at.reader().await?, store_id, from, to).await?;
-        let costs: HashMap<NaiveDate, i64> =
-            days.iter().map(|d| (d.business_date, d.cost)).collect();
-        let days: HashMap<NaiveDate, DayDelta> = days
+        let days: HashMap<NaiveDate, (DayDelta, i64)> = days
             .into_iter()
             .map(|d| {
                 let delta = DayDelta {
                     sales_volume: d.sales_volume,
                     order_count: d.order_count,
                 };
-                (d.business_date, delta)
+                (d.business_date, (delta, d.cost))
             })
             .collect();
-        Ok(domain::daily_volumes(from, to, &days, &costs))
+        Ok(domain::daily_volumes(from, to, &days))
     }
 
     // ---- consulting results ----
