@@ -12,13 +12,19 @@ use salesync_common::{
     app::Subgraph,
     clock::Clock,
     consulting::ConsultingStatus,
-    db::{Snapshot, connect_and_migrate},
-    events::{Event, consumer::Handler, store_access::OnStoreAccess, topics, types},
+    db::{Database, Snapshot, connect_and_migrate},
+    events::{
+        Event,
+        consumer::{self, Handler},
+        store_access::OnStoreAccess,
+        topics, types,
+    },
     testing::fresh_server_database,
 };
 use salesync_dashboard::{
     config::UpstreamSettings,
     domain::{ConsultingUpdate, DailyVolume, SalesReport, SoldFact},
+    events::{REFUND_MADE, SALE_COMPLETED, SalesFeed},
     service::Dashboard,
     upstream::Upstream,
 };
@@ -655,6 +661,12 @@ async fn outbox_events(db: &sea_orm::DatabaseConnection) -> Vec<salesync_common:
 /// The dashboard's use cases on a database of their own, without the rest
 /// of the system: counting and a store's deletion ask no other subgraph.
 async fn dashboard_alone() -> (DatabaseConnection, Dashboard) {
+    let (db, dashboard) = dashboard_counted().await;
+    (db.conn, dashboard)
+}
+
+/// [`dashboard_alone`], with the count of the statements its pool runs.
+async fn dashboard_counted() -> (Database, Dashboard) {
     salesync_tests::init_logs();
     let url = fresh_server_database().url_for("dashboard").expect("url");
     let db = connect_and_migrate::<<salesync_dashboard::Dashboard as Subgraph>::Migrator>(
@@ -662,13 +674,13 @@ async fn dashboard_alone() -> (DatabaseConnection, Dashboard) {
         &Default::default(),
     )
     .await
-    .expect("database")
-    .conn;
+    .expect("database");
     let upstream = Upstream::new(
         UpstreamSettings::default(),
         SecretString::from("not asked".to_string()),
     );
-    (db.clone(), Dashboard::new(db, upstream, Clock::system()))
+    let dashboard = Dashboard::new(db.conn.clone(), upstream, Clock::system());
+    (db, dashboard)
 }
 
 /// A sale of one tea on 2026-11-20.
@@ -813,6 +825,100 @@ async fn a_sale_of_more_items_than_one_statement_holds_is_counted_whole() {
     );
     assert_eq!(report.sales_volume, 1_500_000);
     assert_eq!((days[0].sales_volume, days[0].order_count), (1_500_000, 1));
+}
+
+/// The sale subgraph's event of a sale of `quantity` teas, at 3,000 each,
+/// on [`tea_sold`]'s day.
+fn tea_sale_event(store_id: Uuid, sale_id: Uuid, tea: Uuid, quantity: i64) -> Event {
+    let day = tea_sold().business_date;
+    let amount = 3_000 * quantity;
+    Event::new(
+        SALE_COMPLETED,
+        store_id,
+        json!({ "saleId": sale_id, "amount": amount, "businessDate": day, "lines": [
+            { "itemId": tea, "name": "Tea", "quantity": quantity, "amount": amount }
+        ] }),
+    )
+}
+
+/// A batch of sales events of several stores is counted per store: a sale
+/// counted before, or brought twice, is counted once; a refund in the same
+/// batch as its sale lowers it; a deleted store's sale counts nothing; and
+/// a store's share of a batch costs the same statements whatever its size.
+#[tokio::test]
+async fn a_batch_of_sales_events_is_counted_per_store_each_sale_once() {
+    let (db, dashboard) = dashboard_counted().await;
+    let feed = SalesFeed(dashboard.clone());
+    let day = tea_sold().business_date;
+    let tea = Uuid::new_v4();
+    let (first, second, gone) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+
+    // One sale counted before, and a store deleted.
+    let counted_before = tea_sale_event(first, Uuid::new_v4(), tea, 1);
+    consumer::apply(&db.conn, &feed, &counted_before)
+        .await
+        .expect("applied");
+    let txn = db.conn.begin().await.expect("begin");
+    OnStoreAccess::new("dashboard", dashboard.clone())
+        .handle(&txn, &Event::new(types::STORE_DELETED, gone, json!({})))
+        .await
+        .expect("deleted");
+    txn.commit().await.expect("commit");
+
+    let sale_id = Uuid::new_v4();
+    let sold = tea_sale_event(first, sale_id, tea, 2);
+    let refund = Event::new(
+        REFUND_MADE,
+        first,
+        json!({ "refundId": Uuid::new_v4(), "amount": 3_000, "businessDate": day, "lines": [
+            { "itemId": tea, "quantity": 1, "amount": 3_000 }
+        ] }),
+    );
+    let mut counted_again = counted_before.clone();
+    counted_again.id = Uuid::new_v4();
+    let batch = [
+        tea_sale_event(second, Uuid::new_v4(), tea, 1),
+        counted_again,
+        sold.clone(),
+        tea_sale_event(gone, Uuid::new_v4(), tea, 5),
+        refund,
+        Event {
+            id: Uuid::new_v4(),
+            ..sold
+        },
+        tea_sale_event(second, Uuid::new_v4(), tea, 3),
+    ];
+    consumer::apply_all(&db.conn, &feed, &batch)
+        .await
+        .expect("applied");
+
+    let at = dashboard.snapshot();
+    let (report, days) = reports_of(&dashboard, &at, first, day).await;
+    assert_eq!(report.sales_volume, 3_000 + 6_000 - 3_000);
+    assert_eq!(report.items[0].quantity, 1 + 2 - 1);
+    assert_eq!((days[0].sales_volume, days[0].order_count), (6_000, 2));
+    let (report, days) = reports_of(&dashboard, &at, second, day).await;
+    assert_eq!(report.sales_volume, 12_000);
+    assert_eq!((days[0].sales_volume, days[0].order_count), (12_000, 2));
+    assert_eq!(figures_left(&db.conn, gone).await, (rows([0; 5]), true));
+
+    // The record, then the store's ledger lock, its counted sales, its
+    // items' and its days' figures.
+    let mut costs = Vec::new();
+    for size in [1, 2, 40] {
+        let store_id = Uuid::new_v4();
+        let batch: Vec<Event> = (0..size)
+            .map(|_| tea_sale_event(store_id, Uuid::new_v4(), tea, 1))
+            .collect();
+        let before = db.statements.get();
+        consumer::apply_all(&db.conn, &feed, &batch)
+            .await
+            .expect("applied");
+        costs.push(db.statements.get() - before);
+        let (report, _) = reports_of(&dashboard, &dashboard.snapshot(), store_id, day).await;
+        assert_eq!(report.sales_volume, 3_000 * size);
+    }
+    assert_eq!(costs, [5, 5, 5], "statements per batch of 1, 2 and 40");
 }
 
 /// The dashboard's tables of a store's rows.

@@ -162,6 +162,37 @@ impl Handler for FailsOnceOn {
     }
 }
 
+/// Applies as [`RecordEffect`], a batch's effects in one statement, and
+/// keeps the ids of each batch it was given.
+#[derive(Default)]
+struct RecordTogether {
+    given: std::sync::Mutex<Vec<Vec<Uuid>>>,
+}
+
+#[async_trait]
+impl Handler for RecordTogether {
+    fn name(&self) -> &str {
+        RecordEffect.name()
+    }
+
+    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
+        self.handle_all(txn, &[event]).await
+    }
+
+    async fn handle_all(&self, txn: &DatabaseTransaction, events: &[&Event]) -> anyhow::Result<()> {
+        let ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
+        let rows: Vec<String> = (1..=ids.len()).map(|n| format!("(${n})")).collect();
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("INSERT INTO effects (event_id) VALUES {}", rows.join(", ")),
+            ids.iter().map(|&id| id.into()),
+        ))
+        .await?;
+        self.given.lock().expect("given").push(ids);
+        Ok(())
+    }
+}
+
 /// How often each event id was applied.
 async fn effects(db: &DatabaseConnection) -> HashMap<Uuid, i64> {
     let rows = db
@@ -655,6 +686,59 @@ async fn a_batch_is_applied_whole_or_not_at_all_each_event_once() {
         assert_eq!(applied.get(&event.id), Some(&1), "{applied:?}");
     }
     assert_eq!(transactions(&db).await, 2, "one before, one for the batch");
+}
+
+/// A batch is recorded as applied in one statement, which tells the new
+/// events from those applied before: the handler is given the new ones
+/// together, each once and in order, and the bookkeeping costs the same
+/// statements whatever the batch's size.
+#[tokio::test]
+async fn a_batch_is_recorded_at_once_and_its_new_events_reach_the_handler_together() {
+    let db = counted_database().await;
+    let tested = |n: usize| -> Vec<Event> {
+        (0..n)
+            .map(|n| Event::new("Tested", Uuid::new_v4(), json!({ "n": n })))
+            .collect()
+    };
+    let handler = RecordTogether::default();
+    let mut costs = Vec::new();
+    for size in [1, 2, 40] {
+        let events = tested(size);
+        let before = db.statements.get();
+        consumer::apply_all(&db.conn, &handler, &events)
+            .await
+            .expect("applied");
+        costs.push(db.statements.get() - before);
+    }
+    // The record and the handler's one statement (the transaction's begin
+    // and commit are not counted).
+    assert_eq!(costs, [2, 2, 2], "statements per batch of 1, 2 and 40");
+
+    let events = tested(5);
+    consumer::apply(&db.conn, &RecordEffect, &events[1])
+        .await
+        .expect("applied");
+    let mut again = events.clone();
+    again.insert(3, events[0].clone());
+    again.push(events[4].clone());
+    handler.given.lock().expect("given").clear();
+    let applied = consumer::apply_all(&db.conn, &handler, &again)
+        .await
+        .expect("applied");
+    use Applied::{Before, Now};
+    assert_eq!(applied, [Now, Before, Now, Before, Now, Now, Before]);
+    let expected: Vec<Uuid> = [0, 2, 3, 4].iter().map(|&n| events[n].id).collect();
+    assert_eq!(*handler.given.lock().expect("given"), [expected]);
+    let effects = effects(&db.conn).await;
+    for event in &events {
+        assert_eq!(effects.get(&event.id), Some(&1), "{effects:?}");
+    }
+
+    // All applied before: the handler is not called.
+    consumer::apply_all(&db.conn, &handler, &events)
+        .await
+        .expect("applied");
+    assert_eq!(handler.given.lock().expect("given").len(), 1);
 }
 
 #[tokio::test]

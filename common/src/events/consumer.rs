@@ -12,7 +12,7 @@
 
 use std::{
     borrow::Borrow,
-    collections::{HashMap, hash_map::Entry},
+    collections::{HashMap, HashSet, hash_map::Entry},
     sync::Arc,
     time::Duration,
 };
@@ -26,6 +26,7 @@ use sea_orm::{
     sea_query::OnConflict,
 };
 use tracing::Instrument;
+use uuid::Uuid;
 
 use super::{Delivery, Event, EventBus, Message, bus};
 use crate::{metrics::Metrics, shutdown::Stop};
@@ -80,7 +81,21 @@ pub mod epochs {
 pub trait Handler: Send + Sync + 'static {
     /// Unique per consumer within the subgraph's database, e.g. `item.store-deleted`.
     fn name(&self) -> &str;
+
     async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()>;
+
+    /// Applies `events`, in order, in one transaction: the events of a
+    /// batch this consumer had not applied before. By default, each in turn
+    /// with [`Handler::handle`], in the trace that wrote it; a handler that
+    /// can apply several in fewer statements overrides it.
+    async fn handle_all(&self, txn: &DatabaseTransaction, events: &[&Event]) -> anyhow::Result<()> {
+        for event in events {
+            self.handle(txn, event)
+                .instrument(span_of(self.name(), event))
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Whether `apply` changed anything.
@@ -96,12 +111,8 @@ pub async fn apply(
     handler: &dyn Handler,
     event: &Event,
 ) -> anyhow::Result<Applied> {
-    let txn = db.begin().await.context("failed to begin")?;
-    let applied = apply_in(&txn, handler, event).await?;
-    if applied == Applied::Now {
-        txn.commit().await.context("failed to commit")?;
-    }
-    Ok(applied)
+    let applied = apply_all(db, handler, &[event]).await?;
+    Ok(applied[0])
 }
 
 /// Applies each of `events` once, in order, all in one transaction: either
@@ -110,57 +121,73 @@ pub async fn apply(
 ///
 /// A consumer that is behind applies what is waiting this way: the commit,
 /// which waits for the database's log to reach the disk, is what a small
-/// event costs most, and a batch pays it once.
+/// event costs most, and a batch pays it once. The batch is recorded as
+/// applied in one statement, which says which events are new, and those go
+/// to [`Handler::handle_all`] together.
 pub async fn apply_all(
     db: &DatabaseConnection,
     handler: &dyn Handler,
     events: &[impl Borrow<Event> + Sync],
 ) -> anyhow::Result<Vec<Applied>> {
+    let events: Vec<&Event> = events.iter().map(Borrow::borrow).collect();
     let txn = db.begin().await.context("failed to begin")?;
-    let mut applied = Vec::with_capacity(events.len());
-    for event in events.iter().map(Borrow::borrow) {
-        applied.push(
-            apply_in(&txn, handler, event)
-                .instrument(span_of(handler.name(), event))
-                .await?,
-        );
+    let mut new = record(&txn, handler.name(), &events).await?;
+    let mut fresh = Vec::with_capacity(new.len());
+    let applied = events
+        .iter()
+        .map(|event| {
+            if new.remove(&event.id) {
+                fresh.push(*event);
+                Applied::Now
+            } else {
+                Applied::Before
+            }
+        })
+        .collect();
+    if !fresh.is_empty() {
+        handler.handle_all(&txn, &fresh).await?;
     }
     txn.commit().await.context("failed to commit")?;
     Ok(applied)
 }
 
-/// Records `event` as applied in `txn` and applies it, unless it was
-/// applied before.
-async fn apply_in(
+/// Records `events` as applied by `consumer` in `txn`; returns the ids that
+/// were not recorded before. One statement per thousand events.
+///
+/// The rows go in in the order of their ids: a concurrent duplicate (two
+/// members during a rebalance) waits on the first id the two batches share
+/// until the other commits, then finds it applied (had the other rolled
+/// back, it applies it), and two batches that share several never wait for
+/// each other in opposite orders. Nothing else is locked before the record,
+/// so the handlers' own locks cannot cross these either.
+async fn record(
     txn: &DatabaseTransaction,
-    handler: &dyn Handler,
-    event: &Event,
-) -> anyhow::Result<Applied> {
-    // The record comes first: one statement says whether the event was
-    // applied before. A concurrent duplicate (two members during a
-    // rebalance) waits here on the primary key until the first commits,
-    // then finds it applied; had the first rolled back, it applies it.
-    // Two members' batches that meet the same events in different orders
-    // may deadlock: the database ends one of them, whose member applies
-    // its events again one by one.
-    let recorded = entity::Entity::insert(entity::ActiveModel {
-        consumer: Set(handler.name().to_string()),
-        event_id: Set(event.id),
-        processed_at: Set(Utc::now()),
-    })
-    .on_conflict(
-        OnConflict::columns([entity::Column::Consumer, entity::Column::EventId])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await
-    .context("failed to record the processed event")?;
-    if recorded == 0 {
-        return Ok(Applied::Before);
+    consumer: &str,
+    events: &[&Event],
+) -> anyhow::Result<HashSet<Uuid>> {
+    let mut ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let now = Utc::now();
+    let mut new = HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let recorded =
+            entity::Entity::insert_many(chunk.iter().map(|&event_id| entity::ActiveModel {
+                consumer: Set(consumer.to_string()),
+                event_id: Set(event_id),
+                processed_at: Set(now),
+            }))
+            .on_conflict(
+                OnConflict::columns([entity::Column::Consumer, entity::Column::EventId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_with_returning_keys(txn)
+            .await
+            .context("failed to record the processed events")?;
+        new.extend(recorded.into_iter().map(|(_, event_id)| event_id));
     }
-    handler.handle(txn, event).await?;
-    Ok(Applied::Now)
+    Ok(new)
 }
 
 /// The span an event is applied in, a child of the trace that wrote it.
@@ -365,10 +392,7 @@ impl Consumer<'_> {
         let name = self.handler.name();
         let mut attempt = 0u32;
         loop {
-            match apply(self.db, self.handler, event)
-                .instrument(span_of(name, event))
-                .await
-            {
+            match apply(self.db, self.handler, event).await {
                 Ok(applied) => {
                     self.applied(event, applied);
                     return Settled::Going;

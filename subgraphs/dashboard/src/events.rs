@@ -5,6 +5,8 @@
 //! and the consulting subgraph's events on `consulting`, kept for
 //! `consultingResult` and broadcast to this replica's subscribers.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use salesync_common::{
@@ -93,7 +95,8 @@ impl From<&RefundMade> for RefundFact {
     }
 }
 
-/// Counts every sale and refund into the read model, once each.
+/// Counts every sale and refund into the read model, once each: what a
+/// batch brings, per store, in the statements of one.
 pub struct SalesFeed(pub Dashboard);
 
 #[async_trait]
@@ -103,20 +106,30 @@ impl Handler for SalesFeed {
     }
 
     async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> anyhow::Result<()> {
-        match event.event_type.as_str() {
-            SALE_COMPLETED => {
-                let sale: SaleCompleted = event.payload_as()?;
-                self.0
-                    .count_sale(txn, event.store_id, &SoldFact::from(&sale))
-                    .await?;
+        self.handle_all(txn, &[event]).await
+    }
+
+    /// Stores are counted in the order of their ids, each under its ledger
+    /// lock: two batches that share stores take their locks in one order.
+    async fn handle_all(&self, txn: &DatabaseTransaction, events: &[&Event]) -> anyhow::Result<()> {
+        let mut stores: BTreeMap<Uuid, (Vec<SoldFact>, Vec<RefundFact>)> = BTreeMap::new();
+        for event in events {
+            match event.event_type.as_str() {
+                SALE_COMPLETED => {
+                    let sale: SaleCompleted = event.payload_as()?;
+                    let store = stores.entry(event.store_id).or_default();
+                    store.0.push(SoldFact::from(&sale));
+                }
+                REFUND_MADE => {
+                    let refund: RefundMade = event.payload_as()?;
+                    let store = stores.entry(event.store_id).or_default();
+                    store.1.push(RefundFact::from(&refund));
+                }
+                _ => {}
             }
-            REFUND_MADE => {
-                let refund: RefundMade = event.payload_as()?;
-                self.0
-                    .count_refund(txn, event.store_id, &RefundFact::from(&refund))
-                    .await?;
-            }
-            _ => {}
+        }
+        for (store_id, (sales, refunds)) in stores {
+            self.0.count_all(txn, store_id, &sales, &refunds).await?;
         }
         Ok(())
     }

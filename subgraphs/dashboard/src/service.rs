@@ -181,27 +181,30 @@ impl Dashboard {
         store_id: Uuid,
         sale: &SoldFact,
     ) -> Result<()> {
-        self.count(txn, store_id, std::slice::from_ref(sale), &[], false)
+        self.count_all(txn, store_id, std::slice::from_ref(sale), &[])
             .await
             .map(|_| ())
     }
 
-    /// Counts a refund on the day it was made, once.
-    pub async fn count_refund(
+    /// Counts the store's sales, and its refunds on the day each was made,
+    /// each once: one counted before, or given twice, is counted once.
+    /// Returns how many were new.
+    pub async fn count_all(
         &self,
         txn: &DatabaseTransaction,
         store_id: Uuid,
-        refund: &RefundFact,
-    ) -> Result<()> {
-        self.count(txn, store_id, &[], std::slice::from_ref(refund), false)
-            .await
-            .map(|_| ())
+        sales: &[SoldFact],
+        refunds: &[RefundFact],
+    ) -> Result<(u64, u64)> {
+        self.count(txn, store_id, sales, refunds, false).await
     }
 
     /// Adds what was not counted yet of `sales` and `refunds` to the
-    /// store's figures, holding the store's ledger lock. A deleted store's
-    /// late events count nothing (its ledger is closed). Returns how many
-    /// were new.
+    /// store's figures, holding the store's ledger lock: whatever their
+    /// number, at most five statements (the lock, the counted sales, the
+    /// counted refunds, the items' and the days' figures; none for what is
+    /// empty). A deleted store's late events
+    /// count nothing (its ledger is closed). Returns how many were new.
     async fn count(
         &self,
         txn: &DatabaseTransaction,
@@ -213,31 +216,21 @@ impl Dashboard {
         if !store_ledgers::lock(txn, store_id, self.clock.now(), rebuilding).await? {
             return Ok((0, 0));
         }
-        let sold = |s: &SoldFact| (s.sale_id, s.business_date, s.amount);
-        let refunded = |r: &RefundFact| (r.refund_id, r.business_date, r.amount);
-        let (new_sales, new_refunds): (Vec<&SoldFact>, Vec<&RefundFact>) = if rebuilding {
-            // A rebuild starts from nothing: all it brings is new, recorded in bulk.
-            let rows: Vec<counted::Counted> = sales.iter().map(sold).collect();
-            counted::sales(txn, store_id, &rows).await?;
-            let rows: Vec<counted::Counted> = refunds.iter().map(refunded).collect();
-            counted::refunds(txn, store_id, &rows).await?;
-            (sales.iter().collect(), refunds.iter().collect())
-        } else {
-            // Live, one event brings one: new when its row is.
-            let mut new_sales = Vec::new();
-            for sale in sales {
-                if counted::sales(txn, store_id, &[sold(sale)]).await? == 1 {
-                    new_sales.push(sale);
-                }
-            }
-            let mut new_refunds = Vec::new();
-            for refund in refunds {
-                if counted::refunds(txn, store_id, &[refunded(refund)]).await? == 1 {
-                    new_refunds.push(refund);
-                }
-            }
-            (new_sales, new_refunds)
-        };
+        let rows: Vec<counted::Counted> = sales
+            .iter()
+            .map(|s| (s.sale_id, s.business_date, s.amount))
+            .collect();
+        let mut new = counted::sales(txn, store_id, &rows).await?;
+        let new_sales: Vec<&SoldFact> = sales.iter().filter(|s| new.remove(&s.sale_id)).collect();
+        let rows: Vec<counted::Counted> = refunds
+            .iter()
+            .map(|r| (r.refund_id, r.business_date, r.amount))
+            .collect();
+        let mut new = counted::refunds(txn, store_id, &rows).await?;
+        let new_refunds: Vec<&RefundFact> = refunds
+            .iter()
+            .filter(|r| new.remove(&r.refund_id))
+            .collect();
         let mut tally = Tally::default();
         for sale in &new_sales {
             tally.add_sale(sale);
