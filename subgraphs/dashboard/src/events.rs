@@ -207,3 +207,68 @@ impl Handler for ConsultingResults {
 
 /// Every consulting event seen on the bus, for this replica's subscribers.
 pub type ConsultingFeed = Feed<ConsultingUpdate>;
+
+#[cfg(test)]
+mod tests {
+    use dashboard_migration::{Migrator, MigratorTrait};
+    use salesync_common::{
+        clock::Clock,
+        events::consumer::{self, Applied},
+        testing::scratch_sqlite,
+    };
+    use secrecy::SecretString;
+    use serde_json::json;
+
+    use super::*;
+    use crate::{config::UpstreamSettings, upstream::Upstream};
+
+    /// The local run's database records a batch and counts its sales with
+    /// `RETURNING`, as PostgreSQL does: each sale once, however often it
+    /// comes.
+    #[tokio::test]
+    async fn a_batch_is_counted_once_on_the_local_runs_database() {
+        let db = scratch_sqlite("dashboard-batch").await;
+        Migrator::up(&db, None).await.expect("migrated");
+        let upstream = Upstream::new(
+            UpstreamSettings::default(),
+            SecretString::from("not asked".to_string()),
+        );
+        let dashboard = Dashboard::new(db.clone(), upstream, Clock::system());
+        let feed = SalesFeed(dashboard.clone());
+        let (store_id, tea) = (Uuid::new_v4(), Uuid::new_v4());
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).expect("a day");
+        let sold = |sale_id: Uuid| {
+            Event::new(
+                SALE_COMPLETED,
+                store_id,
+                json!({ "saleId": sale_id, "amount": 3_000, "businessDate": day, "lines": [
+                    { "itemId": tea, "name": "Tea", "quantity": 1, "amount": 3_000 }
+                ] }),
+            )
+        };
+        let (first, second) = (sold(Uuid::new_v4()), sold(Uuid::new_v4()));
+        let again = Event {
+            id: Uuid::new_v4(),
+            ..first.clone()
+        };
+
+        let batch = [first.clone(), second, again, first];
+        let applied = consumer::apply_all(&db, &feed, &batch)
+            .await
+            .expect("applied");
+        use Applied::{Before, Now};
+        assert_eq!(applied, [Now, Now, Now, Before]);
+        assert_eq!(
+            consumer::apply_all(&db, &feed, &batch)
+                .await
+                .expect("applied"),
+            [Before; 4]
+        );
+
+        let days = dashboard
+            .daily_volumes(&dashboard.snapshot(), store_id, day, day)
+            .await
+            .expect("days");
+        assert_eq!((days[0].sales_volume, days[0].order_count), (6_000, 2));
+    }
+}
