@@ -2,8 +2,9 @@
 //! the sale subgraph's events through the real broker: item costs, the
 //! sales report and the daily volumes against totals computed here, refunds
 //! on their own day, redelivery, isolation, ranges, and the rebuild command;
-//! and, on the dashboard's database alone, a store deleted while its sales
-//! are being counted.
+//! and, on the dashboard's database alone, a batch of several stores'
+//! events counted together and a store deleted while its sales are being
+//! counted.
 
 use std::{collections::BTreeMap, time::Duration};
 
