@@ -191,7 +191,7 @@ async fn record(
 }
 
 /// The span an event is applied in, a child of the trace that wrote it.
-fn span_of(consumer: &str, event: &Event) -> tracing::Span {
+pub fn span_of(consumer: &str, event: &Event) -> tracing::Span {
     crate::telemetry::continue_trace(
         tracing::info_span!("apply event", consumer, event_type = %event.event_type),
         event.traceparent.as_deref(),

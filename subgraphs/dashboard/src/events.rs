@@ -15,10 +15,15 @@ use salesync_common::{
         ConsultingCompleted, ConsultingFailed, ConsultingProgress, ConsultingRequested,
         ConsultingStatus,
     },
-    events::{Event, Happened, consumer::Handler, feed::Feed},
+    events::{
+        Event, Happened,
+        consumer::{Handler, span_of},
+        feed::Feed,
+    },
 };
 use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::{
@@ -111,7 +116,24 @@ impl Handler for SalesFeed {
 
     /// Stores are counted in the order of their ids, each under its ledger
     /// lock: two batches that share stores take their locks in one order.
+    /// An event that comes alone is counted in the trace that wrote it; a
+    /// batch, which spans many, in a span of its own.
     async fn handle_all(&self, txn: &DatabaseTransaction, events: &[&Event]) -> anyhow::Result<()> {
+        let span = match events {
+            [event] => span_of(self.name(), event),
+            _ => tracing::info_span!(
+                "apply events",
+                consumer = self.name(),
+                events = events.len()
+            ),
+        };
+        self.count(txn, events).instrument(span).await
+    }
+}
+
+impl SalesFeed {
+    /// Counts `events` per store, each store's share in the statements of one.
+    async fn count(&self, txn: &DatabaseTransaction, events: &[&Event]) -> anyhow::Result<()> {
         let mut stores: BTreeMap<Uuid, (Vec<SoldFact>, Vec<RefundFact>)> = BTreeMap::new();
         for event in events {
             match event.event_type.as_str() {
